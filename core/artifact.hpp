@@ -1,0 +1,26 @@
+#pragma once
+// A file a job produced (xtb log, optimized geometry, ...), kept after its scratch dir is gone.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nox {
+
+struct Artifact {
+  std::string name;        // plain file name, no directories
+  std::string media_type;  // e.g. "chemical/x-xyz", "text/plain"
+  std::string bytes;
+};
+
+struct ArtifactInfo {
+  std::string name;
+  std::uint64_t size = 0;
+  std::string media_type;
+};
+
+// The media type Nox serves a job file with, from its name.
+std::string media_type_for(std::string_view file_name);
+// A name safe to use as an artifact: no '/', no "..", not empty, printable ASCII.
+bool is_valid_artifact_name(std::string_view name);
+
+}  // namespace nox

@@ -1,0 +1,40 @@
+#pragma once
+// The job record every store keeps, and its JSON forms for the API.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/job_state.hpp"
+
+namespace nox {
+
+struct Job {
+  std::string id;
+  JobState state = JobState::pending;
+  boost::json::object spec;  // normalised spec (JobSpec::to_json)
+  TimeMs created_at = 0;
+  TimeMs started_at = 0;   // 0 = not yet
+  TimeMs finished_at = 0;  // 0 = not yet
+  int attempts = 0;
+  int max_attempts = 1;
+  int priority = 0;
+  boost::json::value result;    // null until completed
+  boost::json::value error;     // null, or {"code","message",...}
+  boost::json::value progress;  // null, or the latest progress numbers
+  std::string owner;            // worker id holding the lease while running
+
+  std::string engine() const;
+  std::vector<std::string> tags() const;
+};
+
+// Full record for GET /jobs/{id}.
+boost::json::object job_to_json(const Job& job);
+// Compact form for GET /jobs/{id}/status and list entries.
+boost::json::object job_status_json(const Job& job);
+// Store round trip (memory snapshot / Redis hash fields use the same names).
+boost::json::object job_to_record(const Job& job);
+Job job_from_record(const boost::json::object& record);
+
+}  // namespace nox

@@ -1,0 +1,48 @@
+#pragma once
+// What a client asks to compute: parsed and validated from the submitted JSON.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/field_error.hpp"
+#include "core/molecule.hpp"
+
+namespace nox {
+
+struct Solvent {
+  std::string model;  // "alpb" | "gbsa"
+  std::string name;   // e.g. "water"
+};
+
+struct JobSpec {
+  std::string engine;  // "xtb" | "echo"
+  std::string task;    // energy | gradient | optimize | hessian | optimize_hessian
+  std::string method;  // gfn2 | gfn1 | gfn0 | gfnff
+  Molecule molecule;
+  int charge = 0;
+  int multiplicity = 1;
+  std::optional<Solvent> solvent;
+  boost::json::object keywords;
+  int priority = 0;
+  double timeout_s = 3600;
+  int max_attempts = 1;
+  std::vector<std::string> tags;
+  std::string name;
+
+  // The spec in its stored, normalised JSON form (what GET /jobs/{id} shows as "spec").
+  boost::json::object to_json() const;
+};
+
+struct SpecLimits {
+  std::size_t max_atoms = 10000;
+  double max_timeout_s = 7 * 24 * 3600.0;
+  int max_attempts = 10;
+};
+
+// Validates a submitted spec. On failure, one FieldError per bad field.
+std::variant<JobSpec, FieldErrors> parse_job_spec(const boost::json::value& body, const SpecLimits& limits = {});
+
+}  // namespace nox

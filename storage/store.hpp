@@ -1,0 +1,120 @@
+#pragma once
+// Store: where jobs, the queue with leases, the event log, artifacts and workers live.
+// Every operation is awaitable so that MemoryStore and RedisStore are interchangeable
+// behind routes, the dispatcher and SSE. Every state change is a compare-and-set that
+// appends exactly one event, or is refused whole.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/artifact.hpp"
+#include "core/job.hpp"
+#include "core/job_event.hpp"
+#include "storage/store_result.hpp"
+
+namespace nox {
+
+struct ListQuery {
+  std::optional<JobState> state;
+  std::optional<std::string> engine;
+  std::optional<std::string> tag;
+  std::size_t limit = 50;
+  std::string cursor;  // opaque, from a previous JobPage::next_cursor; empty = first page
+};
+
+struct JobPage {
+  std::vector<Job> jobs;    // newest first
+  std::string next_cursor;  // empty when there is no further page
+};
+
+// How an attempt ended, as the runner reports it.
+struct Finish {
+  JobState state = JobState::completed;  // completed | failed
+  boost::json::value result;             // completed: the parsed result
+  boost::json::value error;              // failed: {"code","message",...}
+  bool retryable = false;                // failed: may run again if attempts < max_attempts
+};
+
+struct EventBatch {
+  std::vector<JobEvent> events;  // in log order, all strictly after the requested id
+  bool reset = false;            // the requested id is older than the log keeps: reload state
+};
+
+struct WorkerInfo {
+  std::string id;
+  std::string host;
+  std::string listen;
+  int slots = 0;
+  int busy = 0;
+  TimeMs started_at = 0;
+  TimeMs last_heartbeat = 0;
+};
+
+struct QueueStats {
+  std::size_t pending = 0;
+  std::size_t running = 0;
+  std::size_t scheduled = 0;
+};
+
+using Lease = std::chrono::milliseconds;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual std::string_view kind() const = 0;  // "memory" | "redis"
+  // True when the store answers now (GET /ready).
+  virtual boost::asio::awaitable<bool> ping() = 0;
+
+  // --- jobs ---
+  // Saves a new job (state pending) and enqueues it; appends `submitted`.
+  virtual boost::asio::awaitable<Result<Job>> create(Job job) = 0;
+  virtual boost::asio::awaitable<Result<Job>> get(std::string id) = 0;
+  virtual boost::asio::awaitable<Result<JobPage>> list(ListQuery query) = 0;
+  // pending|scheduled|running -> cancelled (conflict when already finished); appends `cancelled`.
+  // A running job's owner notices at its next renew (or sooner, locally) and kills the process.
+  virtual boost::asio::awaitable<Result<Job>> cancel(std::string id) = 0;
+  // Removes a finished job with its artifacts; appends `deleted`. conflict unless terminal.
+  virtual boost::asio::awaitable<Result<Done>> remove(std::string id) = 0;
+
+  // --- queue with leases ---
+  // Takes the best pending job: pending -> running, attempts+1, owner=worker; appends `started`.
+  virtual boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) = 0;
+  // Returns when work may have arrived, or after max_wait. Never busy-polls.
+  virtual boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) = 0;
+  // Extends the lease; conflict when the job is no longer running under this worker (cancelled, lost).
+  virtual boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) = 0;
+  // running (owned by worker) -> completed | failed, or -> pending with `retrying` when
+  // finish.retryable and attempts remain. conflict when the job is no longer ours.
+  virtual boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) = 0;
+  // Appends a `progress` event and keeps the numbers on the job; no state change.
+  virtual boost::asio::awaitable<Result<Done>> record_progress(std::string id, boost::json::object progress) = 0;
+  // Running jobs whose lease expired go back to pending (`retrying`) or, out of attempts,
+  // to failed with error code "lost". Returns how many were moved.
+  virtual boost::asio::awaitable<Result<std::size_t>> requeue_expired() = 0;
+  virtual boost::asio::awaitable<Result<QueueStats>> stats() = 0;
+
+  // --- artifacts ---
+  virtual boost::asio::awaitable<Result<Done>> put_artifacts(std::string id, std::vector<Artifact> artifacts) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) = 0;
+  virtual boost::asio::awaitable<Result<Artifact>> get_artifact(std::string id, std::string name) = 0;
+
+  // --- event log ---
+  // Events strictly after `after_id` ("" = from the oldest kept), at most `max`. When none
+  // are there yet, waits up to `max_wait` for new ones (zero: answer at once).
+  virtual boost::asio::awaitable<Result<EventBatch>> read_events(std::string after_id, std::size_t max,
+                                                                 std::chrono::milliseconds max_wait) = 0;
+  // The newest event id now ("" when the log is empty): where a live-only reader starts.
+  virtual boost::asio::awaitable<Result<std::string>> last_event_id() = 0;
+
+  // --- workers ---
+  virtual boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) = 0;
+  virtual boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() = 0;
+
+  // Removes finished jobs older than the retention period with their artifacts. Returns how many.
+  virtual boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) = 0;
+};
+
+}  // namespace nox

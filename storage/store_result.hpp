@@ -1,0 +1,51 @@
+#pragma once
+// The value-or-reason every Store operation answers with.
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "core/job_state.hpp"
+
+namespace nox {
+
+enum class StoreErrc {
+  not_found,    // no such job / artifact
+  conflict,     // the job is not in a state this operation applies to
+  unavailable,  // the store cannot be reached now (Redis down): retry later
+  invalid,      // the request itself is not acceptable (e.g. artifact too large)
+};
+
+struct StoreError {
+  StoreErrc code = StoreErrc::unavailable;
+  std::string message;
+  std::optional<JobState> current_state;  // conflict: the state the job is in
+};
+
+struct Done {};
+
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}
+  Result(StoreError error) : v_(std::move(error)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() { return std::get<0>(v_); }
+  const T& value() const { return std::get<0>(v_); }
+  T& operator*() { return value(); }
+  T* operator->() { return &value(); }
+  const StoreError& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, StoreError> v_;
+};
+
+inline StoreError not_found(std::string message) { return {StoreErrc::not_found, std::move(message), {}}; }
+inline StoreError conflict(std::string message, JobState current) {
+  return {StoreErrc::conflict, std::move(message), current};
+}
+inline StoreError unavailable(std::string message) { return {StoreErrc::unavailable, std::move(message), {}}; }
+
+}  // namespace nox
