@@ -8,7 +8,7 @@ namespace nox {
 
 struct Artifact {
   std::string name;        // plain file name, no directories
-  std::string media_type;  // e.g. "chemical/x-xyz", "text/plain"
+  std::string media_type;  // e.g. "chemical/x-xyz", "text/plain; charset=utf-8"
   std::string bytes;
 };
 
@@ -20,7 +20,8 @@ struct ArtifactInfo {
 
 // The media type Nox serves a job file with, from its name.
 std::string media_type_for(std::string_view file_name);
-// A name safe to use as an artifact: no '/', no "..", not empty, printable ASCII.
+// A name safe to use as an artifact and as a file name: 1..255 characters of [A-Za-z0-9._-],
+// and not "." or ".." (so never a path).
 bool is_valid_artifact_name(std::string_view name);
 
 }  // namespace nox

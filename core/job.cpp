@@ -1,0 +1,141 @@
+#include "core/job.hpp"
+
+#include <boost/json.hpp>
+#include <stdexcept>
+
+namespace nox {
+namespace json = boost::json;
+
+namespace {
+
+json::value time_or_null(TimeMs t) {
+  if (t == 0) return nullptr;
+  return json::string(to_rfc3339(t));
+}
+
+std::string spec_string(const json::object& spec, std::string_view key) {
+  if (const json::value* v = spec.if_contains(key); v && v->is_string()) return std::string(v->get_string());
+  return {};
+}
+
+// Integers written by job_to_record come back as int64; uint64 and integral doubles are
+// accepted too so that a record that went through another JSON writer still reads.
+std::int64_t record_int(const json::object& record, std::string_view key, std::int64_t fallback) {
+  const json::value* v = record.if_contains(key);
+  if (!v || v->is_null()) return fallback;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  throw std::invalid_argument("job record: field \"" + std::string(key) + "\" is not an integer");
+}
+
+json::value record_value(const json::object& record, std::string_view key) {
+  if (const json::value* v = record.if_contains(key)) return *v;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string Job::engine() const { return spec_string(spec, "engine"); }
+
+std::vector<std::string> Job::tags() const {
+  std::vector<std::string> out;
+  if (const json::value* v = spec.if_contains("tags"); v && v->is_array()) {
+    for (const json::value& t : v->get_array()) {
+      if (t.is_string()) out.emplace_back(t.get_string());
+    }
+  }
+  return out;
+}
+
+json::object job_to_json(const Job& job) {
+  json::object o;
+  o["job_id"] = job.id;
+  o["state"] = to_string(job.state);
+  o["spec"] = job.spec;
+  o["created_at"] = time_or_null(job.created_at);
+  o["started_at"] = time_or_null(job.started_at);
+  o["finished_at"] = time_or_null(job.finished_at);
+  o["attempts"] = job.attempts;
+  o["max_attempts"] = job.max_attempts;
+  o["priority"] = job.priority;
+  o["result"] = job.result;
+  o["error"] = job.error;
+  o["progress"] = job.progress;
+  return o;
+}
+
+json::object job_status_json(const Job& job) {
+  json::object o;
+  o["job_id"] = job.id;
+  o["state"] = to_string(job.state);
+  o["engine"] = spec_string(job.spec, "engine");
+  o["task"] = spec_string(job.spec, "task");
+  o["method"] = spec_string(job.spec, "method");
+  o["name"] = spec_string(job.spec, "name");
+  json::array tags;
+  for (std::string& t : job.tags()) tags.emplace_back(std::move(t));
+  o["tags"] = std::move(tags);
+  o["created_at"] = time_or_null(job.created_at);
+  o["started_at"] = time_or_null(job.started_at);
+  o["finished_at"] = time_or_null(job.finished_at);
+  o["attempts"] = job.attempts;
+  o["progress"] = job.progress;
+  // The same shape as in the full record (null or {"code","message",...}), so a client reads
+  // errors one way whichever endpoint it polls.
+  o["error"] = job.error;
+  return o;
+}
+
+json::object job_to_record(const Job& job) {
+  json::object r;
+  r["job_id"] = job.id;
+  r["state"] = to_string(job.state);
+  r["spec"] = job.spec;
+  r["created_at"] = job.created_at;
+  r["started_at"] = job.started_at;
+  r["finished_at"] = job.finished_at;
+  r["attempts"] = job.attempts;
+  r["max_attempts"] = job.max_attempts;
+  r["priority"] = job.priority;
+  r["result"] = job.result;
+  r["error"] = job.error;
+  r["progress"] = job.progress;
+  r["owner"] = job.owner;
+  return r;
+}
+
+// A record without a job id or with an unknown state can only come from a bug or a foreign
+// writer, so that is an exception; every other field falls back to Job's defaults when absent.
+Job job_from_record(const json::object& record) {
+  Job job;
+  const json::value* id = record.if_contains("job_id");
+  if (!id || !id->is_string()) throw std::invalid_argument("job record: missing \"job_id\"");
+  job.id = std::string(id->get_string());
+  const json::value* state = record.if_contains("state");
+  if (!state || !state->is_string())
+    throw std::invalid_argument("job record " + job.id + ": missing \"state\"");
+  const std::optional<JobState> parsed = parse_job_state(state->get_string());
+  if (!parsed) {
+    throw std::invalid_argument("job record " + job.id + ": unknown state \"" +
+                                std::string(state->get_string()) + "\"");
+  }
+  job.state = *parsed;
+  if (const json::value* spec = record.if_contains("spec"); spec && spec->is_object())
+    job.spec = spec->get_object();
+  job.created_at = record_int(record, "created_at", 0);
+  job.started_at = record_int(record, "started_at", 0);
+  job.finished_at = record_int(record, "finished_at", 0);
+  job.attempts = static_cast<int>(record_int(record, "attempts", 0));
+  job.max_attempts = static_cast<int>(record_int(record, "max_attempts", 1));
+  job.priority = static_cast<int>(record_int(record, "priority", 0));
+  job.result = record_value(record, "result");
+  job.error = record_value(record, "error");
+  job.progress = record_value(record, "progress");
+  if (const json::value* owner = record.if_contains("owner"); owner && owner->is_string()) {
+    job.owner = std::string(owner->get_string());
+  }
+  return job;
+}
+
+}  // namespace nox

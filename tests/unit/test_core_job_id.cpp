@@ -1,0 +1,52 @@
+// Job ids: UUIDv4 without dashes.
+#include <boost/test/unit_test.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/job_id.hpp"
+
+BOOST_AUTO_TEST_SUITE(core_job_id)
+
+BOOST_AUTO_TEST_CASE(new_ids_are_32_lowercase_hex_uuid4) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = nox::new_job_id();
+    BOOST_TEST_REQUIRE(id.size() == 32u);
+    BOOST_TEST(nox::is_valid_job_id(id));
+    BOOST_TEST(id[12] == '4');                                                       // version nibble
+    BOOST_TEST((id[16] == '8' || id[16] == '9' || id[16] == 'a' || id[16] == 'b'));  // variant 10xx
+  }
+}
+
+BOOST_AUTO_TEST_CASE(new_ids_are_unique_across_threads) {
+  std::vector<std::vector<std::string>> per_thread(4);
+  std::vector<std::thread> threads;
+  for (auto& out : per_thread) {
+    threads.emplace_back([&out] {
+      for (int i = 0; i < 5000; ++i) out.push_back(nox::new_job_id());
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& v : per_thread) all.insert(v.begin(), v.end());
+  BOOST_TEST(all.size() == 20000u);
+}
+
+BOOST_AUTO_TEST_CASE(validation) {
+  BOOST_TEST(nox::is_valid_job_id("0123456789abcdef0123456789abcdef"));
+  BOOST_TEST(nox::is_valid_job_id("00000000000000000000000000000000"));
+  BOOST_TEST(!nox::is_valid_job_id(""));
+  BOOST_TEST(!nox::is_valid_job_id("0123456789abcdef0123456789abcde"));    // 31
+  BOOST_TEST(!nox::is_valid_job_id("0123456789abcdef0123456789abcdef0"));  // 33
+  BOOST_TEST(!nox::is_valid_job_id("0123456789ABCDEF0123456789abcdef"));   // upper case
+  BOOST_TEST(!nox::is_valid_job_id("0123456789abcdeg0123456789abcdef"));   // 'g'
+  BOOST_TEST(!nox::is_valid_job_id("01234567-89ab-4def-8123-456789abcdef"));
+  BOOST_TEST(!nox::is_valid_job_id("../../../../etc/passwd0000000000"));
+  BOOST_TEST(
+      !nox::is_valid_job_id(std::string_view("0123456789abcdef\0"
+                                             "123456789abcdef",
+                                             32)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
