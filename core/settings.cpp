@@ -1,0 +1,237 @@
+#include "core/settings.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <sstream>
+
+namespace nox {
+
+namespace {
+
+using Apply = std::function<std::optional<std::string>(Settings&, const std::string&)>;
+
+struct Descriptor {
+  SettingInfo info;
+  Apply apply;  // returns an error text when the value is not acceptable
+};
+
+Apply text(std::string Settings::*field) {
+  return [field](Settings& s, const std::string& v) -> std::optional<std::string> {
+    s.*field = v;
+    return std::nullopt;
+  };
+}
+
+Apply count(std::uint64_t Settings::*field, std::uint64_t min, std::uint64_t max) {
+  return [=](Settings& s, const std::string& v) -> std::optional<std::string> {
+    std::uint64_t n = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc{} || ptr != v.data() + v.size() || n < min || n > max)
+      return "expects a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    s.*field = n;
+    return std::nullopt;
+  };
+}
+
+Apply seconds(double Settings::*field, double min, double max) {
+  return [=](Settings& s, const std::string& v) -> std::optional<std::string> {
+    double x = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc{} || ptr != v.data() + v.size() || !std::isfinite(x) || x < min || x > max) {
+      std::ostringstream m;
+      m << "expects a number of seconds from " << min << " to " << max;
+      return m.str();
+    }
+    s.*field = x;
+    return std::nullopt;
+  };
+}
+
+const std::vector<Descriptor>& descriptors() {
+  static const std::vector<Descriptor> all = [] {
+    std::vector<Descriptor> d;
+    auto add = [&](std::string name, std::string def, std::string description, Apply apply) {
+      std::string flag = "--" + name, env = "NOX_" + name;
+      for (auto& c : flag) c = c == '_' ? '-' : c;
+      for (auto& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      d.push_back({{name, flag, env, std::move(def), std::move(description)}, std::move(apply)});
+    };
+    add("listen", "127.0.0.1:8080", "HOST:PORT to serve HTTP on", text(&Settings::listen));
+    add("redis_url", "", "redis://[:password@]host:port/db or unix:///path; empty: in-memory store",
+        text(&Settings::redis_url));
+    add("redis_prefix", "nox", "key prefix (and hash tag) so several deployments can share a Redis",
+        text(&Settings::redis_prefix));
+    add("slots", "0", "jobs run at once (subprocess pool size); 0: number of cores",
+        [](Settings& s, const std::string& v) -> std::optional<std::string> {
+          int n = 0;
+          auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+          if (ec != std::errc{} || ptr != v.data() + v.size() || n < 0 || n > 1024)
+            return "expects a whole number from 0 to 1024";
+          s.slots = n;
+          return std::nullopt;
+        });
+    add("data_dir", "./nox-data", "where the in-memory store keeps artifact files",
+        text(&Settings::data_dir));
+    add("scratch_dir", "", "where each attempt gets its scratch directory; empty: system temp dir",
+        text(&Settings::scratch_dir));
+    add("xtb", "", "path of the xtb program; empty: found on PATH", text(&Settings::xtb));
+    add("mopac", "", "path of the mopac program; empty: found on PATH", text(&Settings::mopac));
+    add("keys_file", "", "API keys file; empty: open mode", text(&Settings::keys_file));
+    add("config", "", "settings file (key = value lines)", text(&Settings::config));
+    add("max_body_bytes", "1048576", "largest request body accepted (413 above)",
+        count(&Settings::max_body_bytes, 1024, 1ull << 32));
+    add("max_atoms", "10000", "largest molecule accepted (422 above)",
+        count(&Settings::max_atoms, 1, 1000000));
+    add("max_connections", "10000", "open HTTP connections at most; more are refused at accept",
+        count(&Settings::max_connections, 1, 1000000));
+    add("header_timeout_s", "10", "time a client has to send a request's headers",
+        seconds(&Settings::header_timeout_s, 0.1, 3600));
+    add("idle_timeout_s", "60", "a keep-alive connection idle this long is closed",
+        seconds(&Settings::idle_timeout_s, 0.1, 86400));
+    add("lease_s", "30", "lease of a running job; renewed every third of it",
+        seconds(&Settings::lease_s, 1, 86400));
+    add("retention_s", "604800", "finished jobs and their artifacts are removed after this long",
+        seconds(&Settings::retention_s, 1, 1e9));
+    add("kill_grace_s", "5", "time between SIGTERM and SIGKILL when a job is stopped",
+        seconds(&Settings::kill_grace_s, 0, 600));
+    add("sse_heartbeat_s", "15", "a comment line is sent on idle event streams this often",
+        seconds(&Settings::sse_heartbeat_s, 0.1, 3600));
+    add("sse_max_buffer_bytes", "1048576", "an event-stream subscriber this far behind is closed",
+        count(&Settings::sse_max_buffer_bytes, 4096, 1ull << 32));
+    add("events_capacity", "100000", "events the log keeps (older Last-Event-IDs get a reset)",
+        count(&Settings::events_capacity, 100, 100000000));
+    add("max_timeout_s", "604800", "largest timeout_s a job may ask for",
+        seconds(&Settings::max_timeout_s, 1, 1e9));
+    add("log_level", "info", "error | warn | info | debug",
+        [](Settings& s, const std::string& v) -> std::optional<std::string> {
+          if (v != "error" && v != "warn" && v != "info" && v != "debug")
+            return "expects one of error, warn, info, debug";
+          s.log_level = v;
+          return std::nullopt;
+        });
+    return d;
+  }();
+  return all;
+}
+
+std::string trim(std::string_view s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  auto e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+const Descriptor* by_name(std::string_view name) {
+  for (const auto& d : descriptors())
+    if (d.info.name == name) return &d;
+  return nullptr;
+}
+
+const Descriptor* by_flag(std::string_view flag) {
+  for (const auto& d : descriptors())
+    if (d.info.flag == flag) return &d;
+  return nullptr;
+}
+
+std::optional<std::string> apply(Settings& s, const Descriptor& d, const std::string& value,
+                                 const std::string& source) {
+  if (auto error = d.apply(s, value))
+    return d.info.name + " (" + source + "): " + *error + ", got '" + value + "'";
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<SettingInfo>& setting_infos() {
+  static const std::vector<SettingInfo> infos = [] {
+    std::vector<SettingInfo> v;
+    for (const auto& d : descriptors()) v.push_back(d.info);
+    return v;
+  }();
+  return infos;
+}
+
+std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& sources) {
+  SettingsRequest request;
+  // Flags first into a list, so that --config is known before the file is read.
+  std::vector<std::pair<const Descriptor*, std::string>> flags;
+  for (std::size_t i = 0; i < sources.args.size(); ++i) {
+    std::string arg = sources.args[i];
+    if (arg == "--help" || arg == "-h") {
+      request.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      request.version = true;
+      continue;
+    }
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    const Descriptor* d = by_flag(arg);
+    if (!d) return "unknown option " + arg + " (see --help)";
+    if (!has_value) {
+      if (i + 1 >= sources.args.size()) return "option " + arg + " needs a value";
+      value = sources.args[++i];
+    }
+    flags.emplace_back(d, value);
+  }
+
+  std::string config_path;
+  if (auto it = sources.environment.find("NOX_CONFIG"); it != sources.environment.end())
+    config_path = it->second;
+  for (const auto& [d, value] : flags)
+    if (d->info.name == "config") config_path = value;
+
+  Settings& s = request.settings;
+  if (!config_path.empty()) {
+    auto content = sources.read_file ? sources.read_file(config_path) : std::nullopt;
+    if (!content) return "cannot read config file " + config_path;
+    std::istringstream lines(*content);
+    std::string line;
+    int number = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+      line = trim(line);
+      if (line.empty()) continue;
+      auto eq = line.find('=');
+      const std::string where = config_path + ":" + std::to_string(number);
+      if (eq == std::string::npos) return where + ": expected 'key = value'";
+      std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      const Descriptor* d = by_name(key);
+      if (!d) return where + ": unknown setting '" + key + "'";
+      if (auto error = apply(s, *d, value, where)) return *error;
+    }
+  }
+  for (const auto& d : descriptors()) {
+    auto it = sources.environment.find(d.info.env);
+    if (it == sources.environment.end()) continue;
+    if (auto error = apply(s, d, it->second, "environment " + d.info.env)) return *error;
+  }
+  for (const auto& [d, value] : flags)
+    if (auto error = apply(s, *d, value, "option " + d->info.flag)) return *error;
+  s.config = config_path;
+  return request;
+}
+
+std::string settings_help() {
+  std::ostringstream out;
+  out << "usage: noxd [options]\n\nEvery option can also be set as an environment variable or in the\n"
+         "--config file (key = value). Precedence: flags > environment > file > defaults.\n\n";
+  for (const auto& info : setting_infos()) {
+    out << "  " << info.flag << " VALUE   (" << info.env << ", default '" << info.default_text << "')\n      "
+        << info.description << "\n";
+  }
+  out << "  --help, --version\n";
+  return out.str();
+}
+
+}  // namespace nox

@@ -1,0 +1,69 @@
+#pragma once
+// Nox's settings: built-in defaults < --config FILE < NOX_* environment < command-line flags.
+// Each setting has one name used in all four places (flag --max-body-bytes, env
+// NOX_MAX_BODY_BYTES, config key max_body_bytes); conf/noxd.conf documents them all.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace nox {
+
+struct Settings {
+  std::string listen = "127.0.0.1:8080";
+  std::string redis_url;            // empty: in-memory store
+  std::string redis_prefix = "nox";
+  int slots = 0;                    // 0: number of cores
+  std::string data_dir = "./nox-data";
+  std::string scratch_dir;          // empty: system temp dir
+  std::string xtb;                  // empty: found on PATH
+  std::string mopac;
+  std::string keys_file;
+  std::string config;
+  std::uint64_t max_body_bytes = 1 << 20;
+  std::uint64_t max_atoms = 10000;
+  std::uint64_t max_connections = 10000;
+  double header_timeout_s = 10;
+  double idle_timeout_s = 60;
+  double lease_s = 30;
+  double retention_s = 7 * 24 * 3600;
+  double kill_grace_s = 5;
+  double sse_heartbeat_s = 15;
+  std::uint64_t sse_max_buffer_bytes = 1 << 20;
+  std::uint64_t events_capacity = 100000;
+  double max_timeout_s = 7 * 24 * 3600;
+  std::string log_level = "info";  // error | warn | info | debug
+};
+
+struct SettingInfo {
+  std::string name;         // config key, e.g. "max_body_bytes"
+  std::string flag;         // "--max-body-bytes"
+  std::string env;          // "NOX_MAX_BODY_BYTES"
+  std::string default_text;
+  std::string description;
+};
+
+// Every setting, in the order conf/noxd.conf and --help list them.
+const std::vector<SettingInfo>& setting_infos();
+
+struct SettingsSources {
+  std::vector<std::string> args;                  // command line without argv[0]
+  std::map<std::string, std::string> environment;  // only NOX_* entries matter
+  // Reads the config file named by --config/NOX_CONFIG; nullopt when it cannot be read.
+  std::optional<std::string> (*read_file)(const std::string& path) = nullptr;
+};
+
+struct SettingsRequest {
+  Settings settings;
+  bool help = false;
+  bool version = false;
+};
+
+// Parses all sources; a wrong value answers one message naming the setting and its source.
+std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& sources);
+
+std::string settings_help();
+
+}  // namespace nox

@@ -1,0 +1,12 @@
+#include "engines/engine.hpp"
+
+namespace nox {
+
+EngineOutput Engine::run_in_process(const JobSpec&) const {
+  EngineOutput out;
+  out.error_code = "engine_misconfigured";
+  out.error_message = "engine " + std::string(name()) + " needs a subprocess and cannot run in-process";
+  return out;
+}
+
+}  // namespace nox

@@ -1,0 +1,32 @@
+#pragma once
+// What every route handler can reach: settings, the store, the dispatcher, the engines.
+#include <cstddef>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/settings.hpp"
+#include "engines/engine_registry.hpp"
+#include "server/dispatcher.hpp"
+#include "server/router.hpp"
+#include "storage/store.hpp"
+
+namespace nox {
+
+class EventHub;
+
+struct App {
+  Settings settings;
+  Store& store;
+  Dispatcher& dispatcher;
+  const EngineRegistry& engines;
+  EventHub* events = nullptr;  // SSE fan-out; null until started
+  Router router;
+  TimeMs started_at = now_ms();
+  std::size_t open_connections = 0;
+  bool stopping = false;
+};
+
+// Registers every route of the API on the app's router (server/routes/*.cpp).
+void add_routes(Router& router);
+
+}  // namespace nox

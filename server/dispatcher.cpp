@@ -1,0 +1,249 @@
+#include "server/dispatcher.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.hpp"
+
+namespace nox {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+Finish failure(std::string code, std::string message, bool retryable = false) {
+  Finish finish;
+  finish.state = JobState::failed;
+  finish.error = json::object{{"code", std::move(code)}, {"message", std::move(message)}};
+  finish.retryable = retryable;
+  return finish;
+}
+
+Finish outcome_of(const AttemptResult& attempt) {
+  const auto& out = attempt.output;
+  if (out.ok) {
+    Finish finish;
+    finish.state = JobState::completed;
+    json::object result = out.result;
+    if (!result.contains("wall_time_s")) result["wall_time_s"] = attempt.process.wall_s;
+    finish.result = std::move(result);
+    return finish;
+  }
+  Finish finish = failure(out.error_code.empty() ? "engine_failed" : out.error_code, out.error_message, out.retryable);
+  auto& error = finish.error.as_object();
+  const auto& p = attempt.process;
+  if (p.exit_code >= 0) error["exit_code"] = p.exit_code;
+  if (p.term_signal != 0) error["signal"] = p.term_signal;
+  if (!p.stderr_tail.empty()) error["stderr_tail"] = p.stderr_tail;
+  error["wall_time_s"] = p.wall_s;
+  return finish;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(asio::any_io_executor loop, Store& store, Runner& runner, const EngineRegistry& engines,
+                       DispatcherOptions options)
+    : loop_(loop),
+      store_(store),
+      runner_(runner),
+      engines_(engines),
+      options_(std::move(options)),
+      slot_signal_(loop, asio::steady_timer::time_point::max()),
+      stop_signal_(loop, asio::steady_timer::time_point::max()) {
+  if (options_.slots == 0) options_.slots = 1;
+}
+
+asio::awaitable<void> Dispatcher::sleep(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(loop_, duration);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+void Dispatcher::notify_slot_freed() { slot_signal_.cancel(); }
+
+asio::awaitable<void> Dispatcher::run() {
+  auto backoff = 100ms;
+  while (!stopping_) {
+    if (busy_ >= options_.slots) {
+      slot_signal_.expires_after(1s);
+      co_await slot_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    auto claimed = co_await store_.claim(options_.worker_id, options_.lease);
+    if (!claimed) {
+      log_warn("claim failed: " + claimed.error().message);
+      co_await sleep(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
+      continue;
+    }
+    backoff = 100ms;
+    if (!*claimed) {
+      co_await store_.wait_for_work(1s);
+      continue;
+    }
+    Job job = std::move(**claimed);
+    auto spec = parse_job_spec(json::value(job.spec));
+    if (auto* errors = std::get_if<FieldErrors>(&spec)) {
+      // Only possible when a spec was written by another version of Nox.
+      co_await write_outcome(job.id, {}, failure("invalid_spec", errors->front().field + ": " + errors->front().message));
+      continue;
+    }
+    const Engine* engine = engines_.find(std::get<JobSpec>(spec).engine);
+    if (!engine) {
+      co_await write_outcome(job.id, {},
+                             failure("engine_unavailable", "engine " + std::get<JobSpec>(spec).engine +
+                                                               " is not installed on instance " + options_.worker_id,
+                                     true));
+      continue;
+    }
+    if (!engine->uses_subprocess()) {
+      co_await complete_in_process(std::move(job), *engine, std::move(std::get<JobSpec>(spec)));
+      continue;
+    }
+    ++busy_;
+    asio::co_spawn(loop_, run_job(std::move(job)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine, JobSpec spec) {
+  EngineOutput output = engine.run_in_process(spec);
+  AttemptResult attempt;
+  attempt.output = std::move(output);
+  co_await write_outcome(job.id, {}, outcome_of(attempt));
+}
+
+asio::awaitable<void> Dispatcher::run_job(Job job) {
+  const std::string id = job.id;
+  try {
+    JobSpec spec = std::get<JobSpec>(parse_job_spec(json::value(job.spec)));
+    const Engine& engine = *engines_.find(spec.engine);
+    auto control = std::make_shared<ProcessControl>();
+    auto lease_timer = std::make_shared<asio::steady_timer>(loop_);
+    running_[id] = {control, lease_timer};
+    asio::co_spawn(loop_, keep_lease(id, control, lease_timer), asio::detached);
+    log_info("job " + id + " started (" + spec.engine + " " + spec.task + ", attempt " +
+             std::to_string(job.attempts) + ")");
+
+    ProgressCallback on_progress = [this, id](json::object step) {
+      asio::co_spawn(loop_, record_progress(id, std::move(step)), asio::detached);
+    };
+    AttemptResult attempt = co_await runner_.run(engine, spec, id, control, std::move(on_progress));
+    lease_timer->cancel();
+    running_.erase(id);
+    --busy_;
+    notify_slot_freed();
+
+    if (attempt.process.cancelled && stopping_) {
+      co_await write_outcome(id, std::move(attempt.artifacts),
+                             failure("interrupted", "the server stopped while this job ran", true));
+    } else if (attempt.process.cancelled) {
+      // The store already holds the job as cancelled (or another instance took it over).
+      log_info("job " + id + " stopped: cancelled or no longer ours");
+    } else {
+      Finish finish = outcome_of(attempt);
+      log_info("job " + id + " " + std::string(to_string(finish.state)) + " after " +
+               std::to_string(attempt.process.wall_s) + " s");
+      co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
+    }
+  } catch (const std::exception& e) {
+    log_error("job " + id + ": unexpected error: " + e.what());
+    if (running_.erase(id)) {
+      --busy_;
+      notify_slot_freed();
+    }
+  }
+  if (running_.empty()) stop_signal_.cancel();
+}
+
+asio::awaitable<void> Dispatcher::keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
+                                             std::shared_ptr<asio::steady_timer> timer) {
+  const auto interval = std::max<std::chrono::milliseconds>(options_.lease / 3, 100ms);
+  while (true) {
+    timer->expires_after(interval);
+    auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || control->cancel_requested) co_return;  // the attempt ended
+    auto renewed = co_await store_.renew(job_id, options_.worker_id, options_.lease);
+    if (!renewed && renewed.error().code != StoreErrc::unavailable) {
+      // Cancelled through another instance, or our lease was lost: stop the process.
+      log_info("job " + job_id + ": lease not renewed (" + renewed.error().message + "), stopping it");
+      control->cancel_requested = true;
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> Dispatcher::record_progress(std::string job_id, json::object progress) {
+  auto recorded = co_await store_.record_progress(job_id, std::move(progress));
+  if (!recorded && recorded.error().code == StoreErrc::unavailable)
+    log_debug("progress of job " + job_id + " not recorded: " + recorded.error().message);
+}
+
+asio::awaitable<void> Dispatcher::write_outcome(std::string job_id, std::vector<Artifact> artifacts, Finish finish) {
+  auto backoff = 100ms;
+  bool artifacts_stored = artifacts.empty();
+  while (true) {
+    if (!artifacts_stored) {
+      auto put = co_await store_.put_artifacts(job_id, artifacts);
+      if (put || put.error().code != StoreErrc::unavailable) {
+        if (!put) log_warn("artifacts of job " + job_id + " not kept: " + put.error().message);
+        artifacts_stored = true;
+      }
+    }
+    if (artifacts_stored) {
+      auto finished = co_await store_.finish(job_id, options_.worker_id, finish);
+      if (finished) co_return;
+      if (finished.error().code != StoreErrc::unavailable) {
+        log_info("outcome of job " + job_id + " dropped: " + finished.error().message);
+        co_return;
+      }
+    }
+    // The store is unreachable (Redis restarting): the result is kept here until it is back.
+    log_warn("store unavailable; retrying the outcome of job " + job_id);
+    co_await sleep(backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2s);
+  }
+}
+
+asio::awaitable<void> Dispatcher::housekeeping() {
+  auto last_retention = std::chrono::steady_clock::time_point{};
+  const TimeMs started = now_ms();
+  while (!stopping_) {
+    WorkerInfo me{options_.worker_id, options_.host, options_.listen, static_cast<int>(options_.slots),
+                  static_cast<int>(busy_), started, 0};
+    co_await store_.heartbeat(me, options_.housekeeping_interval * 5);
+    co_await store_.requeue_expired();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_retention > 60s) {
+      last_retention = now;
+      auto swept = co_await store_.sweep_retention(options_.retention);
+      if (swept && *swept > 0) log_info("retention: removed " + std::to_string(*swept) + " finished jobs");
+    }
+    stop_signal_.expires_after(options_.housekeeping_interval);
+    co_await stop_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void Dispatcher::cancel_local(const std::string& job_id) {
+  auto it = running_.find(job_id);
+  if (it != running_.end()) it->second.control->cancel_requested = true;
+}
+
+void Dispatcher::stop() {
+  stopping_ = true;
+  for (auto& [id, running] : running_) running.control->cancel_requested = true;
+  slot_signal_.cancel();
+  stop_signal_.cancel();
+}
+
+asio::awaitable<void> Dispatcher::drained() {
+  while (!running_.empty()) {
+    stop_signal_.expires_after(100ms);
+    co_await stop_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+}  // namespace nox

@@ -1,0 +1,78 @@
+#pragma once
+// Dispatcher: claims queued jobs from the store while this instance has free slots,
+// runs them (in-process engines at once, subprocess engines on the Runner's pool),
+// keeps their leases alive, and writes each outcome back in one store transition.
+// Also the instance's housekeeping: heartbeat, expired-lease requeue, retention.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engines/engine_registry.hpp"
+#include "engines/runner.hpp"
+#include "storage/store.hpp"
+
+namespace nox {
+
+struct DispatcherOptions {
+  std::string worker_id;
+  std::string host;
+  std::string listen;
+  std::size_t slots = 1;
+  Lease lease{30000};
+  std::chrono::milliseconds housekeeping_interval{1000};
+  std::chrono::milliseconds retention{7LL * 24 * 3600 * 1000};
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::any_io_executor loop, Store& store, Runner& runner, const EngineRegistry& engines,
+             DispatcherOptions options);
+
+  // The claim loop; returns after stop().
+  boost::asio::awaitable<void> run();
+  // Heartbeat, requeue of expired leases, retention sweep; returns after stop().
+  boost::asio::awaitable<void> housekeeping();
+
+  // Kills the job's process if it runs here (after the store has marked it cancelled).
+  void cancel_local(const std::string& job_id);
+  // Stops claiming and kills running attempts; they are handed back as `interrupted`.
+  void stop();
+  // Returns once no attempt runs here any more.
+  boost::asio::awaitable<void> drained();
+
+  std::size_t busy() const { return busy_; }
+  std::size_t slots() const { return options_.slots; }
+  const std::string& worker_id() const { return options_.worker_id; }
+
+ private:
+  struct Running {
+    std::shared_ptr<ProcessControl> control;
+    std::shared_ptr<boost::asio::steady_timer> lease_timer;
+  };
+
+  boost::asio::awaitable<void> run_job(Job job);
+  boost::asio::awaitable<void> complete_in_process(Job job, const Engine& engine, JobSpec spec);
+  boost::asio::awaitable<void> keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
+                                          std::shared_ptr<boost::asio::steady_timer> timer);
+  boost::asio::awaitable<void> record_progress(std::string job_id, boost::json::object progress);
+  // Writes the outcome, retrying while the store is unavailable (Redis restarting).
+  boost::asio::awaitable<void> write_outcome(std::string job_id, std::vector<Artifact> artifacts, Finish finish);
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
+  void notify_slot_freed();
+
+  boost::asio::any_io_executor loop_;
+  Store& store_;
+  Runner& runner_;
+  const EngineRegistry& engines_;
+  DispatcherOptions options_;
+  std::size_t busy_ = 0;
+  bool stopping_ = false;
+  std::map<std::string, Running> running_;
+  boost::asio::steady_timer slot_signal_;
+  boost::asio::steady_timer stop_signal_;
+};
+
+}  // namespace nox

@@ -1,0 +1,243 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/log.hpp"
+#include "server/api_error.hpp"
+#include "server/app.hpp"
+
+namespace nox {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::seconds write_timeout{30};
+
+std::chrono::milliseconds seconds_setting(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
+HttpRequest to_request(http::request<http::string_body>& req) {
+  HttpRequest request;
+  request.method = std::string(req.method_string());
+  request.target = std::string(req.target());
+  request.headers.reserve(8);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(req.body());
+  return request;
+}
+
+asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
+  const RouteMatch match = app.router.match(request.method, request.path());
+  switch (match.kind) {
+    case RouteMatch::Kind::not_found:
+      co_return error_response(404, "route_not_found",
+                               "no route " + std::string(request.path().substr(0, 200)) + " (see the README for the API)");
+    case RouteMatch::Kind::method_not_allowed: {
+      auto response = error_response(405, "method_not_allowed",
+                                     request.method + " is not allowed on " + std::string(request.path()) +
+                                         "; allowed: " + match.allow);
+      response.headers.emplace_back("Allow", match.allow);
+      co_return response;
+    }
+    case RouteMatch::Kind::found:
+      break;
+  }
+  try {
+    co_return co_await match.handler(app, request, match.params);
+  } catch (const std::exception& e) {
+    log_error(request.method + " " + request.target + ": " + e.what());
+  }
+  co_return error_response(500, "internal_error", "the server failed to handle this request; it is logged");
+}
+
+http::response<http::string_body> to_beast(HttpResponse&& response, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res;
+  res.version(version);
+  res.result(static_cast<unsigned>(response.status));
+  res.set(http::field::server, "nox");
+  if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) res.set(name, value);
+  res.body() = std::move(response.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+// Sends a stream body as chunks after one header; the stream ends the connection.
+class ChunkWriter final : public StreamWriter {
+ public:
+  explicit ChunkWriter(beast::tcp_stream& stream) : stream_(stream) {}
+  asio::awaitable<bool> write(std::string data) override {
+    stream_.expires_after(write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data)), tuple_awaitable);
+    co_return !ec;
+  }
+
+ private:
+  beast::tcp_stream& stream_;
+};
+
+asio::awaitable<void> write_stream(beast::tcp_stream& stream, HttpResponse& response, unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
+  res.set(http::field::server, "nox");
+  res.set(http::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) res.set(name, value);
+  res.chunked(true);
+  http::response_serializer<http::empty_body> serializer{res};
+  stream.expires_after(write_timeout);
+  auto [ec, n] = co_await http::async_write_header(stream, serializer, tuple_awaitable);
+  if (ec) co_return;
+  ChunkWriter writer(stream);
+  co_await response.stream->run(writer);
+  stream.expires_after(write_timeout);
+  co_await asio::async_write(stream, http::make_chunk_last(), tuple_awaitable);
+}
+
+asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse response, unsigned version) {
+  auto res = to_beast(std::move(response), version, false);
+  stream.expires_after(write_timeout);
+  co_await http::async_write(stream, res, tuple_awaitable);
+}
+
+asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
+  ++app.open_connections;
+  struct Release {
+    App& app;
+    ~Release() { --app.open_connections; }
+  } release{app};
+  const auto idle_timeout = seconds_setting(app.settings.idle_timeout_s);
+  const auto header_timeout = seconds_setting(app.settings.header_timeout_s);
+  beast::flat_buffer buffer;
+  while (true) {
+    if (buffer.size() == 0) {
+      // Waiting for the next request on a kept-alive connection: the idle timeout.
+      stream.expires_after(idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), tuple_awaitable);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(32 * 1024);
+    parser.body_limit(app.settings.max_body_bytes);
+    stream.expires_after(header_timeout);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+    if (hec) {
+      if (hec == http::error::header_limit)
+        co_await send_and_close(stream, error_response(431, "headers_too_large", "request headers exceed 32 KiB"), 11);
+      else if (hec != http::error::end_of_stream && hec != beast::error::timeout && hec != asio::error::eof &&
+               hec != asio::error::connection_reset)
+        co_await send_and_close(stream, error_response(400, "bad_request", "malformed HTTP request: " + hec.message()),
+                                11);
+      break;
+    }
+    const unsigned version = parser.get().version();
+    if (auto length = parser.content_length(); length && *length > app.settings.max_body_bytes) {
+      co_await send_and_close(stream,
+                              error_response(413, "body_too_large",
+                                             "the request body has " + std::to_string(*length) +
+                                                 " bytes; this server accepts at most " +
+                                                 std::to_string(app.settings.max_body_bytes)),
+                              version);
+      break;
+    }
+    if (!parser.is_done()) {
+      if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> proceed{http::status::continue_, version};
+        co_await http::async_write(stream, proceed, tuple_awaitable);
+      }
+      stream.expires_after(std::max(idle_timeout, header_timeout));
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+      if (bec == http::error::body_limit) {
+        co_await send_and_close(stream,
+                                error_response(413, "body_too_large",
+                                               "the request body exceeds " +
+                                                   std::to_string(app.settings.max_body_bytes) + " bytes"),
+                                version);
+        break;
+      }
+      if (bec) break;
+    }
+    auto& req = parser.get();
+    const bool keep_alive = req.keep_alive() && !app.stopping;
+    HttpRequest request = to_request(req);
+    HttpResponse response = co_await handle(app, request);
+    if (response.stream) {
+      co_await write_stream(stream, response, version);
+      break;
+    }
+    auto res = to_beast(std::move(response), version, keep_alive);
+    stream.expires_after(write_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, App& app) : io_(io), app_(app), acceptor_(io) {}
+
+std::optional<std::string> HttpServer::listen(const std::string& host_port) {
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return "listen address must be HOST:PORT, got '" + host_port + "'";
+  std::string host = host_port.substr(0, colon), port = host_port.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  tcp::resolver resolver(io_);
+  auto endpoints = resolver.resolve(host, port, tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) return "cannot resolve listen address " + host_port + ": " + ec.message();
+  const tcp::endpoint endpoint = *endpoints.begin();
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + host_port + ": " + ec.message();
+  return std::nullopt;
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  while (acceptor_.is_open()) {
+    auto [ec, socket] = co_await acceptor_.async_accept(tuple_awaitable);
+    if (ec) {
+      if (!acceptor_.is_open() || ec == asio::error::operation_aborted) break;
+      // Out of file descriptors: let connections close before accepting again.
+      log_warn("accept failed: " + ec.message());
+      asio::steady_timer pause(io_, 100ms);
+      co_await pause.async_wait(tuple_awaitable);
+      continue;
+    }
+    if (app_.open_connections >= app_.settings.max_connections) {
+      log_warn("connection refused: " + std::to_string(app_.open_connections) + " open (max_connections)");
+      continue;  // the socket closes as it goes out of scope
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(io_, serve_connection(app_, beast::tcp_stream(std::move(socket))), asio::detached);
+  }
+}
+
+void HttpServer::stop_accepting() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+}  // namespace nox

@@ -1,0 +1,53 @@
+#pragma once
+// The request and response that routes see: plain data, no Beast, so that route files
+// compile fast and can be tested without a socket.
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace nox {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  Headers headers;     // names lower-case
+  std::string body;
+
+  std::string_view path() const;
+  std::string_view query() const;
+  // The first header of that (lower-case) name, or empty.
+  std::string_view header(std::string_view name) const;
+};
+
+// Percent-decoded value of a query parameter, or nullopt when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
+
+// Streams a long-lived body (Server-Sent Events) chunk by chunk.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Sends one chunk; false when the client is gone or too slow (the stream must end).
+  virtual boost::asio::awaitable<bool> write(std::string data) = 0;
+};
+
+class StreamBody {
+ public:
+  virtual ~StreamBody() = default;
+  virtual boost::asio::awaitable<void> run(StreamWriter& writer) = 0;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  Headers headers;
+  std::shared_ptr<StreamBody> stream;  // set: the body is streamed chunked; `body` is ignored
+};
+
+}  // namespace nox

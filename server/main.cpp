@@ -1,0 +1,168 @@
+// noxd: the Nox job server. One event loop thread serves HTTP/SSE and talks to the store;
+// a pool of `slots` threads runs engine subprocesses.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include "core/job_id.hpp"
+#include "core/log.hpp"
+#include "server/app.hpp"
+#include "server/http_server.hpp"
+#include "server/systemd_notify.hpp"
+#include "storage/store_factory.hpp"
+
+extern char** environ;
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+std::optional<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream content;
+  content << in.rdbuf();
+  return std::move(content).str();
+}
+
+nox::SettingsSources sources_from(int argc, char** argv) {
+  nox::SettingsSources sources;
+  for (int i = 1; i < argc; ++i) sources.args.emplace_back(argv[i]);
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    if (!entry.starts_with("NOX_")) continue;
+    auto eq = entry.find('=');
+    if (eq != std::string_view::npos) sources.environment.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  sources.read_file = read_whole_file;
+  return sources;
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+struct Instance {
+  nox::App& app;
+  nox::HttpServer& server;
+  asio::io_context& io;
+};
+
+// SIGTERM/SIGINT: stop accepting, stop claiming, hand back running jobs, then stop the loop.
+asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio::signal_set> signals) {
+  auto [ec, signal] = co_await signals->async_wait(asio::as_tuple(asio::use_awaitable));
+  if (ec) co_return;
+  nox::log_info("signal " + std::to_string(signal) + ": draining");
+  nox::systemd_notify("STOPPING=1");
+  instance.app.stopping = true;
+  instance.server.stop_accepting();
+  instance.app.dispatcher.stop();
+  co_await instance.app.dispatcher.drained();
+  nox::log_info("stopped");
+  instance.io.stop();
+}
+
+asio::awaitable<void> feed_watchdog(std::chrono::milliseconds interval) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (true) {
+    nox::systemd_notify("WATCHDOG=1");
+    timer.expires_after(interval);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto loaded = nox::load_settings(sources_from(argc, argv));
+  if (auto* error = std::get_if<std::string>(&loaded)) {
+    std::cerr << "noxd: " << *error << "\n";
+    return 2;
+  }
+  const auto& request = std::get<nox::SettingsRequest>(loaded);
+  if (request.help) {
+    std::cout << nox::settings_help();
+    return 0;
+  }
+  if (request.version) {
+    std::cout << "noxd " << NOX_VERSION << "\n";
+    return 0;
+  }
+  const nox::Settings& settings = request.settings;
+  const nox::LogLevel levels[] = {nox::LogLevel::error, nox::LogLevel::warn, nox::LogLevel::info,
+                                  nox::LogLevel::debug};
+  const char* level_names[] = {"error", "warn", "info", "debug"};
+  for (int i = 0; i < 4; ++i)
+    if (settings.log_level == level_names[i]) nox::set_log_level(levels[i]);
+
+  asio::io_context io(1);
+  auto store = nox::make_store(io.get_executor(), settings);
+  if (auto* error = std::get_if<std::string>(&store)) {
+    std::cerr << "noxd: " << *error << "\n";
+    return 2;
+  }
+  nox::Store& the_store = *std::get<std::unique_ptr<nox::Store>>(store);
+
+  const auto engines = nox::EngineRegistry::discover(settings.xtb);
+  const std::size_t slots =
+      settings.slots > 0 ? static_cast<std::size_t>(settings.slots) : std::max(1u, std::thread::hardware_concurrency());
+  nox::RunnerOptions runner_options;
+  runner_options.slots = slots;
+  runner_options.scratch_root =
+      settings.scratch_dir.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(settings.scratch_dir);
+  runner_options.kill_grace = std::chrono::milliseconds(static_cast<std::int64_t>(settings.kill_grace_s * 1000));
+  nox::Runner runner(io.get_executor(), runner_options);
+
+  nox::DispatcherOptions dispatch;
+  dispatch.host = host_name();
+  dispatch.worker_id = dispatch.host + "-" + std::to_string(::getpid()) + "-" + nox::new_job_id().substr(0, 6);
+  dispatch.listen = settings.listen;
+  dispatch.slots = slots;
+  dispatch.lease = nox::Lease(static_cast<std::int64_t>(settings.lease_s * 1000));
+  dispatch.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
+  nox::Dispatcher dispatcher(io.get_executor(), the_store, runner, engines, dispatch);
+
+  nox::App app{settings, the_store, dispatcher, engines};
+  nox::add_routes(app.router);
+  nox::HttpServer server(io, app);
+  if (auto error = server.listen(settings.listen)) {
+    std::cerr << "noxd: " << *error << "\n";
+    return 1;
+  }
+
+  asio::co_spawn(io, nox::start_store(the_store), asio::detached);
+  asio::co_spawn(io, dispatcher.run(), asio::detached);
+  asio::co_spawn(io, dispatcher.housekeeping(), asio::detached);
+  asio::co_spawn(io, server.accept_loop(), asio::detached);
+  auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
+  asio::co_spawn(io, shutdown_on_signal({app, server, io}, signals), asio::detached);
+  if (auto interval = nox::systemd_watchdog_interval()) asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
+
+  const auto endpoint = server.local_endpoint();
+  std::string xtb = "not found";
+  for (const auto& status : engines.statuses())
+    if (status.name == "xtb" && status.available) xtb = status.version + " at " + status.path;
+  std::printf("noxd %s listening on http://%s:%u (store: %s, slots: %zu, xtb: %s, worker: %s)\n", NOX_VERSION,
+              endpoint.address().to_string().c_str(), endpoint.port(), std::string(the_store.kind()).c_str(), slots,
+              xtb.c_str(), dispatch.worker_id.c_str());
+  std::fflush(stdout);
+  nox::systemd_notify("READY=1");
+
+  io.run();
+  runner.join();
+  return 0;
+}

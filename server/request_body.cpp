@@ -1,0 +1,63 @@
+#include "server/request_body.hpp"
+
+#include <boost/json/stream_parser.hpp>
+
+#include "core/job_id.hpp"
+#include "server/api_error.hpp"
+
+namespace nox {
+
+namespace json = boost::json;
+
+namespace {
+
+bool is_json_media_type(std::string_view content_type) {
+  auto semicolon = content_type.find(';');
+  std::string_view type = content_type.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lower(type);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json";
+}
+
+}  // namespace
+
+std::variant<json::value, HttpResponse> read_json_body(const HttpRequest& request) {
+  const auto content_type = request.header("content-type");
+  if (!is_json_media_type(content_type))
+    return error_response(415, "unsupported_media_type",
+                          content_type.empty() ? "send the job as JSON with Content-Type: application/json"
+                                               : "expected Content-Type: application/json, got " +
+                                                     std::string(content_type));
+  const std::string& body = request.body;
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  std::size_t consumed = parser.write(body.data(), body.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (!ec) return parser.release();
+  if (body.empty()) consumed = 0;
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < consumed && i < body.size(); ++i) {
+    if (body[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string message = body.empty() ? "the request body is empty; expected a JSON object"
+                                     : "malformed JSON at offset " + std::to_string(consumed) + " (line " +
+                                           std::to_string(line) + ", column " + std::to_string(column) +
+                                           "): " + ec.message();
+  return error_response(400, "invalid_json", message,
+                        json::array{json::object{{"offset", consumed}, {"line", line}, {"column", column}}});
+}
+
+std::optional<HttpResponse> reject_malformed_job_id(std::string_view id) {
+  if (is_valid_job_id(id)) return std::nullopt;
+  return error_response(404, "job_not_found",
+                        "no job '" + std::string(id.substr(0, 64)) +
+                            "': job ids are 32 lowercase hexadecimal characters");
+}
+
+}  // namespace nox

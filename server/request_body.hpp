@@ -1,0 +1,18 @@
+#pragma once
+// Reading a JSON request body: content type (415) and syntax (400 with the offset).
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+#include "server/http_types.hpp"
+
+namespace nox {
+
+// The body as JSON, or the error response to send.
+std::variant<boost::json::value, HttpResponse> read_json_body(const HttpRequest& request);
+
+// 404 for a malformed job id (it cannot name a job), nullopt when well-formed.
+std::optional<HttpResponse> reject_malformed_job_id(std::string_view id);
+
+}  // namespace nox

@@ -1,0 +1,74 @@
+#include "server/router.hpp"
+
+namespace nox {
+
+namespace {
+
+// Splits "/a/b/c" into {"a","b","c"}; "/" into {}; a trailing slash counts as an empty segment.
+template <class Out>
+void split_path(std::string_view path, Out& out) {
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty()) return;
+  while (true) {
+    auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+}
+
+bool is_capture(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+std::string_view PathParams::get(std::string_view name) const {
+  for (std::size_t i = 0; i < size; ++i)
+    if (items[i].first == name) return items[i].second;
+  return {};
+}
+
+void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+  Route route{std::string(method), {}, handler};
+  std::vector<std::string_view> parts;
+  split_path(pattern, parts);
+  for (auto part : parts) route.segments.emplace_back(part);
+  routes_.push_back(std::move(route));
+}
+
+RouteMatch Router::match(std::string_view method, std::string_view path) const {
+  std::vector<std::string_view> parts;
+  parts.reserve(6);
+  split_path(path, parts);
+  RouteMatch result;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != parts.size()) continue;
+    PathParams params;
+    bool same = true;
+    for (std::size_t i = 0; i < parts.size() && same; ++i) {
+      const std::string_view segment = route.segments[i];
+      if (is_capture(segment)) {
+        if (parts[i].empty() || params.size == params.items.size()) same = false;
+        else params.items[params.size++] = {segment.substr(1, segment.size() - 2), parts[i]};
+      } else {
+        same = segment == parts[i];
+      }
+    }
+    if (!same) continue;
+    if (route.method == method) {
+      result.kind = RouteMatch::Kind::found;
+      result.handler = route.handler;
+      result.params = params;
+      return result;
+    }
+    result.kind = RouteMatch::Kind::method_not_allowed;
+    if (result.allow.find(route.method) == std::string::npos) {
+      if (!result.allow.empty()) result.allow += ", ";
+      result.allow += route.method;
+    }
+  }
+  return result;
+}
+
+}  // namespace nox

@@ -1,0 +1,198 @@
+// Routes of the job resource: submit, list, read, cancel, delete.
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "core/job_id.hpp"
+#include "server/api_error.hpp"
+#include "server/app.hpp"
+#include "server/request_body.hpp"
+#include "server/routes/routes.hpp"
+
+namespace nox::routes {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t max_batch_jobs = 10000;
+
+SpecLimits spec_limits(const Settings& s) {
+  SpecLimits limits;
+  limits.max_atoms = s.max_atoms;
+  limits.max_timeout_s = s.max_timeout_s;
+  return limits;
+}
+
+// With the memory store only this instance can run the job: refuse what it cannot run.
+std::optional<FieldError> engine_problem(const App& app, const JobSpec& spec) {
+  if (app.store.kind() != "memory" || app.engines.find(spec.engine)) return std::nullopt;
+  for (const auto& status : app.engines.statuses())
+    if (status.name == spec.engine) return FieldError{"engine", status.problem};
+  return FieldError{"engine", "engine " + spec.engine + " is not available on this server"};
+}
+
+Job new_job(const JobSpec& spec) {
+  Job job;
+  job.id = new_job_id();
+  job.state = JobState::pending;
+  job.spec = spec.to_json();
+  job.created_at = now_ms();
+  job.max_attempts = spec.max_attempts;
+  job.priority = spec.priority;
+  return job;
+}
+
+// Validates one spec into a job, or appends its errors (fields prefixed by `prefix`).
+std::optional<Job> admit(const App& app, const json::value& body, const std::string& prefix, FieldErrors& errors) {
+  auto parsed = parse_job_spec(body, spec_limits(app.settings));
+  if (auto* bad = std::get_if<FieldErrors>(&parsed)) {
+    for (auto& e : *bad) errors.push_back({prefix + e.field, e.message});
+    return std::nullopt;
+  }
+  const JobSpec& spec = std::get<JobSpec>(parsed);
+  if (auto problem = engine_problem(app, spec)) {
+    errors.push_back({prefix + problem->field, problem->message});
+    return std::nullopt;
+  }
+  return new_job(spec);
+}
+
+json::object accepted_json(const Job& job) {
+  return json::object{{"job_id", job.id},
+                      {"state", to_string(job.state)},
+                      {"created_at", to_rfc3339(job.created_at)},
+                      {"url", "/jobs/" + job.id}};
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, const PathParams&) {
+  auto body = read_json_body(request);
+  if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
+  FieldErrors errors;
+  auto job = admit(app, std::get<json::value>(body), "", errors);
+  if (!job) co_return field_errors_response(errors);
+  auto created = co_await app.store.create(std::move(*job));
+  if (!created) co_return store_error_response(created.error());
+  HttpResponse response = json_response(202, accepted_json(*created));
+  response.headers.emplace_back("Location", "/jobs/" + created->id);
+  co_return response;
+}
+
+asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request, const PathParams&) {
+  auto body = read_json_body(request);
+  if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
+  const json::value& value = std::get<json::value>(body);
+  const json::array* specs = value.if_array();
+  if (!specs && value.is_object()) {
+    if (auto* jobs = value.as_object().if_contains("jobs")) specs = jobs->if_array();
+  }
+  if (!specs || specs->empty())
+    co_return error_response(422, "invalid_spec", "a batch is a non-empty JSON array of job specs (or {\"jobs\": [...]})");
+  if (specs->size() > max_batch_jobs)
+    co_return error_response(413, "batch_too_large",
+                             "a batch holds at most " + std::to_string(max_batch_jobs) + " jobs, got " +
+                                 std::to_string(specs->size()));
+  // All or nothing: every spec is validated before any job is created.
+  FieldErrors errors;
+  std::vector<Job> jobs;
+  jobs.reserve(specs->size());
+  for (std::size_t i = 0; i < specs->size(); ++i)
+    if (auto job = admit(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) jobs.push_back(std::move(*job));
+  if (!errors.empty()) co_return field_errors_response(errors);
+  json::array accepted;
+  accepted.reserve(jobs.size());
+  for (auto& job : jobs) {
+    auto created = co_await app.store.create(std::move(job));
+    if (!created) co_return store_error_response(created.error());
+    accepted.push_back(accepted_json(*created));
+  }
+  co_return json_response(202, json::object{{"jobs", std::move(accepted)}});
+}
+
+asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, const PathParams&) {
+  ListQuery query;
+  json::array problems;
+  const auto q = request.query();
+  if (auto state = query_param(q, "state")) {
+    query.state = parse_job_state(*state);
+    if (!query.state)
+      problems.push_back(json::object{{"field", "state"},
+                                      {"message", "unknown state '" + *state +
+                                                      "'; one of scheduled, pending, running, completed, failed, "
+                                                      "cancelled"}});
+  }
+  if (auto engine = query_param(q, "engine")) query.engine = *engine;
+  if (auto tag = query_param(q, "tag")) query.tag = *tag;
+  if (auto limit = query_param(q, "limit")) {
+    std::size_t n = 0;
+    auto [ptr, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+    if (ec != std::errc{} || ptr != limit->data() + limit->size() || n < 1 || n > 1000)
+      problems.push_back(json::object{{"field", "limit"}, {"message", "limit is a whole number from 1 to 1000"}});
+    else
+      query.limit = n;
+  }
+  if (auto cursor = query_param(q, "cursor")) query.cursor = *cursor;
+  if (!problems.empty())
+    co_return error_response(400, "invalid_parameter", "the query parameters are invalid", std::move(problems));
+  auto page = co_await app.store.list(std::move(query));
+  if (!page) co_return store_error_response(page.error());
+  json::array jobs;
+  jobs.reserve(page->jobs.size());
+  for (const auto& job : page->jobs) jobs.push_back(job_status_json(job));
+  json::value next = page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
+  co_return json_response(200, json::object{{"jobs", std::move(jobs)}, {"next_cursor", std::move(next)}});
+}
+
+asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest&, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto job = co_await app.store.get(std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  co_return json_response(200, job_to_json(*job));
+}
+
+asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest&, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto job = co_await app.store.get(std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  co_return json_response(200, job_status_json(*job));
+}
+
+asio::awaitable<HttpResponse> get_result(App& app, const HttpRequest&, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto job = co_await app.store.get(std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  if (job->state == JobState::completed)
+    co_return json_response(200, json::object{{"job_id", job->id}, {"result", job->result}});
+  json::array details{json::object{{"state", to_string(job->state)}}};
+  if (!job->error.is_null()) details.push_back(json::object{{"error", job->error}});
+  co_return error_response(409, job->state == JobState::failed ? "job_failed" : "not_finished",
+                           "job " + job->id + " is " + std::string(to_string(job->state)) + " and has no result",
+                           std::move(details));
+}
+
+asio::awaitable<HttpResponse> cancel_job(App& app, const HttpRequest&, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto job = co_await app.store.cancel(std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  app.dispatcher.cancel_local(job->id);
+  co_return json_response(200, job_status_json(*job));
+}
+
+asio::awaitable<HttpResponse> delete_job(App& app, const HttpRequest&, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto removed = co_await app.store.remove(std::string(id));
+  if (!removed) co_return store_error_response(removed.error());
+  HttpResponse response;
+  response.status = 204;
+  response.content_type.clear();
+  co_return response;
+}
+
+}  // namespace nox::routes

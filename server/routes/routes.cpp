@@ -1,0 +1,24 @@
+#include "server/routes/routes.hpp"
+
+#include "server/app.hpp"
+
+namespace nox {
+
+// The whole API in one place; each handler lives in the file of its resource.
+void add_routes(Router& router) {
+  router.add("POST", "/jobs", routes::submit_job);
+  router.add("POST", "/jobs/batch", routes::submit_batch);
+  router.add("GET", "/jobs", routes::list_jobs);
+  router.add("GET", "/jobs/{id}", routes::get_job);
+  router.add("DELETE", "/jobs/{id}", routes::delete_job);
+  router.add("GET", "/jobs/{id}/status", routes::get_status);
+  router.add("GET", "/jobs/{id}/result", routes::get_result);
+  router.add("POST", "/jobs/{id}/cancel", routes::cancel_job);
+  router.add("GET", "/jobs/{id}/artifacts", routes::list_artifacts);
+  router.add("GET", "/jobs/{id}/artifacts/{name}", routes::get_artifact);
+  router.add("GET", "/health", routes::health);
+  router.add("GET", "/ready", routes::ready);
+  router.add("GET", "/workers", routes::workers);
+}
+
+}  // namespace nox

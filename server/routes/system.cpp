@@ -1,0 +1,78 @@
+// Routes about the instance itself: liveness, readiness, the instances sharing the store.
+#include "server/api_error.hpp"
+#include "server/app.hpp"
+#include "server/routes/routes.hpp"
+
+namespace nox::routes {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+json::object engines_json(const App& app) {
+  json::object engines;
+  for (const auto& status : app.engines.statuses()) {
+    json::object e{{"available", status.available}, {"version", status.version}};
+    if (!status.path.empty()) e["path"] = status.path;
+    if (!status.problem.empty()) e["problem"] = status.problem;
+    engines[status.name] = std::move(e);
+  }
+  return engines;
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> health(App& app, const HttpRequest&, const PathParams&) {
+  const bool reachable = co_await app.store.ping();
+  json::object queue;
+  if (reachable) {
+    auto stats = co_await app.store.stats();
+    if (stats) queue = {{"pending", stats->pending}, {"running", stats->running}, {"scheduled", stats->scheduled}};
+  }
+  json::object body{
+      {"status", app.stopping ? "stopping" : "ok"},
+      {"version", NOX_VERSION},
+      {"worker_id", app.dispatcher.worker_id()},
+      {"uptime_s", static_cast<double>(now_ms() - app.started_at) / 1000.0},
+      {"store", json::object{{"kind", app.store.kind()}, {"reachable", reachable}}},
+      {"engines", engines_json(app)},
+      {"slots", json::object{{"total", app.dispatcher.slots()}, {"busy", app.dispatcher.busy()}}},
+      {"queue", std::move(queue)},
+      {"connections", app.open_connections},
+  };
+  co_return json_response(200, body);
+}
+
+asio::awaitable<HttpResponse> ready(App& app, const HttpRequest&, const PathParams&) {
+  const bool reachable = co_await app.store.ping();
+  const bool engine = app.engines.any_subprocess_engine();
+  json::array problems;
+  if (!reachable) problems.push_back("the job store is not reachable");
+  if (!engine) problems.push_back("no computational engine (xtb) is installed");
+  if (app.stopping) problems.push_back("the server is shutting down");
+  json::object body{{"ready", problems.empty()},
+                    {"store", json::object{{"kind", app.store.kind()}, {"reachable", reachable}}},
+                    {"engines", engines_json(app)},
+                    {"problems", std::move(problems)}};
+  HttpResponse response = json_response(body.at("ready").as_bool() ? 200 : 503, body);
+  if (response.status == 503) response.headers.emplace_back("Retry-After", "2");
+  co_return response;
+}
+
+asio::awaitable<HttpResponse> workers(App& app, const HttpRequest&, const PathParams&) {
+  auto list = co_await app.store.workers();
+  if (!list) co_return store_error_response(list.error());
+  json::array out;
+  for (const auto& w : *list)
+    out.push_back(json::object{{"worker_id", w.id},
+                               {"host", w.host},
+                               {"listen", w.listen},
+                               {"slots", w.slots},
+                               {"busy", w.busy},
+                               {"started_at", to_rfc3339(w.started_at)},
+                               {"last_heartbeat", to_rfc3339(w.last_heartbeat)}});
+  co_return json_response(200, json::object{{"workers", std::move(out)}});
+}
+
+}  // namespace nox::routes

@@ -1,0 +1,19 @@
+#pragma once
+// Builds the store the settings ask for: Redis when a URL is given, else in memory.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "core/settings.hpp"
+#include "storage/store.hpp"
+
+namespace nox {
+
+std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io_executor executor,
+                                                             const Settings& settings);
+// Connects (Redis) and keeps the connection alive; returns at once for the memory store.
+boost::asio::awaitable<void> start_store(Store& store);
+
+}  // namespace nox
