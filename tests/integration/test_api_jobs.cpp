@@ -1,0 +1,206 @@
+// The job API over HTTP against a real noxd with the memory store: echo and real xtb jobs.
+#include <cmath>
+#include <regex>
+#include <set>
+
+#include "tests/integration/api_fixture.hpp"
+
+using namespace nox::test;
+namespace json = boost::json;
+
+namespace {
+
+// Reference values computed with xtb 6.5.1 (GFN2) on tests/fixtures/molecules/water.xyz.
+constexpr double water_energy_eh = -5.070375897275;
+constexpr double water_optimized_energy_eh = -5.070543958094;
+
+struct Server {
+  NoxdProcess noxd{{"--slots", "2"}};
+  HttpClient client{noxd.port()};
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_jobs)
+
+BOOST_FIXTURE_TEST_CASE(echo_job_round_trip, Server) {
+  const auto spec = job_spec_json("echo", "energy", molecule_xyz("water"), "\"tags\":[\"t1\"],\"name\":\"w\"");
+  auto reply = client.post_json("/jobs", spec);
+  BOOST_REQUIRE_EQUAL(reply.status, 202);
+  auto body = reply.json();
+  const auto id = json_string(body, "job_id");
+  BOOST_TEST(std::regex_match(id, std::regex("[0-9a-f]{32}")));
+  BOOST_TEST(json_string(body, "state") == "pending");
+  BOOST_TEST(reply.header("location") == "/jobs/" + id);
+
+  auto status = wait_until_finished(client, id);
+  BOOST_TEST(json_string(status, "state") == "completed");
+  auto job = client.get("/jobs/" + id).json();
+  BOOST_TEST(job.at("attempts").as_int64() == 1);
+  BOOST_TEST(job.at("result").at("echo").at("engine").as_string() == "echo");
+  BOOST_TEST(job.at("result").at("echo").at("tags").as_array().at(0).as_string() == "t1");
+  BOOST_TEST(job.at("spec").at("name").as_string() == "w");
+  BOOST_TEST(!job.at("finished_at").is_null());
+}
+
+BOOST_FIXTURE_TEST_CASE(xtb_energy_matches_reference, Server) {
+  const auto id = submit(client, job_spec_json("xtb", "energy", molecule_xyz("water"), "\"method\":\"gfn2\""));
+  auto status = wait_until_finished(client, id);
+  BOOST_REQUIRE_MESSAGE(json_string(status, "state") == "completed", client.get("/jobs/" + id).body);
+  auto result = client.get("/jobs/" + id + "/result").json().at("result");
+  BOOST_TEST(std::abs(result.at("energy_eh").to_number<double>() - water_energy_eh) < 1e-6);
+  BOOST_TEST(result.at("homo_lumo_gap_ev").to_number<double>() > 1.0);
+  BOOST_TEST(result.at("partial_charges").as_array().size() == 3u);
+  BOOST_TEST(result.at("engine").at("version").as_string() == "6.5.1");
+
+  auto listing = client.get("/jobs/" + id + "/artifacts");
+  BOOST_REQUIRE_EQUAL(listing.status, 200);
+  std::set<std::string> names;
+  for (const auto& a : listing.json().at("artifacts").as_array()) names.insert(std::string(a.at("name").as_string()));
+  for (const char* expected : {"xtb.log", "charges", "wbo", "xtbout.json"})
+    BOOST_TEST(names.count(expected) == 1u, "artifact " << expected);
+  auto file = client.get("/jobs/" + id + "/artifacts/xtbout.json");
+  BOOST_TEST(file.status == 200);
+  BOOST_TEST(file.header("content-type") == "application/json");
+  BOOST_TEST(file.body.find("total energy") != std::string::npos);
+  BOOST_TEST(client.get("/jobs/" + id + "/artifacts/nothing").status == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(xtb_optimization_gives_geometry, Server) {
+  const auto id = submit(client, job_spec_json("xtb", "optimize", molecule_xyz("water")));
+  auto status = wait_until_finished(client, id);
+  BOOST_REQUIRE_EQUAL(json_string(status, "state"), "completed");
+  auto result = client.get("/jobs/" + id).json().at("result");
+  BOOST_TEST(std::abs(result.at("energy_eh").to_number<double>() - water_optimized_energy_eh) < 1e-6);
+  const std::string xyz(result.at("optimized_xyz").as_string());
+  BOOST_TEST(xyz.rfind("3\n", 0) == 0);
+  auto file = client.get("/jobs/" + id + "/artifacts/xtbopt.xyz");
+  BOOST_TEST(file.status == 200);
+  BOOST_TEST(file.header("content-type") == "chemical/x-xyz");
+}
+
+BOOST_FIXTURE_TEST_CASE(xtb_hessian_gives_thermochemistry, Server) {
+  const auto id = submit(client, job_spec_json("xtb", "optimize_hessian", molecule_xyz("water")));
+  auto status = wait_until_finished(client, id);
+  BOOST_REQUIRE_EQUAL(json_string(status, "state"), "completed");
+  auto result = client.get("/jobs/" + id).json().at("result");
+  BOOST_TEST(result.at("frequencies_cm1").as_array().size() == 3u);
+  const auto& thermo = result.at("thermochemistry");
+  BOOST_TEST(thermo.at("zpe_eh").to_number<double>() > 0.0);
+  BOOST_TEST(thermo.at("free_energy_eh").to_number<double>() < thermo.at("enthalpy_eh").to_number<double>());
+}
+
+BOOST_FIXTURE_TEST_CASE(cancel_running_xtb_kills_it, Server) {
+  const auto id = submit(client, job_spec_json("xtb", "optimize_hessian", molecule_xyz("triacontane")));
+  BOOST_REQUIRE_EQUAL(wait_for_state(client, id, "running"), "running");
+  auto reply = client.request("POST", "/jobs/" + id + "/cancel");
+  BOOST_REQUIRE_EQUAL(reply.status, 200);
+  BOOST_TEST(json_string(reply.json(), "state") == "cancelled");
+  // The process group is gone: the slot frees up within the kill grace period.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::int64_t busy = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    busy = client.get("/health").json().at("slots").at("busy").as_int64();
+    if (busy == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_TEST(busy == 0);
+  BOOST_TEST(json_string(client.get("/jobs/" + id + "/status").json(), "state") == "cancelled");
+  auto again = client.request("POST", "/jobs/" + id + "/cancel");
+  BOOST_TEST(again.status == 409);
+  BOOST_TEST(error_code(again) == "invalid_state");
+}
+
+BOOST_FIXTURE_TEST_CASE(timeout_fails_the_job_and_keeps_the_log, Server) {
+  const auto id =
+      submit(client, job_spec_json("xtb", "optimize_hessian", molecule_xyz("triacontane"), "\"timeout_s\":1"));
+  auto status = wait_until_finished(client, id, std::chrono::seconds(30));
+  BOOST_REQUIRE_EQUAL(json_string(status, "state"), "failed");
+  auto job = client.get("/jobs/" + id).json();
+  BOOST_TEST(job.at("error").at("code").as_string() == "timeout");
+  auto listing = client.get("/jobs/" + id + "/artifacts").json();
+  bool has_log = false;
+  for (const auto& a : listing.at("artifacts").as_array()) has_log |= a.at("name").as_string() == "xtb.log";
+  BOOST_TEST(has_log);
+  // The server keeps serving.
+  BOOST_TEST(client.get("/health").status == 200);
+}
+
+BOOST_FIXTURE_TEST_CASE(concurrency_never_exceeds_slots, Server) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i)
+    ids.push_back(submit(client, job_spec_json("xtb", "hessian", molecule_xyz("decane"))));
+  std::int64_t most_busy = 0, most_running = 0;
+  bool all_done = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!all_done && std::chrono::steady_clock::now() < deadline) {
+    auto health = client.get("/health").json();
+    most_busy = std::max(most_busy, health.at("slots").at("busy").as_int64());
+    auto running = client.get("/jobs?state=running").json().at("jobs").as_array().size();
+    most_running = std::max<std::int64_t>(most_running, static_cast<std::int64_t>(running));
+    all_done = health.at("queue").at("pending").as_int64() == 0 && health.at("queue").at("running").as_int64() == 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_TEST(all_done);
+  BOOST_TEST(most_busy <= 2);
+  BOOST_TEST(most_running <= 2);
+  BOOST_TEST(most_running >= 1);
+  for (const auto& id : ids) BOOST_TEST(json_string(client.get("/jobs/" + id + "/status").json(), "state") == "completed");
+}
+
+BOOST_FIXTURE_TEST_CASE(list_filters_and_cursor, Server) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(submit(client, job_spec_json("echo", "energy", molecule_xyz("water"),
+                                               i % 2 ? "\"tags\":[\"odd\"]" : "\"tags\":[\"even\"]")));
+  for (const auto& id : ids) wait_until_finished(client, id);
+  auto page1 = client.get("/jobs?limit=2").json();
+  BOOST_REQUIRE_EQUAL(page1.at("jobs").as_array().size(), 2u);
+  BOOST_TEST(page1.at("jobs").at(0).at("job_id").as_string() == ids[4]);  // newest first
+  BOOST_TEST(page1.at("jobs").at(1).at("job_id").as_string() == ids[3]);
+  const std::string cursor(page1.at("next_cursor").as_string());
+  auto page2 = client.get("/jobs?limit=2&cursor=" + cursor).json();
+  BOOST_TEST(page2.at("jobs").at(0).at("job_id").as_string() == ids[2]);
+  auto page3 = client.get("/jobs?limit=2&cursor=" + std::string(page2.at("next_cursor").as_string())).json();
+  BOOST_TEST(page3.at("jobs").as_array().size() == 1u);
+  BOOST_TEST(page3.at("next_cursor").is_null());
+
+  auto odd = client.get("/jobs?tag=odd").json().at("jobs").as_array();
+  BOOST_TEST(odd.size() == 2u);
+  BOOST_TEST(client.get("/jobs?state=completed&engine=echo").json().at("jobs").as_array().size() == 5u);
+  BOOST_TEST(client.get("/jobs?state=running").json().at("jobs").as_array().empty());
+  BOOST_TEST(client.get("/jobs?state=bogus").status == 400);
+  BOOST_TEST(client.get("/jobs?limit=0").status == 400);
+  BOOST_TEST(client.get("/jobs?cursor=zzz").status == 400);
+}
+
+BOOST_FIXTURE_TEST_CASE(delete_removes_a_finished_job, Server) {
+  const auto id = submit(client, job_spec_json("echo", "energy", molecule_xyz("water")));
+  wait_until_finished(client, id);
+  BOOST_TEST(client.request("DELETE", "/jobs/" + id).status == 204);
+  BOOST_TEST(client.get("/jobs/" + id).status == 404);
+  BOOST_TEST(client.request("DELETE", "/jobs/" + id).status == 404);
+}
+
+BOOST_FIXTURE_TEST_CASE(health_and_ready_report_the_instance, Server) {
+  auto health = client.get("/health");
+  BOOST_REQUIRE_EQUAL(health.status, 200);
+  auto h = health.json();
+  BOOST_TEST(h.at("store").at("kind").as_string() == "memory");
+  BOOST_TEST(h.at("engines").at("xtb").at("available").as_bool());
+  BOOST_TEST(h.at("engines").at("xtb").at("version").as_string() == "6.5.1");
+  BOOST_TEST(h.at("slots").at("total").as_int64() == 2);
+  BOOST_TEST(client.get("/ready").status == 200);
+}
+
+BOOST_FIXTURE_TEST_CASE(batch_submits_all_or_nothing, Server) {
+  const auto one = job_spec_json("echo", "energy", molecule_xyz("water"));
+  auto ok = client.post_json("/jobs/batch", "[" + one + "," + one + "]");
+  BOOST_REQUIRE_EQUAL(ok.status, 202);
+  BOOST_TEST(ok.json().at("jobs").as_array().size() == 2u);
+  auto bad = client.post_json("/jobs/batch", "[" + one + ",{\"engine\":\"nope\"}]");
+  BOOST_TEST(bad.status == 422);
+  BOOST_TEST(bad.body.find("[1].engine") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
