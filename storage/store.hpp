@@ -106,6 +106,9 @@ class Store {
   // are there yet, waits up to `max_wait` for new ones (zero: answer at once).
   virtual boost::asio::awaitable<Result<EventBatch>> read_events(std::string after_id, std::size_t max,
                                                                  std::chrono::milliseconds max_wait) = 0;
+  // Every event of one job still in the log, oldest first (a late SSE subscriber's history).
+  // The default scans the whole log; a store with a per-job index overrides it.
+  virtual boost::asio::awaitable<Result<std::vector<JobEvent>>> job_events(std::string job_id);
   // The newest event id now ("" when the log is empty): where a live-only reader starts.
   virtual boost::asio::awaitable<Result<std::string>> last_event_id() = 0;
 
