@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "core/molecule.hpp"
+
 namespace nox {
 namespace json = boost::json;
 
@@ -76,6 +78,12 @@ json::object job_status_json(const Job& job) {
   json::array tags;
   for (std::string& t : job.tags()) tags.emplace_back(std::move(t));
   o["tags"] = std::move(tags);
+  // Present only when the stored spec holds readable XYZ (a spec from JobSpec::to_json always does).
+  if (const json::value* molecule = job.spec.if_contains("molecule"); molecule && molecule->is_object()) {
+    if (const json::value* xyz = molecule->get_object().if_contains("xyz"); xyz && xyz->is_string()) {
+      if (std::string formula = formula_of_xyz(xyz->get_string()); !formula.empty()) o["formula"] = formula;
+    }
+  }
   o["created_at"] = time_or_null(job.created_at);
   o["started_at"] = time_or_null(job.started_at);
   o["finished_at"] = time_or_null(job.finished_at);

@@ -25,7 +25,8 @@ struct JobSpec {
   int charge = 0;
   int multiplicity = 1;
   std::optional<Solvent> solvent;
-  boost::json::object keywords;
+  boost::json::object keywords;      // only known keys, values normalised (see job_spec.cpp)
+  std::vector<std::string> outputs;  // extra files to produce: "molden", "density_cube"; no repeats
   int priority = 0;
   double timeout_s = 3600;
   int max_attempts = 1;
@@ -42,7 +43,13 @@ struct SpecLimits {
   int max_attempts = 10;
 };
 
-// Validates a submitted spec. On failure, one FieldError per bad field.
-std::variant<JobSpec, FieldErrors> parse_job_spec(const boost::json::value& body, const SpecLimits& limits = {});
+// Validates a submitted spec. On failure, one FieldError per bad field: known fields first, in
+// the order of JobSpec's members, then unknown fields in the order they were sent. Enumerated
+// string values (engine, task, method, solvent, opt_level) are matched case-insensitively and
+// stored lower case. A null optional field counts as absent. Solvents are checked against what
+// xtb 6.5.1 accepts for the chosen method, with every engine, so a spec valid for "echo" is valid
+// for "xtb" too.
+std::variant<JobSpec, FieldErrors> parse_job_spec(const boost::json::value& body,
+                                                  const SpecLimits& limits = {});
 
 }  // namespace nox

@@ -1,0 +1,729 @@
+#include "core/job_spec.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+
+namespace nox {
+namespace json = boost::json;
+
+namespace {
+
+// CODATA 2014, the value QCSchema producers (QCElemental) use for geometry in bohr.
+constexpr double kBohrToAngstrom = 0.52917721067;
+// As in parse_xyz: beyond this it is not a molecule.
+constexpr double kMaxAbsCoordinate = 1e6;
+
+constexpr std::array<std::string_view, 15> kKnownFields = {
+    "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
+    "outputs", "priority", "timeout_s", "max_attempts", "run_at", "tags",         "name"};
+constexpr std::array<std::string_view, 2> kEngines = {"xtb", "echo"};
+constexpr std::array<std::string_view, 5> kTasks = {"energy", "gradient", "optimize", "hessian",
+                                                    "optimize_hessian"};
+constexpr std::array<std::string_view, 4> kMethods = {"gfn2", "gfn1", "gfn0", "gfnff"};
+constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
+                                                        "normal", "tight",  "vtight", "extreme"};
+constexpr std::array<std::string_view, 2> kOutputs = {"molden", "density_cube"};
+
+// Solvents as xtb 6.5.1 (Debian's build) accepts them, tried one by one with each method: every
+// name below ran, and every name missing for a method stopped xtb with an error. gfn0 has no
+// implicit solvation at all. xtb's --help spells "hexandecane", but only "hexadecane" works.
+constexpr std::array<std::string_view, 24> kAlpbSolvents = {
+    "acetone",  "acetonitrile", "aniline", "benzaldehyde", "benzene",      "ch2cl2",  "chcl3",      "cs2",
+    "dioxane",  "dmf",          "dmso",    "ether",        "ethylacetate", "furane",  "hexadecane", "hexane",
+    "methanol", "nitromethane", "octanol", "woctanol",     "phenol",       "toluene", "thf",        "water"};
+constexpr std::array<std::string_view, 14> kGbsaSolventsGfn2 = {
+    "acetone", "acetonitrile", "benzene", "ch2cl2",   "chcl3", "cs2",     "dmf",
+    "dmso",    "ether",        "hexane",  "methanol", "thf",   "toluene", "water"};
+// GFN1 lacks dmf and hexane; GFN-FF takes the GFN2 set.
+constexpr std::array<std::string_view, 12> kGbsaSolventsGfn1 = {
+    "acetone", "acetonitrile", "benzene",  "ch2cl2", "chcl3",   "cs2",
+    "dmso",    "ether",        "methanol", "thf",    "toluene", "water"};
+// Other spellings xtb (or its documentation) uses, mapped to the one name Nox stores.
+struct Alias {
+  std::string_view from, to;
+};
+constexpr std::array<Alias, 4> kSolventAliases = {
+    {{"h2o", "water"}, {"n-hexan", "hexane"}, {"n-hexane", "hexane"}, {"hexandecane", "hexadecane"}}};
+
+constexpr std::array<std::string_view, 4> kKeywords = {"opt_level", "accuracy", "electronic_temperature",
+                                                       "max_iterations"};
+
+constexpr std::size_t kMaxTags = 16;
+constexpr std::size_t kMaxTagLength = 64;
+constexpr std::size_t kMaxNameLength = 200;
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& list, std::string_view s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+template <std::size_t N>
+std::string join(const std::array<std::string_view, N>& list) {
+  std::string out;
+  for (std::string_view s : list) {
+    if (!out.empty()) out += ", ";
+    out.append(s);
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string quoted(std::string_view s) {
+  constexpr std::size_t kMax = 40;
+  std::string out = "\"";
+  out.append(s.substr(0, kMax));
+  if (s.size() > kMax) out += "...";
+  out += '"';
+  return out;
+}
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// How a JSON value's type is named in "expected X, got Y" messages.
+std::string_view kind_of(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+std::string expected(std::string_view what, const json::value& got) {
+  return "expected " + std::string(what) + ", got " + std::string(kind_of(got));
+}
+
+// Integral doubles ("2.0", what some JSON writers emit for integers) count as integers.
+std::optional<std::int64_t> as_integer(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) {
+    if (v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return std::numeric_limits<std::int64_t>::max();  // out of every range we check
+    }
+    return static_cast<std::int64_t>(v.get_uint64());
+  }
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.0e15) return static_cast<std::int64_t>(d);
+  }
+  return std::nullopt;
+}
+
+std::optional<double> as_number(const json::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  if (v.is_double()) return v.get_double();
+  return std::nullopt;
+}
+
+// Integral values are written as JSON integers ("timeout_s": 3600 rather than 3.6E3, which is how
+// Boost.JSON prints the double); parse_job_spec reads either back as the same double.
+json::value number_value(double v) {
+  if (std::trunc(v) == v && std::fabs(v) < 9.0e15) return static_cast<std::int64_t>(v);
+  return v;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+bool is_tag_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == ':' || c == '-';
+}
+
+class SpecParser {
+ public:
+  SpecParser(const json::object& body, const SpecLimits& limits) : body_(body), limits_(limits) {}
+
+  std::variant<JobSpec, FieldErrors> run() {
+    parse_engine();
+    spec_.task = parse_choice("task", kTasks, "energy");
+    spec_.method = parse_choice("method", kMethods, "gfn2");
+    const bool molecule_ok = parse_molecule();
+    const bool charge_ok = parse_int("charge", -1'000'000, 1'000'000, 0, spec_.charge);
+    const bool multiplicity_ok = parse_int("multiplicity", 1, 1'000'000, 1, spec_.multiplicity);
+    if (molecule_ok && charge_ok && multiplicity_ok) check_electrons();
+    parse_solvent();
+    parse_keywords();
+    parse_outputs();
+    parse_int("priority", -1000, 1000, 0, spec_.priority);
+    parse_timeout();
+    parse_int("max_attempts", 1, limits_.max_attempts, 1, spec_.max_attempts);
+    parse_run_at();
+    parse_tags();
+    parse_name();
+    report_unknown_fields();
+    if (!errors_.empty()) return std::move(errors_);
+    return std::move(spec_);
+  }
+
+ private:
+  void error(std::string field, std::string message) {
+    errors_.push_back({std::move(field), std::move(message)});
+  }
+
+  // The field's value, or nullptr when it is absent or null (both mean "use the default").
+  const json::value* field(std::string_view name) const {
+    const json::value* v = body_.if_contains(name);
+    return v && !v->is_null() ? v : nullptr;
+  }
+
+  void parse_engine() {
+    const json::value* v = field("engine");
+    if (!v) return error("engine", "required: one of " + join(kEngines));
+    if (!v->is_string()) return error("engine", expected("a string (one of " + join(kEngines) + ")", *v));
+    const std::string engine = lower(v->get_string());
+    if (!contains(kEngines, engine)) {
+      return error("engine", "unknown engine " + quoted(v->get_string()) + "; one of " + join(kEngines));
+    }
+    spec_.engine = engine;
+  }
+
+  // A string from a fixed list; "" on error so later checks can tell it is not usable.
+  template <std::size_t N>
+  std::string parse_choice(std::string_view name, const std::array<std::string_view, N>& choices,
+                           std::string_view fallback) {
+    const json::value* v = field(name);
+    if (!v) return std::string(fallback);
+    if (!v->is_string()) {
+      error(std::string(name), expected("a string (one of " + join(choices) + ")", *v));
+      return {};
+    }
+    std::string value = lower(v->get_string());
+    if (!contains(choices, value)) {
+      error(std::string(name),
+            "unknown " + std::string(name) + " " + quoted(v->get_string()) + "; one of " + join(choices));
+      return {};
+    }
+    return value;
+  }
+
+  bool parse_int(std::string_view name, std::int64_t min, std::int64_t max, int fallback, int& out) {
+    const json::value* v = field(name);
+    if (!v) {
+      out = fallback;
+      return true;
+    }
+    const std::optional<std::int64_t> n = as_integer(*v);
+    if (!n) {
+      error(std::string(name),
+            v->is_number() ? "expected an integer, got " + json::serialize(*v) : expected("an integer", *v));
+      return false;
+    }
+    if (*n < min || *n > max) {
+      error(std::string(name), "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                                   ", got " + std::to_string(*n));
+      return false;
+    }
+    out = static_cast<int>(*n);
+    return true;
+  }
+
+  bool parse_molecule() {
+    const json::value* v = field("molecule");
+    if (!v) {
+      error("molecule", "required: an object with one of xyz, symbols + geometry, smiles, sdf or mol");
+      return false;
+    }
+    if (!v->is_object()) {
+      error("molecule", expected("an object with one of xyz, symbols + geometry, smiles, sdf or mol", *v));
+      return false;
+    }
+    const json::object& m = v->get_object();
+    bool unknown = false;
+    for (const auto& [key, value] : m) {
+      if (key != "xyz" && key != "symbols" && key != "geometry" && key != "smiles" && key != "sdf" &&
+          key != "mol") {
+        error("molecule." + std::string(key),
+              "unknown field; molecule takes xyz, symbols + geometry, smiles, sdf or mol");
+        unknown = true;
+      }
+    }
+    std::vector<std::string> forms;
+    if (m.contains("xyz")) forms.push_back("xyz");
+    if (m.contains("symbols") || m.contains("geometry")) forms.push_back("symbols + geometry");
+    for (const char* f : {"smiles", "sdf", "mol"}) {
+      if (m.contains(f)) forms.push_back(f);
+    }
+    if (forms.empty()) {
+      if (!unknown) error("molecule", "give one of xyz, symbols + geometry, smiles, sdf or mol");
+      return false;
+    }
+    if (forms.size() > 1) {
+      std::string found;
+      for (std::size_t i = 0; i < forms.size(); ++i) found += (i == 0 ? "" : " and ") + forms[i];
+      error("molecule", "give exactly one of xyz, symbols + geometry, smiles, sdf or mol; found " + found);
+      return false;
+    }
+    bool ok = false;
+    if (forms[0] == "xyz") {
+      ok = parse_xyz_text(m.at("xyz"));
+    } else if (forms[0] == "symbols + geometry") {
+      ok = parse_symbols_geometry(m);
+    } else if (forms[0] == "smiles") {
+      error("molecule.smiles",
+            "SMILES input needs Open Babel support, which this server does not have yet; "
+            "send the structure as xyz or symbols + geometry");
+    } else {
+      const std::string upper = forms[0] == "sdf" ? "SDF" : "MOL";
+      error("molecule." + forms[0], upper +
+                                        " input needs Open Babel support, which this server does not have "
+                                        "yet; send the structure as xyz or symbols + geometry");
+    }
+    return ok && !unknown;
+  }
+
+  bool parse_xyz_text(const json::value& v) {
+    if (!v.is_string()) {
+      error("molecule.xyz", expected("a string (XYZ text)", v));
+      return false;
+    }
+    XyzLimits xyz_limits;
+    xyz_limits.max_atoms = limits_.max_atoms;
+    auto parsed = parse_xyz(v.get_string(), xyz_limits);
+    if (auto* e = std::get_if<XyzError>(&parsed)) {
+      error("molecule.xyz", e->message);
+      return false;
+    }
+    spec_.molecule = std::move(std::get<Molecule>(parsed));
+    return true;
+  }
+
+  // QCSchema style: "symbols" and a flat "geometry" array in bohr (x1, y1, z1, x2, ...). A list of
+  // [x, y, z] triples is read too, as QCElemental does.
+  bool parse_symbols_geometry(const json::object& m) {
+    const json::value* symbols = m.if_contains("symbols");
+    const json::value* geometry = m.if_contains("geometry");
+    bool ok = true;
+    if (!symbols) {
+      error("molecule.symbols", "required together with molecule.geometry");
+      ok = false;
+    }
+    if (!geometry) {
+      error("molecule.geometry", "required together with molecule.symbols (coordinates in bohr)");
+      ok = false;
+    }
+    if (!ok) return false;
+
+    std::vector<Atom> atoms;
+    if (!symbols->is_array()) {
+      error("molecule.symbols", expected("an array of element symbols", *symbols));
+      ok = false;
+    } else if (symbols->get_array().empty()) {
+      error("molecule.symbols", "must list at least one atom");
+      ok = false;
+    } else if (symbols->get_array().size() > limits_.max_atoms) {
+      error("molecule.symbols", std::to_string(symbols->get_array().size()) +
+                                    " atoms is more than the limit of " + std::to_string(limits_.max_atoms));
+      ok = false;
+    } else {
+      const json::array& list = symbols->get_array();
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const int z = list[i].is_string() ? atomic_number(list[i].get_string()) : 0;
+        if (z == 0) {
+          error("molecule.symbols",
+                "item " + std::to_string(i) + " is " +
+                    (list[i].is_string() ? "the unknown element " + quoted(list[i].get_string())
+                                         : std::string(kind_of(list[i])) + ", not an element symbol"));
+          ok = false;
+          break;
+        }
+        atoms.push_back(Atom{std::string(element_symbol(z)), 0, 0, 0});
+      }
+    }
+
+    std::vector<double> coords;
+    if (!geometry->is_array()) {
+      error("molecule.geometry", expected("an array of numbers in bohr (x1, y1, z1, x2, ...)", *geometry));
+      return false;
+    }
+    for (std::size_t i = 0; i < geometry->get_array().size(); ++i) {
+      const json::value& item = geometry->get_array()[i];
+      if (item.is_array()) {
+        // One [x, y, z] per atom.
+        const json::array& triple = item.get_array();
+        if (triple.size() != 3) {
+          error("molecule.geometry", "item " + std::to_string(i) + " has " + std::to_string(triple.size()) +
+                                         " numbers; a nested geometry needs [x, y, z] per atom");
+          return false;
+        }
+        for (const json::value& c : triple) {
+          if (!push_coordinate(c, coords)) return false;
+        }
+      } else if (!push_coordinate(item, coords)) {
+        return false;
+      }
+    }
+    if (!ok) return false;
+    if (coords.size() != 3 * atoms.size()) {
+      error("molecule.geometry", "expected 3 numbers per atom (" + std::to_string(3 * atoms.size()) +
+                                     " for " + std::to_string(atoms.size()) + " atoms), found " +
+                                     std::to_string(coords.size()));
+      return false;
+    }
+    for (std::size_t i = 0; i < atoms.size(); ++i) {
+      atoms[i].x = coords[3 * i] * kBohrToAngstrom;
+      atoms[i].y = coords[3 * i + 1] * kBohrToAngstrom;
+      atoms[i].z = coords[3 * i + 2] * kBohrToAngstrom;
+    }
+    if (const auto pair = find_close_atoms(atoms, XyzLimits{}.min_distance_angstrom)) {
+      error("molecule.geometry",
+            "atoms " + std::to_string(pair->first + 1) + " (" + atoms[pair->first].symbol + ") and " +
+                std::to_string(pair->second + 1) + " (" + atoms[pair->second].symbol + ") are " +
+                format_number(pair->distance) + " Angstrom apart; atoms closer than " +
+                format_number(XyzLimits{}.min_distance_angstrom) + " Angstrom overlap (geometry is in bohr)");
+      return false;
+    }
+    spec_.molecule.atoms = std::move(atoms);
+    spec_.molecule.comment.clear();
+    return true;
+  }
+
+  bool push_coordinate(const json::value& v, std::vector<double>& coords) {
+    const std::optional<double> n = as_number(v);
+    const std::string where = "item " + std::to_string(coords.size());
+    if (!n) {
+      error("molecule.geometry", where + " is " + std::string(kind_of(v)) + ", not a number");
+      return false;
+    }
+    if (!std::isfinite(*n) || std::fabs(*n * kBohrToAngstrom) > kMaxAbsCoordinate) {
+      error("molecule.geometry", where + " (" + json::serialize(v) + ") is out of range");
+      return false;
+    }
+    coords.push_back(*n);
+    return true;
+  }
+
+  // The number of electrons must be positive and fit the multiplicity: unpaired electrons are
+  // multiplicity - 1, and the rest must pair up.
+  void check_electrons() {
+    const std::int64_t nuclear = spec_.molecule.nuclear_charge_sum();
+    const std::int64_t electrons = nuclear - spec_.charge;
+    const std::int64_t mult = spec_.multiplicity;
+    if (electrons <= 0) {
+      return error("charge", "a charge of " + std::to_string(spec_.charge) + " leaves " +
+                                 std::to_string(electrons) + " electrons (the nuclei carry " +
+                                 std::to_string(nuclear) + "); the charge must be below " +
+                                 std::to_string(nuclear));
+    }
+    if (mult - 1 > electrons) {
+      return error("multiplicity", "multiplicity " + std::to_string(mult) + " needs " +
+                                       std::to_string(mult - 1) + " unpaired electrons, but there are only " +
+                                       std::to_string(electrons) + " electrons");
+    }
+    if ((electrons + mult - 1) % 2 != 0) {
+      std::string use;
+      if (mult - 1 >= 1) use = std::to_string(mult - 1);
+      if (mult <= electrons) use += (use.empty() ? "" : " or ") + std::to_string(mult + 1);
+      error("multiplicity", std::to_string(electrons) + " electrons cannot have multiplicity " +
+                                std::to_string(mult) + "; use " + use);
+    }
+  }
+
+  void parse_solvent() {
+    const json::value* v = field("solvent");
+    if (!v) return;
+    if (!v->is_object()) {
+      return error("solvent",
+                   expected("an object {\"model\": \"alpb\" | \"gbsa\", \"name\": ...} or null", *v));
+    }
+    const json::object& s = v->get_object();
+    bool ok = true;
+    for (const auto& [key, value] : s) {
+      if (key != "model" && key != "name") {
+        error("solvent." + std::string(key), "unknown field; solvent takes model and name");
+        ok = false;
+      }
+    }
+    Solvent solvent;
+    solvent.model = "alpb";  // xtb's recommended model when none is named
+    if (const json::value* model = s.if_contains("model"); model && !model->is_null()) {
+      if (!model->is_string()) {
+        error("solvent.model", expected("a string (alpb or gbsa)", *model));
+        ok = false;
+      } else {
+        solvent.model = lower(model->get_string());
+        if (solvent.model != "alpb" && solvent.model != "gbsa") {
+          error("solvent.model",
+                "unknown solvation model " + quoted(model->get_string()) + "; one of alpb, gbsa");
+          ok = false;
+        }
+      }
+    }
+    const json::value* name = s.if_contains("name");
+    if (!name || name->is_null()) {
+      error("solvent.name", "required: the solvent, e.g. \"water\"");
+      return;
+    }
+    if (!name->is_string()) return error("solvent.name", expected("a string, e.g. \"water\"", *name));
+    solvent.name = lower(name->get_string());
+    for (const Alias& a : kSolventAliases) {
+      if (solvent.name == a.from) solvent.name = a.to;
+    }
+    if (!ok) return;
+
+    if (spec_.method == "gfn0") {
+      return error("solvent",
+                   "xtb has no implicit solvation for gfn0; use gfn2, gfn1 or gfnff, or no solvent");
+    }
+    if (solvent.model == "alpb") {
+      if (!contains(kAlpbSolvents, solvent.name)) {
+        return error("solvent.name", "unknown ALPB solvent " + quoted(name->get_string()) +
+                                         "; known: " + join(kAlpbSolvents));
+      }
+    } else if (!contains(kGbsaSolventsGfn2, solvent.name)) {
+      return error("solvent.name", "unknown GBSA solvent " + quoted(name->get_string()) +
+                                       "; known: " + join(kGbsaSolventsGfn2) + " (ALPB knows more)");
+    } else if (spec_.method == "gfn1" && !contains(kGbsaSolventsGfn1, solvent.name)) {
+      return error("solvent.name", "xtb has no GBSA parameters for " + solvent.name +
+                                       " with gfn1; use gfn2, or the alpb model");
+    }
+    spec_.solvent = std::move(solvent);
+  }
+
+  void parse_keywords() {
+    const json::value* v = field("keywords");
+    if (!v) return;
+    if (!v->is_object()) return error("keywords", expected("an object", *v));
+    for (const auto& [key, value] : v->get_object()) {
+      const std::string where = "keywords." + std::string(key);
+      if (key == "opt_level") {
+        if (!value.is_string()) {
+          error(where, expected("a string (one of " + join(kOptLevels) + ")", value));
+          continue;
+        }
+        const std::string level = lower(value.get_string());
+        if (!contains(kOptLevels, level)) {
+          error(where,
+                "unknown optimization level " + quoted(value.get_string()) + "; one of " + join(kOptLevels));
+          continue;
+        }
+        spec_.keywords["opt_level"] = level;
+      } else if (key == "accuracy") {
+        if (const auto n = number_in(where, value, 0.0001, 1000)) spec_.keywords["accuracy"] = *n;
+      } else if (key == "electronic_temperature") {
+        if (const auto n = number_in(where, value, 1, 50000)) spec_.keywords["electronic_temperature"] = *n;
+      } else if (key == "max_iterations") {
+        const std::optional<std::int64_t> n = as_integer(value);
+        if (!n) {
+          error(where, value.is_number() ? "expected an integer, got " + json::serialize(value)
+                                         : expected("an integer", value));
+        } else if (*n < 1 || *n > 10000) {
+          error(where, "must be between 1 and 10000, got " + std::to_string(*n));
+        } else {
+          spec_.keywords["max_iterations"] = *n;
+        }
+      } else {
+        error(where, "unknown keyword; allowed: " + join(kKeywords));
+      }
+    }
+  }
+
+  std::optional<double> number_in(const std::string& where, const json::value& v, double min, double max) {
+    const std::optional<double> n = as_number(v);
+    if (!n) {
+      error(where, expected("a number", v));
+      return std::nullopt;
+    }
+    if (!(*n >= min && *n <= max)) {
+      error(where, "must be between " + format_number(min) + " and " + format_number(max) + ", got " +
+                       format_number(*n));
+      return std::nullopt;
+    }
+    return n;
+  }
+
+  void parse_outputs() {
+    const json::value* v = field("outputs");
+    if (!v) return;
+    if (!v->is_array()) return error("outputs", expected("an array of strings (" + join(kOutputs) + ")", *v));
+    const json::array& list = v->get_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = "outputs[" + std::to_string(i) + "]";
+      if (!list[i].is_string()) {
+        error(where, expected("a string (one of " + join(kOutputs) + ")", list[i]));
+        continue;
+      }
+      const std::string output = lower(list[i].get_string());
+      if (!contains(kOutputs, output)) {
+        error(where, "unknown output " + quoted(list[i].get_string()) + "; one of " + join(kOutputs));
+        continue;
+      }
+      // Asking twice for the same file is harmless; store it once.
+      if (std::find(spec_.outputs.begin(), spec_.outputs.end(), output) == spec_.outputs.end()) {
+        spec_.outputs.push_back(output);
+      }
+    }
+    if (spec_.method == "gfnff" && !spec_.outputs.empty()) {
+      error("outputs", "gfnff is a force field and has no wavefunction, so it cannot write " +
+                           spec_.outputs[0] + "; use gfn2, gfn1 or gfn0");
+    }
+  }
+
+  void parse_timeout() {
+    const double fallback = std::min(3600.0, limits_.max_timeout_s);
+    const json::value* v = field("timeout_s");
+    if (!v) {
+      spec_.timeout_s = fallback;
+      return;
+    }
+    const std::optional<double> n = as_number(*v);
+    if (!n) return error("timeout_s", expected("a number of seconds", *v));
+    if (!(*n > 0 && *n <= limits_.max_timeout_s)) {
+      return error("timeout_s", "must be more than 0 and at most " + format_number(limits_.max_timeout_s) +
+                                    " seconds, got " + format_number(*n));
+    }
+    spec_.timeout_s = *n;
+  }
+
+  void parse_run_at() {
+    if (field("run_at")) error("run_at", "run_at scheduling is not supported yet; leave run_at out or null");
+  }
+
+  void parse_tags() {
+    const json::value* v = field("tags");
+    if (!v) return;
+    if (!v->is_array()) return error("tags", expected("an array of strings", *v));
+    const json::array& list = v->get_array();
+    if (list.size() > kMaxTags) {
+      return error("tags",
+                   "at most " + std::to_string(kMaxTags) + " tags, got " + std::to_string(list.size()));
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = "tags[" + std::to_string(i) + "]";
+      if (!list[i].is_string()) {
+        error(where, expected("a string", list[i]));
+        continue;
+      }
+      const std::string_view tag = list[i].get_string();
+      if (tag.empty() || tag.size() > kMaxTagLength || !std::all_of(tag.begin(), tag.end(), is_tag_char)) {
+        error(where, "tag " + quoted(tag) + " must be 1 to " + std::to_string(kMaxTagLength) +
+                         " characters of A-Z a-z 0-9 . _ : -");
+        continue;
+      }
+      spec_.tags.emplace_back(tag);
+    }
+  }
+
+  void parse_name() {
+    const json::value* v = field("name");
+    if (!v) return;
+    if (!v->is_string()) return error("name", expected("a string", *v));
+    const std::size_t length = utf8_length(v->get_string());
+    if (length > kMaxNameLength) {
+      return error(
+          "name", "at most " + std::to_string(kMaxNameLength) + " characters, got " + std::to_string(length));
+    }
+    spec_.name = std::string(v->get_string());
+  }
+
+  void report_unknown_fields() {
+    for (const auto& [key, value] : body_) {
+      if (contains(kKnownFields, key)) continue;
+      std::string message = "unknown field";
+      std::size_t best = 3;  // suggest only close misspellings
+      std::string_view suggestion;
+      for (std::string_view known : kKnownFields) {
+        const std::size_t d = edit_distance(lower(key), known);
+        if (d < best) {
+          best = d;
+          suggestion = known;
+        }
+      }
+      if (!suggestion.empty()) message += "; did you mean \"" + std::string(suggestion) + "\"?";
+      error(std::string(key), message);
+    }
+  }
+
+  const json::object& body_;
+  const SpecLimits& limits_;
+  JobSpec spec_;
+  FieldErrors errors_;
+};
+
+}  // namespace
+
+json::object JobSpec::to_json() const {
+  json::object o;
+  o["engine"] = engine;
+  o["task"] = task;
+  o["method"] = method;
+  o["molecule"] = json::object{{"xyz", molecule.to_xyz()}};
+  o["charge"] = charge;
+  o["multiplicity"] = multiplicity;
+  if (solvent) {
+    o["solvent"] = json::object{{"model", solvent->model}, {"name", solvent->name}};
+  } else {
+    o["solvent"] = nullptr;
+  }
+  json::object kw;
+  for (const auto& [key, value] : keywords) {
+    const std::optional<double> n =
+        value.is_double() ? std::optional<double>(value.get_double()) : std::nullopt;
+    kw[key] = n ? number_value(*n) : value;
+  }
+  o["keywords"] = std::move(kw);
+  json::array outs;
+  for (const std::string& out : outputs) outs.emplace_back(out);
+  o["outputs"] = std::move(outs);
+  o["priority"] = priority;
+  o["timeout_s"] = number_value(timeout_s);
+  o["max_attempts"] = max_attempts;
+  o["run_at"] = nullptr;
+  json::array tag_list;
+  for (const std::string& tag : tags) tag_list.emplace_back(tag);
+  o["tags"] = std::move(tag_list);
+  o["name"] = name;
+  return o;
+}
+
+std::variant<JobSpec, FieldErrors> parse_job_spec(const json::value& body, const SpecLimits& limits) {
+  if (!body.is_object()) return FieldErrors{{"", "the job spec must be a JSON object"}};
+  return SpecParser(body.get_object(), limits).run();
+}
+
+}  // namespace nox
