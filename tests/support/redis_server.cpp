@@ -98,15 +98,24 @@ void RedisServer::start() {
   const std::string socket = unix_socket();
   const std::string log = (dir_ / "redis.log").string();
   std::vector<std::string> args = {redis_server_path,
-                                   "--port", port,
-                                   "--bind", "127.0.0.1",
-                                   "--unixsocket", socket,
-                                   "--unixsocketperm", "700",
-                                   "--dir", dir,
-                                   "--save", "",
-                                   "--appendonly", options_.appendonly ? "yes" : "no",
-                                   "--daemonize", "no",
-                                   "--logfile", log};
+                                   "--port",
+                                   port,
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--unixsocket",
+                                   socket,
+                                   "--unixsocketperm",
+                                   "700",
+                                   "--dir",
+                                   dir,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   options_.appendonly ? "yes" : "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   log};
   if (!options_.requirepass.empty()) {
     args.push_back("--requirepass");
     args.push_back(options_.requirepass);
@@ -134,7 +143,8 @@ void RedisServer::start() {
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       kill();
-      throw std::runtime_error("redis-server did not answer PING within 10 s: " + read_file(dir_ / "redis.log"));
+      throw std::runtime_error("redis-server did not answer PING within 10 s: " +
+                               read_file(dir_ / "redis.log"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

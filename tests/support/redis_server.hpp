@@ -2,6 +2,8 @@
 // A real redis-server for tests: a free loopback port (never 6379) plus a unix socket, in a
 // temp dir, no RDB snapshots. It can be stopped and started again on the same port (the
 // restart tests) and is killed in the destructor.
+#include <sys/types.h>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +13,6 @@
 #include <filesystem>
 #include <future>
 #include <string>
-#include <sys/types.h>
 
 namespace nox::test {
 
