@@ -6,6 +6,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <limits>
+
 #include "core/log.hpp"
 
 namespace nox {
@@ -15,6 +17,16 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Specs in the store were validated at submission (with this server's limits); when
+// they are read back to run, only their shape matters.
+std::variant<JobSpec, FieldErrors> stored_spec(const Job& job) {
+  SpecLimits unlimited;
+  unlimited.max_atoms = std::numeric_limits<std::size_t>::max();
+  unlimited.max_timeout_s = 1e12;
+  unlimited.max_attempts = 1000000;
+  return parse_job_spec(json::value(job.spec), unlimited);
+}
 
 Finish failure(std::string code, std::string message, bool retryable = false) {
   Finish finish;
@@ -86,7 +98,7 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     Job job = std::move(**claimed);
-    auto spec = parse_job_spec(json::value(job.spec));
+    auto spec = stored_spec(job);
     if (auto* errors = std::get_if<FieldErrors>(&spec)) {
       // Only possible when a spec was written by another version of Nox.
       co_await write_outcome(job.id, {}, failure("invalid_spec", errors->front().field + ": " + errors->front().message));
@@ -119,7 +131,7 @@ asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& eng
 asio::awaitable<void> Dispatcher::run_job(Job job) {
   const std::string id = job.id;
   try {
-    JobSpec spec = std::get<JobSpec>(parse_job_spec(json::value(job.spec)));
+    JobSpec spec = std::get<JobSpec>(stored_spec(job));
     const Engine& engine = *engines_.find(spec.engine);
     auto control = std::make_shared<ProcessControl>();
     auto lease_timer = std::make_shared<asio::steady_timer>(loop_);

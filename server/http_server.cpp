@@ -1,5 +1,6 @@
 #include "server/http_server.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -95,6 +96,26 @@ class ChunkWriter final : public StreamWriter {
   beast::tcp_stream& stream_;
 };
 
+// Ends when the client closes its side (or the server cancels the read): the stream's
+// writer would otherwise only notice at its next write.
+struct CloseWatch {
+  explicit CloseWatch(asio::any_io_executor executor) : done(executor, asio::steady_timer::time_point::max()) {}
+  bool finished = false;
+  asio::steady_timer done;
+};
+
+asio::awaitable<void> watch_client(tcp::socket& socket, std::shared_ptr<StreamBody> body,
+                                   std::shared_ptr<CloseWatch> watch) {
+  std::array<char, 256> ignored;
+  while (true) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(ignored), tuple_awaitable);
+    if (ec) break;
+  }
+  body->stop();
+  watch->finished = true;
+  watch->done.cancel();
+}
+
 asio::awaitable<void> write_stream(beast::tcp_stream& stream, HttpResponse& response, unsigned version) {
   http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
   res.set(http::field::server, "nox");
@@ -105,10 +126,20 @@ asio::awaitable<void> write_stream(beast::tcp_stream& stream, HttpResponse& resp
   stream.expires_after(write_timeout);
   auto [ec, n] = co_await http::async_write_header(stream, serializer, tuple_awaitable);
   if (ec) co_return;
+  auto watch = std::make_shared<CloseWatch>(stream.get_executor());
+  asio::co_spawn(stream.get_executor(), watch_client(stream.socket(), response.stream, watch), asio::detached);
   ChunkWriter writer(stream);
   co_await response.stream->run(writer);
   stream.expires_after(write_timeout);
   co_await asio::async_write(stream, http::make_chunk_last(), tuple_awaitable);
+  boost::system::error_code ignored;
+  stream.socket().cancel(ignored);
+  while (!watch->finished) co_await watch->done.async_wait(tuple_awaitable);
+}
+
+HttpResponse body_too_large(std::uint64_t limit) {
+  return error_response(413, "body_too_large",
+                        "the request body is larger than this server accepts (" + std::to_string(limit) + " bytes)");
 }
 
 asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse response, unsigned version) {
@@ -139,6 +170,11 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     parser.body_limit(app.settings.max_body_bytes);
     stream.expires_after(header_timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+    if (hec == http::error::body_limit) {
+      // Beast refuses a Content-Length above the limit while parsing the header.
+      co_await send_and_close(stream, body_too_large(app.settings.max_body_bytes), parser.get().version());
+      break;
+    }
     if (hec) {
       if (hec == http::error::header_limit)
         co_await send_and_close(stream, error_response(431, "headers_too_large", "request headers exceed 32 KiB"), 11);
@@ -149,15 +185,6 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
       break;
     }
     const unsigned version = parser.get().version();
-    if (auto length = parser.content_length(); length && *length > app.settings.max_body_bytes) {
-      co_await send_and_close(stream,
-                              error_response(413, "body_too_large",
-                                             "the request body has " + std::to_string(*length) +
-                                                 " bytes; this server accepts at most " +
-                                                 std::to_string(app.settings.max_body_bytes)),
-                              version);
-      break;
-    }
     if (!parser.is_done()) {
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> proceed{http::status::continue_, version};
@@ -166,11 +193,7 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
       stream.expires_after(std::max(idle_timeout, header_timeout));
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
       if (bec == http::error::body_limit) {
-        co_await send_and_close(stream,
-                                error_response(413, "body_too_large",
-                                               "the request body exceeds " +
-                                                   std::to_string(app.settings.max_body_bytes) + " bytes"),
-                                version);
+        co_await send_and_close(stream, body_too_large(app.settings.max_body_bytes), version);
         break;
       }
       if (bec) break;
@@ -180,6 +203,8 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     HttpRequest request = to_request(req);
     HttpResponse response = co_await handle(app, request);
     if (response.stream) {
+      buffer.clear();
+      buffer.shrink_to_fit();  // an idle subscriber should cost little memory
       co_await write_stream(stream, response, version);
       break;
     }

@@ -40,6 +40,8 @@ class StreamBody {
  public:
   virtual ~StreamBody() = default;
   virtual boost::asio::awaitable<void> run(StreamWriter& writer) = 0;
+  // The client left (or the server stops): run() should return soon.
+  virtual void stop() {}
 };
 
 struct HttpResponse {

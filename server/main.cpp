@@ -18,6 +18,7 @@
 #include "core/job_id.hpp"
 #include "core/log.hpp"
 #include "server/app.hpp"
+#include "server/event_hub.hpp"
 #include "server/http_server.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"
@@ -70,6 +71,7 @@ asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio
   nox::systemd_notify("STOPPING=1");
   instance.app.stopping = true;
   instance.server.stop_accepting();
+  instance.app.events->stop();  // every SSE stream ends with a clean last chunk
   instance.app.dispatcher.stop();
   co_await instance.app.dispatcher.drained();
   nox::log_info("stopped");
@@ -136,7 +138,8 @@ int main(int argc, char** argv) {
   dispatch.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
   nox::Dispatcher dispatcher(io.get_executor(), the_store, runner, engines, dispatch);
 
-  nox::App app{settings, the_store, dispatcher, engines};
+  nox::EventHub events(io.get_executor(), the_store, settings.sse_max_buffer_bytes);
+  nox::App app{settings, the_store, dispatcher, engines, &events};
   nox::add_routes(app.router);
   nox::HttpServer server(io, app);
   if (auto error = server.listen(settings.listen)) {
@@ -145,6 +148,7 @@ int main(int argc, char** argv) {
   }
 
   asio::co_spawn(io, nox::start_store(the_store), asio::detached);
+  asio::co_spawn(io, events.run(), asio::detached);
   asio::co_spawn(io, dispatcher.run(), asio::detached);
   asio::co_spawn(io, dispatcher.housekeeping(), asio::detached);
   asio::co_spawn(io, server.accept_loop(), asio::detached);

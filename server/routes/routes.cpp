@@ -16,6 +16,8 @@ void add_routes(Router& router) {
   router.add("POST", "/jobs/{id}/cancel", routes::cancel_job);
   router.add("GET", "/jobs/{id}/artifacts", routes::list_artifacts);
   router.add("GET", "/jobs/{id}/artifacts/{name}", routes::get_artifact);
+  router.add("GET", "/jobs/{id}/events", routes::stream_job_events);
+  router.add("GET", "/events", routes::stream_events);
   router.add("GET", "/health", routes::health);
   router.add("GET", "/ready", routes::ready);
   router.add("GET", "/workers", routes::workers);

@@ -17,6 +17,9 @@ NOX_ROUTE(cancel_job);
 // artifacts.cpp
 NOX_ROUTE(list_artifacts);
 NOX_ROUTE(get_artifact);
+// events.cpp
+NOX_ROUTE(stream_events);
+NOX_ROUTE(stream_job_events);
 // system.cpp
 NOX_ROUTE(health);
 NOX_ROUTE(ready);

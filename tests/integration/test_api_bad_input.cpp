@@ -18,7 +18,8 @@ struct SmallServer {
                                                                     << reply.body);
     BOOST_TEST(error_code(reply) == "invalid_spec");
     bool found = false;
-    for (const auto& d : reply.json().at("error").at("details").as_array()) {
+    const auto body = reply.json();
+    for (const auto& d : body.at("error").at("details").as_array()) {
       if (d.at("field").as_string() != field) continue;
       found = true;
       const std::string message(d.at("message").as_string());

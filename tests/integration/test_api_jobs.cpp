@@ -56,7 +56,8 @@ BOOST_FIXTURE_TEST_CASE(xtb_energy_matches_reference, Server) {
   auto listing = client.get("/jobs/" + id + "/artifacts");
   BOOST_REQUIRE_EQUAL(listing.status, 200);
   std::set<std::string> names;
-  for (const auto& a : listing.json().at("artifacts").as_array()) names.insert(std::string(a.at("name").as_string()));
+  const auto listed = listing.json();
+  for (const auto& a : listed.at("artifacts").as_array()) names.insert(std::string(a.at("name").as_string()));
   for (const char* expected : {"xtb.log", "charges", "wbo", "xtbout.json"})
     BOOST_TEST(names.count(expected) == 1u, "artifact " << expected);
   auto file = client.get("/jobs/" + id + "/artifacts/xtbout.json");
@@ -165,7 +166,7 @@ BOOST_FIXTURE_TEST_CASE(list_filters_and_cursor, Server) {
   BOOST_TEST(page3.at("jobs").as_array().size() == 1u);
   BOOST_TEST(page3.at("next_cursor").is_null());
 
-  auto odd = client.get("/jobs?tag=odd").json().at("jobs").as_array();
+  auto odd = client.get("/jobs?tag=odd").json().at("jobs").as_array();  // a copy
   BOOST_TEST(odd.size() == 2u);
   BOOST_TEST(client.get("/jobs?state=completed&engine=echo").json().at("jobs").as_array().size() == 5u);
   BOOST_TEST(client.get("/jobs?state=running").json().at("jobs").as_array().empty());

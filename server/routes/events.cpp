@@ -1,0 +1,165 @@
+// Server-Sent Events: GET /events (all jobs, filtered) and GET /jobs/{id}/events (one job).
+// A stream first replays what the client missed (after Last-Event-ID, or a job's whole
+// history), then goes live from the EventHub; ids already sent are skipped, so the
+// hand-over from replay to live has neither gap nor duplicate.
+#include "core/job_id.hpp"
+#include "server/api_error.hpp"
+#include "server/app.hpp"
+#include "server/event_hub.hpp"
+#include "server/request_body.hpp"
+#include "server/routes/routes.hpp"
+#include "server/sse_format.hpp"
+
+namespace nox::routes {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t replay_batch = 1000;
+constexpr std::size_t chunk_target_bytes = 64 * 1024;
+
+bool ends_job_stream(EventType type) {
+  return type == EventType::completed || type == EventType::failed || type == EventType::cancelled ||
+         type == EventType::deleted;
+}
+
+class EventStream final : public StreamBody {
+ public:
+  EventStream(App& app, std::unique_ptr<Subscription> subscription, std::string last_event_id)
+      : app_(app), subscription_(std::move(subscription)), last_sent_(std::move(last_event_id)) {}
+
+  asio::awaitable<void> run(StreamWriter& writer) override {
+    pending_ = "retry: 3000\n\n";
+    const bool replayed = one_job() ? co_await replay_job_history() : co_await replay_log(writer);
+    if (finished_ || !replayed) {
+      co_await writer.write(std::move(pending_));
+      co_return;
+    }
+    if (!co_await flush(writer)) co_return;
+    const auto heartbeat = std::chrono::milliseconds(static_cast<std::int64_t>(app_.settings.sse_heartbeat_s * 1000));
+    while (!finished_) {
+      co_await subscription_->wait(heartbeat);
+      if (subscription_->closed() || subscription_->overflowed()) break;
+      if (subscription_->reset_requested()) {
+        pending_ += sse_reset_frame(last_sent_);
+        co_await writer.write(std::move(pending_));
+        break;  // the client reloads and reconnects
+      }
+      auto frames = subscription_->take();
+      if (frames.empty()) {
+        pending_ += sse_comment("keep-alive");
+      } else {
+        for (const auto& frame : frames) append(*frame);
+      }
+      if (!co_await flush(writer)) break;
+    }
+  }
+
+  void stop() override { subscription_->close(); }
+
+ private:
+  bool one_job() const { return !subscription_->filter().job_id.empty(); }
+
+  // Adds a frame unless the client already has it; a job stream ends at its last event.
+  void append(const SseFrame& frame) {
+    if (finished_ || (!last_sent_.empty() && !event_id_after(frame.id, last_sent_))) return;
+    pending_ += frame.text;
+    last_sent_ = frame.id;
+    if (one_job() && ends_job_stream(frame.type)) finished_ = true;
+  }
+
+  asio::awaitable<bool> flush(StreamWriter& writer) {
+    if (pending_.empty()) co_return true;
+    co_return co_await writer.write(std::exchange(pending_, {}));
+  }
+
+  asio::awaitable<bool> replay_job_history() {
+    auto history = co_await app_.store.job_events(subscription_->filter().job_id);
+    if (!history) co_return false;
+    for (const auto& event : *history) append(*make_frame(event));
+    co_return true;
+  }
+
+  // Everything after the client's Last-Event-ID, in batches, through the same filter.
+  asio::awaitable<bool> replay_log(StreamWriter& writer) {
+    if (last_sent_.empty()) co_return true;  // a new subscriber: live events only
+    std::string after = last_sent_;
+    while (true) {
+      auto batch = co_await app_.store.read_events(after, replay_batch, std::chrono::milliseconds(0));
+      if (!batch) co_return false;
+      if (batch->reset) {
+        pending_ += sse_reset_frame(after);
+        last_sent_.clear();
+        co_return true;
+      }
+      if (batch->events.empty()) co_return true;
+      for (const auto& event : batch->events) {
+        if (co_await app_.events->matches(subscription_->filter(), event)) append(*make_frame(event));
+        after = event.id;
+      }
+      // Keep memory bounded while a long backlog streams out.
+      if (pending_.size() > chunk_target_bytes && !co_await flush(writer)) co_return false;
+    }
+  }
+
+  App& app_;
+  std::unique_ptr<Subscription> subscription_;
+  std::string last_sent_;
+  std::string pending_;
+  bool finished_ = false;
+};
+
+HttpResponse stream_response(App& app, EventFilter filter, std::string last_event_id) {
+  HttpResponse response;
+  response.content_type = "text/event-stream";
+  response.headers = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
+  response.stream = std::make_shared<EventStream>(app, app.events->subscribe(std::move(filter)), std::move(last_event_id));
+  return response;
+}
+
+std::string last_event_id_of(const HttpRequest& request) {
+  std::string id(request.header("last-event-id"));
+  if (id.empty()) id = query_param(request.query(), "last_event_id").value_or("");
+  return id;
+}
+
+std::optional<HttpResponse> unavailable_when_stopping(const App& app) {
+  if (app.events && !app.events->stopped()) return std::nullopt;
+  auto response = error_response(503, "shutting_down", "the server is shutting down; reconnect to another instance");
+  response.headers.emplace_back("Retry-After", "2");
+  return response;
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> stream_events(App& app, const HttpRequest& request, const PathParams&) {
+  if (auto refused = unavailable_when_stopping(app)) co_return std::move(*refused);
+  EventFilter filter;
+  const auto q = request.query();
+  if (auto state = query_param(q, "state")) {
+    filter.state = parse_job_state(*state);
+    if (!filter.state)
+      co_return error_response(400, "invalid_parameter", "unknown state '" + *state + "'",
+                               json::array{json::object{{"field", "state"}, {"message", "unknown state"}}});
+  }
+  if (auto engine = query_param(q, "engine")) filter.engine = *engine;
+  if (auto tag = query_param(q, "tag")) filter.tag = *tag;
+  co_return stream_response(app, std::move(filter), last_event_id_of(request));
+}
+
+asio::awaitable<HttpResponse> stream_job_events(App& app, const HttpRequest& request, const PathParams& params) {
+  if (auto refused = unavailable_when_stopping(app)) co_return std::move(*refused);
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  EventFilter filter;
+  filter.job_id = std::string(id);
+  // Subscribe before looking the job up, so nothing that happens in between is missed.
+  auto response = stream_response(app, std::move(filter), last_event_id_of(request));
+  auto job = co_await app.store.get(std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  co_return response;
+}
+
+}  // namespace nox::routes
