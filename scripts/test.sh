@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite with ctest:
+# unit tests, integration tests (real noxd, redis-server, xtb) and the browser tests.
+#   NOX_SANITIZE=address scripts/test.sh   the same under ASan+UBSan (build-asan/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+sanitize=${NOX_SANITIZE:-}
+build_dir=${NOX_BUILD_DIR:-build${sanitize:+-$sanitize}}
+NOX_BUILD_DIR=$build_dir scripts/build.sh -DNOX_SANITIZE="$sanitize"
+cd "$build_dir"
+ctest --output-on-failure --timeout 1800 "$@"
