@@ -1,0 +1,75 @@
+// Shared by the browser tests: packages from www/node_modules, the server's URL, checks.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const wwwRequire = createRequire(new URL('../../www/package.json', import.meta.url));
+
+let passed = 0;
+
+export function fail(message) {
+  console.log(`FAIL: ${message}`);
+  console.log(`${passed} passed, 1 failed`);
+  process.exit(1);
+}
+
+// Loads an npm package installed by `cd www && npm install`.
+export async function loadPackage(name) {
+  let resolved;
+  try {
+    resolved = wwwRequire.resolve(name);
+  } catch {
+    fail(`npm package '${name}' is not installed: run 'cd www && npm install' first`);
+  }
+  return import(pathToFileURL(resolved).href);
+}
+
+export function baseUrl() {
+  const url = process.env.NOX_URL;
+  if (!url) fail('set NOX_URL to the base URL of a running noxd, e.g. NOX_URL=http://127.0.0.1:8080');
+  return url.replace(/\/+$/, '');
+}
+
+export const WATER_XYZ = '3\n\nO 0 0 0.12\nH 0 0.76 -0.47\nH 0 -0.76 -0.47\n';
+
+export function ok(condition, message) {
+  if (!condition) fail(message);
+  passed += 1;
+  console.log(`ok ${passed} - ${message}`);
+}
+export function done() {
+  console.log(`${passed} passed, 0 failed`);
+  process.exit(0);
+}
+
+export async function postJson(url, body) {
+  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: response.status, json, text };
+}
+
+// Event ids are store sequences: "<ms>-<n>" (Redis stream ids) or plain counters.
+export function compareEventIds(a, b) {
+  const parse = (id) => String(id).split('-').map((part) => BigInt(part));
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i += 1) {
+    const p = x[i] ?? 0n;
+    const q = y[i] ?? 0n;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,106 @@
+// Nox dashboard: wires the job table, the submit form and the job view together.
+// Everything it shows or does goes through the JSON API and its event streams.
+import { api } from './api.js';
+import { JobTable } from './jobs.js';
+import { SubmitForm } from './submit.js';
+import { JobView } from './jobview.js';
+
+const $ = (selector) => document.querySelector(selector);
+
+const table = new JobTable({
+  tbody: $('#jobs-body'),
+  message: $('#jobs-message'),
+  empty: $('#jobs-empty'),
+  loadMore: $('#load-more'),
+  connection: $('#connection'),
+});
+
+const view = new JobView($('#job-view'), {
+  onClosed: () => {
+    if (window.location.hash) window.history.pushState(null, '', window.location.pathname + window.location.search);
+    route();
+  },
+  onMessage: (text) => {
+    $('#jobs-message').textContent = text;
+  },
+});
+
+const form = new SubmitForm($('#submit-form'), { onSubmitted: () => {} });
+
+// Filters: engine and tag go to the server; all three are kept in the URL's query.
+const filtersForm = $('#filters');
+function readFilters() {
+  return {
+    state: filtersForm.elements.state.value,
+    engine: filtersForm.elements.engine.value,
+    tag: filtersForm.elements.tag.value.trim(),
+  };
+}
+function writeFilters(filters) {
+  filtersForm.elements.state.value = filters.state || '';
+  filtersForm.elements.engine.value = filters.engine || '';
+  filtersForm.elements.tag.value = filters.tag || '';
+}
+function filtersFromUrl() {
+  const q = new URLSearchParams(window.location.search);
+  return { state: q.get('state') || '', engine: q.get('engine') || '', tag: q.get('tag') || '' };
+}
+function applyFilters(filters) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
+  const search = q.toString() ? `?${q}` : '';
+  window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+  table.start(filters);
+}
+filtersForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!filtersForm.reportValidity()) return;
+  applyFilters(readFilters());
+});
+filtersForm.addEventListener('reset', () => {
+  setTimeout(() => applyFilters(readFilters()), 0);
+});
+for (const select of filtersForm.querySelectorAll('select')) {
+  select.addEventListener('change', () => applyFilters(readFilters()));
+}
+
+// Routing: #/jobs/<id> opens the job view.
+function route() {
+  const match = /^#\/jobs\/([0-9a-f]{32})$/.exec(window.location.hash);
+  if (match) {
+    table.select(match[1]);
+    view.open(match[1]);
+  } else {
+    table.select(null);
+    view.close();
+  }
+}
+window.addEventListener('hashchange', route);
+window.addEventListener('popstate', route);
+
+async function showServer() {
+  try {
+    const health = await api.health();
+    const parts = [];
+    if (health.version) parts.push(`noxd ${health.version}`);
+    if (health.store && health.store.kind) parts.push(`${health.store.kind} store`);
+    if (health.engines && typeof health.engines === 'object') {
+      parts.push(`engines: ${Object.entries(health.engines)
+        .map(([name, e]) => `${name}${e && e.available === false ? ' (unavailable)' : e && e.version ? ` ${e.version}` : ''}`)
+        .join(', ')}`);
+      form.setEngines(health.engines);
+    }
+    if (health.slots && typeof health.slots.total === 'number') parts.push(`slots ${health.slots.busy ?? 0}/${health.slots.total} busy`);
+    if (health.queue && typeof health.queue.pending === 'number') parts.push(`${health.queue.pending} queued`);
+    $('#server-info').textContent = parts.join(' · ');
+  } catch (err) {
+    $('#server-info').textContent = `server health unknown: ${err.message}`;
+  }
+}
+
+const initial = filtersFromUrl();
+writeFilters(initial);
+table.start(initial);
+route();
+showServer();
+setInterval(showServer, 15000);

@@ -1,0 +1,526 @@
+// The job view: summary, event timeline (GET /jobs/{id}/events, which replays the history
+// first), the live energy chart, 3-D structures, parsed results, files, cancel and delete.
+import { api, ApiError, EVENT_TYPES, TERMINAL_EVENTS, FINISHED_STATES } from './api.js';
+import { EnergyChart } from './chart.js';
+import { el, timeElement, formulaElement, duration, fixed, bytes, xyzSymbols } from './format.js';
+
+const OPTIMIZING_TASKS = new Set(['optimize', 'optimize_hessian']);
+const KNOWN_RESULT_FIELDS = new Set(['energy_eh', 'homo_lumo_gap_ev', 'dipole_debye', 'partial_charges', 'bond_orders',
+  'optimized_xyz', 'frequencies_cm1', 'imaginary_frequency_count', 'has_imaginary_frequencies', 'thermochemistry',
+  'optimization', 'wall_time_s', 'engine', 'warnings']);
+const HARTREE_TO_KCAL = 627.509474;
+
+function xyzCoordinates(xyz) {
+  const count = parseInt(xyz.split(/\r?\n/)[0], 10);
+  return xyz.split(/\r?\n/).slice(2, 2 + (count || 0)).map((line) => line.trim().split(/\s+/).slice(1, 4).map(Number))
+    .filter((p) => p.length === 3 && p.every(Number.isFinite));
+}
+
+// The unit eigenvector of the smallest eigenvalue of a symmetric 3x3 matrix (Jacobi rotations).
+function smallestEigenvector(m) {
+  const a = m.map((r) => [...r]);
+  const v = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  for (let sweep = 0; sweep < 50; sweep += 1) {
+    let off = 0;
+    for (let p = 0; p < 3; p += 1) for (let q = p + 1; q < 3; q += 1) off += a[p][q] ** 2;
+    if (off < 1e-18) break;
+    for (let p = 0; p < 3; p += 1) {
+      for (let q = p + 1; q < 3; q += 1) {
+        if (Math.abs(a[p][q]) < 1e-15) continue;
+        const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < 3; k += 1) {
+          const akp = a[k][p];
+          const akq = a[k][q];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < 3; k += 1) {
+          const apk = a[p][k];
+          const aqk = a[q][k];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < 3; k += 1) {
+          const vkp = v[k][p];
+          const vkq = v[k][q];
+          v[k][p] = c * vkp - s * vkq;
+          v[k][q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  let best = 0;
+  for (let i = 1; i < 3; i += 1) if (a[i][i] < a[best][best]) best = i;
+  return [v[0][best], v[1][best], v[2][best]];
+}
+
+export { faceCamera, xyzCoordinates };
+
+// Turns the view so that the molecule's flattest direction points at the camera: a planar
+// molecule is seen face on rather than edge on, whatever plane its coordinates lie in.
+function faceCamera(viewer, points) {
+  if (points.length < 3) return;
+  const mean = [0, 1, 2].map((k) => points.reduce((sum, p) => sum + p[k], 0) / points.length);
+  const cov = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  for (const p of points) {
+    for (let i = 0; i < 3; i += 1) for (let j = 0; j < 3; j += 1) cov[i][j] += (p[i] - mean[i]) * (p[j] - mean[j]);
+  }
+  const n = smallestEigenvector(cov);
+  // The rotation taking n to the view axis z: about n x z by the angle between them.
+  const axis = [n[1], -n[0], 0];
+  const length = Math.hypot(...axis);
+  const view = viewer.getView();
+  if (length < 1e-6) {
+    [view[4], view[5], view[6], view[7]] = [0, 0, 0, 1];
+  } else {
+    const half = Math.acos(Math.max(-1, Math.min(1, n[2]))) / 2;
+    const s = Math.sin(half) / length;
+    [view[4], view[5], view[6], view[7]] = [axis[0] * s, axis[1] * s, 0, Math.cos(half)];
+  }
+  viewer.setView(view);
+}
+
+// One 3Dmol viewer in a container, reused from job to job.
+class StructureViewer {
+  constructor(container) {
+    this.container = container;
+    this.viewer = null;
+  }
+
+  show(xyz) {
+    if (!xyz) {
+      this.clear();
+      return;
+    }
+    if (!window.$3Dmol) {
+      this.container.dataset.model = 'unavailable';
+      this.container.replaceChildren(el('p', { class: 'viewer-message' },
+        '3-D viewer unavailable: /vendor/3Dmol-min.js did not load.'));
+      return;
+    }
+    try {
+      if (!this.viewer) {
+        this.container.replaceChildren();
+        this.viewer = window.$3Dmol.createViewer(this.container, { backgroundColor: 'white', antialias: true, minimumZoomToDistance: 1.5 });
+      }
+      this.viewer.clear();
+      this.viewer.addModel(xyz, 'xyz');
+      this.viewer.setStyle({}, { stick: { radius: 0.14 }, sphere: { scale: 0.22 } });
+      this.viewer.zoomTo();
+      faceCamera(this.viewer, xyzCoordinates(xyz));
+      this.viewer.render();
+      this.container.dataset.model = 'shown';
+    } catch (err) {
+      this.viewer = null;
+      this.container.dataset.model = 'error';
+      this.container.replaceChildren(el('p', { class: 'viewer-message' }, `Cannot show this structure: ${err}`));
+    }
+  }
+
+  clear() {
+    if (this.viewer) {
+      this.viewer.clear();
+      this.viewer.render();
+    }
+    this.container.dataset.model = 'none';
+  }
+
+  resize() {
+    if (this.viewer) this.viewer.resize();
+  }
+}
+
+function eventDetail(type, data, job) {
+  const extra = (key) => (data[key] !== undefined && data[key] !== null ? data[key] : undefined);
+  switch (type) {
+    case 'progress': {
+      const p = data.progress || {};
+      return `cycle ${p.cycle ?? '?'}: E = ${fixed(p.energy_eh, 8)} Eh`
+        + (typeof p.gradient_norm === 'number' ? `, |g| = ${p.gradient_norm.toExponential(2)}` : '');
+    }
+    case 'completed': {
+      const r = data.result || {};
+      const parts = [];
+      if (typeof r.energy_eh === 'number') parts.push(`E = ${r.energy_eh.toFixed(8)} Eh`);
+      if (typeof r.wall_time_s === 'number') parts.push(`${r.wall_time_s.toFixed(2)} s`);
+      return parts.join(', ');
+    }
+    case 'failed':
+    case 'cancelled':
+    case 'retrying': {
+      const e = data.error;
+      if (e && (e.code || e.message)) return [e.code, e.message].filter(Boolean).join(': ');
+      return extra('message') || '';
+    }
+    case 'started':
+      return extra('attempt') !== undefined ? `attempt ${data.attempt}` : (extra('worker') || '');
+    case 'submitted':
+      return job && job.spec ? `${job.spec.engine || ''} ${job.spec.task || ''}`.trim() : '';
+    default:
+      return extra('message') || '';
+  }
+}
+
+function row(label, ...value) {
+  return el('tr', {}, el('th', { scope: 'row' }, label), el('td', {}, ...value));
+}
+
+export class JobView {
+  constructor(root, { onClosed, onMessage }) {
+    this.root = root;
+    this.onClosed = onClosed;
+    this.onMessage = onMessage;
+    this.heading = root.querySelector('#job-heading');
+    this.message = root.querySelector('#job-message');
+    this.errorBox = root.querySelector('#job-error');
+    this.summary = root.querySelector('#job-summary');
+    this.timeline = root.querySelector('#timeline');
+    this.results = root.querySelector('#results');
+    this.artifacts = root.querySelector('#artifacts');
+    this.cancelButton = root.querySelector('#cancel-job');
+    this.deleteButton = root.querySelector('#delete-job');
+    this.optimizedCaption = root.querySelector('#optimized-caption');
+    this.chart = new EnergyChart(root.querySelector('#energy-chart'), root.querySelector('#energy-svg'),
+      root.querySelector('#chart-caption'));
+    this.inputViewer = new StructureViewer(root.querySelector('#viewer-input'));
+    this.optimizedViewer = new StructureViewer(root.querySelector('#viewer-optimized'));
+    this.job = null;
+    this.jobId = null;
+    this.source = null;
+    this.seenEventIds = new Set();
+    this.cancelButton.addEventListener('click', () => this.cancel());
+    this.deleteButton.addEventListener('click', () => this.remove());
+    root.querySelector('#close-job').addEventListener('click', () => this.onClosed());
+    window.addEventListener('resize', () => {
+      this.inputViewer.resize();
+      this.optimizedViewer.resize();
+    });
+  }
+
+  async open(id) {
+    if (this.jobId === id && !this.root.hidden) return;
+    this.close();
+    this.jobId = id;
+    this.root.hidden = false;
+    this.root.dataset.jobId = id;
+    this.root.dataset.state = '';
+    this.heading.textContent = `Job ${id}`;
+    this.message.textContent = 'Loading…';
+    this.errorBox.hidden = true;
+    this.summary.replaceChildren();
+    this.timeline.replaceChildren();
+    this.results.replaceChildren(el('p', { class: 'empty' }, 'No result yet.'));
+    this.artifacts.replaceChildren(el('p', { class: 'empty' }, 'Files are listed when the job has finished.'));
+    this.chart.reset();
+    this.inputViewer.clear();
+    this.optimizedViewer.clear();
+    this.setButtons(null);
+    this.root.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    this.heading.focus({ preventScroll: true });
+    let job;
+    try {
+      job = await api.getJob(id);
+    } catch (err) {
+      if (this.jobId !== id) return;
+      this.message.textContent = err.status === 404 ? `There is no job ${id} (it may have been deleted).`
+        : `Could not load job ${id}: ${err.message}`;
+      return;
+    }
+    if (this.jobId !== id) return;
+    this.message.textContent = '';
+    this.render(job);
+    if (job.progress && typeof job.progress === 'object') this.chart.add(job.progress);
+    this.subscribe(id);
+    if (FINISHED_STATES.has(job.state)) this.loadArtifacts(id);
+  }
+
+  close() {
+    if (this.source) this.source.close();
+    this.source = null;
+    this.jobId = null;
+    this.job = null;
+    this.seenEventIds.clear();
+    this.root.hidden = true;
+    delete this.root.dataset.jobId;
+  }
+
+  subscribe(id) {
+    const source = new EventSource(api.jobEventsUrl(id));
+    this.source = source;
+    for (const type of EVENT_TYPES) {
+      source.addEventListener(type, (message) => {
+        if (this.source !== source) return;
+        let data;
+        try {
+          data = JSON.parse(message.data);
+        } catch {
+          return;
+        }
+        // A resumed stream starts after Last-Event-ID; this guards a server that repeats one anyway.
+        if (message.lastEventId) {
+          if (this.seenEventIds.has(message.lastEventId)) return;
+          this.seenEventIds.add(message.lastEventId);
+        }
+        this.onEvent(type, data, message.lastEventId);
+        if (TERMINAL_EVENTS.has(type)) {
+          // The server ends the stream after the terminal event; close so EventSource does not reconnect.
+          source.close();
+          if (this.source === source) this.source = null;
+        }
+      });
+    }
+    source.addEventListener('error', () => {
+      if (this.source !== source) return;
+      if (source.readyState === EventSource.CLOSED) {
+        this.message.textContent = 'The event stream of this job closed; reopen the job to reconnect.';
+      }
+    });
+  }
+
+  onEvent(type, data, eventId) {
+    this.addTimelineEntry(type, data, eventId);
+    if (!this.job) return;
+    if (type === 'progress' && data.progress) {
+      this.chart.add(data.progress);
+      this.job.progress = data.progress;
+    }
+    if (data.state && data.state !== this.job.state) {
+      this.job.state = data.state;
+      if (type === 'started') this.job.started_at = data.time;
+      if (type === 'retrying') this.job.finished_at = null;
+      this.renderSummary(this.job);
+      this.setButtons(this.job.state);
+    }
+    if (type === 'deleted') {
+      this.message.textContent = 'This job was deleted.';
+      this.setButtons(null);
+      return;
+    }
+    if (type === 'completed' || type === 'failed' || type === 'cancelled') this.refresh();
+  }
+
+  // After a terminal event: the full record has the result; the files are listed now.
+  async refresh() {
+    const id = this.jobId;
+    try {
+      const job = await api.getJob(id);
+      if (this.jobId !== id) return;
+      this.render(job);
+      this.loadArtifacts(id);
+    } catch (err) {
+      if (this.jobId === id) this.message.textContent = `Could not reload the job: ${err.message}`;
+    }
+  }
+
+  addTimelineEntry(type, data, eventId) {
+    const detail = eventDetail(type, data, this.job);
+    const last = this.timeline.lastElementChild;
+    if (type === 'progress' && last && last.dataset.eventType === 'progress') {
+      // Consecutive progress events share one line: the first and the latest cycle.
+      const count = Number(last.dataset.count) + 1;
+      last.dataset.count = String(count);
+      last.querySelector('.detail').textContent = `${count} cycles; latest ${detail}`;
+      return;
+    }
+    this.timeline.append(el('li', { dataset: { eventType: type, eventId: eventId || '', count: '1' } },
+      timeElement(data.time),
+      el('span', { class: `event-name ev-${data.state || type}` }, type),
+      el('span', { class: 'detail' }, detail)));
+  }
+
+  setButtons(state) {
+    this.cancelButton.disabled = !(state === 'pending' || state === 'scheduled' || state === 'running');
+    this.deleteButton.disabled = !FINISHED_STATES.has(state);
+    this.root.dataset.state = state || '';
+  }
+
+  render(job) {
+    this.job = job;
+    const spec = job.spec || {};
+    this.heading.textContent = spec.name ? `Job: ${spec.name}` : `Job ${job.job_id}`;
+    this.setButtons(job.state);
+    this.renderSummary(job);
+    if (job.error && (job.error.code || job.error.message)) {
+      this.errorBox.hidden = false;
+      this.errorBox.replaceChildren(el('strong', {}, job.error.code || 'error'), ': ', job.error.message || '');
+    } else {
+      this.errorBox.hidden = true;
+    }
+    const inputXyz = spec.molecule && spec.molecule.xyz;
+    if (inputXyz) this.inputViewer.show(inputXyz);
+    const result = job.result && typeof job.result === 'object' ? job.result : null;
+    if (result && result.optimized_xyz) {
+      this.optimizedViewer.show(result.optimized_xyz);
+      this.optimizedCaption.textContent = 'Optimized geometry';
+    } else {
+      this.optimizedViewer.clear();
+      this.optimizedCaption.textContent = OPTIMIZING_TASKS.has(spec.task)
+        ? 'Optimized geometry (after the optimization finishes)' : `Optimized geometry (the ${spec.task || ''} task does not optimize)`;
+    }
+    this.renderResults(result, inputXyz);
+  }
+
+  renderSummary(job) {
+    const spec = job.spec || {};
+    const solvent = spec.solvent && spec.solvent.name ? `${spec.solvent.name} (${(spec.solvent.model || '').toUpperCase()})` : 'none';
+    const items = [
+      ['State', el('span', { class: `state state-${job.state}` }, job.state)],
+      ['Job id', el('code', {}, job.job_id)],
+      ['Engine', spec.engine || ''],
+      ['Task', spec.task || ''],
+      ['Method', spec.method || ''],
+      ['Formula', formulaElement(job.formula || formulaFromXyz(spec.molecule && spec.molecule.xyz))],
+      ['Charge / multiplicity', `${spec.charge ?? 0} / ${spec.multiplicity ?? 1}`],
+      ['Solvent', solvent],
+      ['Created', timeElement(job.created_at)],
+      ['Started', timeElement(job.started_at)],
+      ['Finished', timeElement(job.finished_at)],
+      ['Run time', duration(job.started_at, job.finished_at) || '—'],
+      ['Attempts', String(job.attempts ?? 0) + (job.max_attempts ? ` of ${job.max_attempts}` : '')],
+    ];
+    if (Array.isArray(spec.tags) && spec.tags.length) items.push(['Tags', spec.tags.join(', ')]);
+    if (spec.timeout_s) items.push(['Timeout', `${spec.timeout_s} s`]);
+    this.summary.replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  }
+
+  renderResults(result, inputXyz) {
+    if (!result) {
+      this.results.replaceChildren(el('p', { class: 'empty' }, 'No result yet.'));
+      return;
+    }
+    const parts = [];
+    const main = el('tbody');
+    if (typeof result.energy_eh === 'number') main.append(row('Total energy', `${result.energy_eh.toFixed(8)} Eh`));
+    if (typeof result.homo_lumo_gap_ev === 'number') main.append(row('HOMO–LUMO gap', `${result.homo_lumo_gap_ev.toFixed(3)} eV`));
+    const d = result.dipole_debye;
+    if (d && typeof d.total === 'number') {
+      main.append(row('Dipole moment', `${d.total.toFixed(3)} D`,
+        el('span', { class: 'muted' }, ` (x ${fixed(d.x, 3)}, y ${fixed(d.y, 3)}, z ${fixed(d.z, 3)})`)));
+    }
+    const opt = result.optimization;
+    if (opt && typeof opt === 'object') {
+      main.append(row('Optimization', `${opt.converged ? 'converged' : 'not converged'} after ${opt.cycles ?? '?'} cycles`));
+    }
+    const t = result.thermochemistry;
+    if (t && typeof t === 'object') {
+      const at = typeof t.temperature_k === 'number' ? ` at ${t.temperature_k} K` : '';
+      if (typeof t.zpe_eh === 'number') main.append(row('Zero-point energy', `${t.zpe_eh.toFixed(6)} Eh (${(t.zpe_eh * HARTREE_TO_KCAL).toFixed(2)} kcal/mol)`));
+      if (typeof t.enthalpy_eh === 'number') main.append(row(`Total enthalpy${at}`, `${t.enthalpy_eh.toFixed(8)} Eh`));
+      if (typeof t.free_energy_eh === 'number') main.append(row(`Total free energy${at}`, `${t.free_energy_eh.toFixed(8)} Eh`));
+    }
+    if (Array.isArray(result.frequencies_cm1)) {
+      const f = result.frequencies_cm1;
+      const imaginary = f.filter((x) => x < 0).length;
+      main.append(row('Vibrational frequencies',
+        `${f.length} modes`, imaginary ? el('strong', { class: 'warn' }, `, ${imaginary} imaginary`) : '',
+        el('div', { class: 'freqs' }, f.map((x) => `${x.toFixed(1)}`).join(', '), ' cm⁻¹')));
+    }
+    if (typeof result.wall_time_s === 'number') main.append(row('Wall time', `${result.wall_time_s.toFixed(2)} s`));
+    if (result.engine && typeof result.engine === 'object') {
+      main.append(row('Engine', `${result.engine.name || ''} ${result.engine.version || ''}`.trim()));
+    }
+    if (main.children.length) {
+      parts.push(el('table', { class: 'kv', id: 'result-table' },
+        el('caption', { class: 'visually-hidden' }, 'Parsed results'), main));
+    }
+    if (Array.isArray(result.warnings) && result.warnings.length) {
+      parts.push(el('div', { class: 'warnings', role: 'note' }, el('strong', {}, 'Engine warnings'),
+        el('ul', {}, result.warnings.map((w) => el('li', {}, String(w))))));
+    }
+    const symbols = xyzSymbols(result.optimized_xyz || inputXyz);
+    if (Array.isArray(result.partial_charges) && result.partial_charges.length) {
+      const body = el('tbody', {}, result.partial_charges.map((q, i) => el('tr', {},
+        el('td', {}, String(i + 1)), el('td', {}, symbols[i] || ''), el('td', { class: 'num' }, fixed(q, 4)))));
+      parts.push(el('details', { open: result.partial_charges.length <= 12 },
+        el('summary', {}, `Partial charges (${result.partial_charges.length} atoms)`),
+        el('table', { class: 'data' },
+          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Atom'), el('th', { scope: 'col' }, 'Element'),
+            el('th', { scope: 'col', class: 'num' }, 'Charge / e'))), body)));
+    }
+    if (Array.isArray(result.bond_orders) && result.bond_orders.length) {
+      // xtb numbers atoms from 1.
+      const label = (n) => `${n}${symbols[n - 1] ? ` ${symbols[n - 1]}` : ''}`;
+      const body = el('tbody', {}, result.bond_orders.map((b) => el('tr', {},
+        el('td', {}, `${label(b.i)} – ${label(b.j)}`), el('td', { class: 'num' }, fixed(b.order, 3)))));
+      parts.push(el('details', { open: result.bond_orders.length <= 12 },
+        el('summary', {}, `Wiberg bond orders (${result.bond_orders.length} bonds)`),
+        el('table', { class: 'data' },
+          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Bond'), el('th', { scope: 'col', class: 'num' }, 'Order'))),
+          body)));
+    }
+    if (result.optimized_xyz) {
+      parts.push(el('details', {}, el('summary', {}, 'Optimized geometry (XYZ)'),
+        el('pre', { class: 'xyz' }, result.optimized_xyz)));
+    }
+    const other = Object.fromEntries(Object.entries(result).filter(([k]) => !KNOWN_RESULT_FIELDS.has(k)));
+    if (Object.keys(other).length) {
+      parts.push(el('details', { open: parts.length === 0 }, el('summary', {}, 'Other result fields'),
+        el('pre', { class: 'json' }, JSON.stringify(other, null, 2))));
+    }
+    this.results.replaceChildren(...(parts.length ? parts : [el('p', { class: 'empty' }, 'The result is empty.')]));
+  }
+
+  async loadArtifacts(id) {
+    try {
+      const listing = await api.getArtifacts(id);
+      if (this.jobId !== id) return;
+      const files = Array.isArray(listing.artifacts) ? listing.artifacts : [];
+      if (!files.length) {
+        this.artifacts.replaceChildren(el('p', { class: 'empty' }, 'This job has no files.'));
+        return;
+      }
+      this.artifacts.replaceChildren(el('ul', { class: 'files', id: 'artifact-list' }, files.map((f) => el('li', {},
+        el('a', { href: f.url, download: f.name }, f.name),
+        el('span', { class: 'muted' }, ` ${bytes(f.size)}${f.media_type ? `, ${f.media_type}` : ''}`)))));
+    } catch (err) {
+      if (this.jobId !== id) return;
+      const text = err instanceof ApiError && err.status === 409 ? 'Files are listed when the job has finished.'
+        : `Could not list the files: ${err.message}`;
+      this.artifacts.replaceChildren(el('p', { class: 'empty' }, text));
+    }
+  }
+
+  async cancel() {
+    const id = this.jobId;
+    if (!id) return;
+    this.cancelButton.disabled = true;
+    try {
+      await api.cancelJob(id);
+      this.message.textContent = 'Cancel requested.';
+    } catch (err) {
+      this.message.textContent = `Could not cancel: ${err.message}`;
+      if (this.job) this.setButtons(this.job.state);
+    }
+  }
+
+  async remove() {
+    const id = this.jobId;
+    if (!id) return;
+    if (!window.confirm(`Delete job ${id} and its files? This cannot be undone.`)) return;
+    this.deleteButton.disabled = true;
+    try {
+      await api.deleteJob(id);
+      this.onMessage(`Deleted job ${id}.`);
+      this.onClosed();
+    } catch (err) {
+      this.message.textContent = `Could not delete: ${err.message}`;
+      if (this.job) this.setButtons(this.job.state);
+    }
+  }
+}
+
+// Hill-order formula from XYZ text, for records that do not carry one.
+function formulaFromXyz(xyz) {
+  const counts = new Map();
+  for (const s of xyzSymbols(xyz)) {
+    const sym = s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
+    counts.set(sym, (counts.get(sym) || 0) + 1);
+  }
+  if (!counts.size) return '';
+  const order = [...counts.keys()].sort();
+  const hill = counts.has('C') ? ['C', ...(counts.has('H') ? ['H'] : []), ...order.filter((s) => s !== 'C' && s !== 'H')] : order;
+  return hill.map((s) => `${s}${counts.get(s) > 1 ? counts.get(s) : ''}`).join('');
+}
