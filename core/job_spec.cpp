@@ -50,8 +50,8 @@ struct Alias {
 constexpr std::array<Alias, 4> kSolventAliases = {
     {{"h2o", "water"}, {"n-hexan", "hexane"}, {"n-hexane", "hexane"}, {"hexandecane", "hexadecane"}}};
 
-constexpr std::array<std::string_view, 4> kKeywords = {"opt_level", "accuracy", "electronic_temperature",
-                                                       "max_iterations"};
+constexpr std::array<std::string_view, 5> kKeywords = {"opt_level", "accuracy", "electronic_temperature",
+                                                       "max_iterations", "max_opt_cycles"};
 
 constexpr std::size_t kMaxTags = 16;
 constexpr std::size_t kMaxTagLength = 64;
@@ -547,15 +547,16 @@ class SpecParser {
         if (const auto n = number_in(where, value, 0.0001, 1000)) spec_.keywords["accuracy"] = *n;
       } else if (key == "electronic_temperature") {
         if (const auto n = number_in(where, value, 1, 50000)) spec_.keywords["electronic_temperature"] = *n;
-      } else if (key == "max_iterations") {
+      } else if (key == "max_iterations" || key == "max_opt_cycles") {
+        const std::int64_t most = key == "max_iterations" ? 10000 : 100000;
         const std::optional<std::int64_t> n = as_integer(value);
         if (!n) {
           error(where, value.is_number() ? "expected an integer, got " + json::serialize(value)
                                          : expected("an integer", value));
-        } else if (*n < 1 || *n > 10000) {
-          error(where, "must be between 1 and 10000, got " + std::to_string(*n));
+        } else if (*n < 1 || *n > most) {
+          error(where, "must be between 1 and " + std::to_string(most) + ", got " + std::to_string(*n));
         } else {
-          spec_.keywords["max_iterations"] = *n;
+          spec_.keywords[key] = *n;
         }
       } else {
         error(where, "unknown keyword; allowed: " + join(kKeywords));
@@ -600,7 +601,7 @@ class SpecParser {
     }
     if (spec_.method == "gfnff" && !spec_.outputs.empty()) {
       error("outputs", "gfnff is a force field and has no wavefunction, so it cannot write " +
-                           spec_.outputs[0] + "; use gfn2, gfn1 or gfn0");
+                           spec_.outputs[0] + "; use gfn2 or gfn1");
     }
   }
 

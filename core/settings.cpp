@@ -103,6 +103,7 @@ const std::vector<Descriptor>& descriptors() {
         count(&Settings::events_capacity, 100, 100000000));
     add("max_timeout_s", "604800", "largest timeout_s a job may ask for",
         seconds(&Settings::max_timeout_s, 1, 1e9));
+    add("www_dir", "", "dashboard files served at /; empty: www/ of the source tree", text(&Settings::www_dir));
     add("log_level", "info", "error | warn | info | debug",
         [](Settings& s, const std::string& v) -> std::optional<std::string> {
           if (v != "error" && v != "warn" && v != "info" && v != "debug")

@@ -34,6 +34,7 @@ struct Settings {
   std::uint64_t sse_max_buffer_bytes = 1 << 20;
   std::uint64_t events_capacity = 100000;
   double max_timeout_s = 7 * 24 * 3600;
+  std::string www_dir;  // empty: the dashboard files of the source tree
   std::string log_level = "info";  // error | warn | info | debug
 };
 

@@ -57,6 +57,9 @@ class Engine {
   // false: run_in_process() produces the result on the calling thread (echo).
   virtual bool uses_subprocess() const = 0;
 
+  // What this engine cannot run although the spec is well-formed (checked at submission).
+  virtual FieldErrors validate(const JobSpec&) const { return {}; }
+
   // Writes the input files into `scratch` and returns the command to run there.
   virtual PreparedCommand prepare(const JobSpec& spec, const std::filesystem::path& scratch) const = 0;
   virtual EngineOutput interpret(const JobSpec& spec, const std::filesystem::path& scratch,

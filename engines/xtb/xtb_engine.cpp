@@ -17,6 +17,8 @@ namespace fs = std::filesystem;
 
 XtbEngine::XtbEngine(fs::path xtb_path) : xtb_path_(std::move(xtb_path)) {}
 
+FieldErrors XtbEngine::validate(const JobSpec& spec) const { return xtb::validate_xtb_spec(spec); }
+
 PreparedCommand XtbEngine::prepare(const JobSpec& spec, const fs::path& scratch) const {
   auto built = xtb::build_xtb_command(spec, xtb_path_, scratch);
   for (const auto& file : built.files) {

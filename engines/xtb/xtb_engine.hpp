@@ -15,6 +15,7 @@ class XtbEngine final : public Engine {
 
   std::string_view name() const override { return "xtb"; }
   bool uses_subprocess() const override { return true; }
+  FieldErrors validate(const JobSpec& spec) const override;
   // Throws std::invalid_argument for a spec xtb::validate_xtb_spec refuses.
   PreparedCommand prepare(const JobSpec& spec, const std::filesystem::path& scratch) const override;
   EngineOutput interpret(const JobSpec& spec, const std::filesystem::path& scratch,

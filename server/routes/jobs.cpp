@@ -24,12 +24,15 @@ SpecLimits spec_limits(const Settings& s) {
   return limits;
 }
 
-// With the memory store only this instance can run the job: refuse what it cannot run.
-std::optional<FieldError> engine_problem(const App& app, const JobSpec& spec) {
-  if (app.store.kind() != "memory" || app.engines.find(spec.engine)) return std::nullopt;
+// What the engine refuses although the spec is well-formed (e.g. gfn0 with this xtb build).
+// With the memory store only this instance can run the job, so a missing engine is refused
+// too; with Redis another instance may have it.
+FieldErrors engine_problems(const App& app, const JobSpec& spec) {
+  if (const Engine* engine = app.engines.find(spec.engine)) return engine->validate(spec);
+  if (app.store.kind() != "memory") return {};
   for (const auto& status : app.engines.statuses())
-    if (status.name == spec.engine) return FieldError{"engine", status.problem};
-  return FieldError{"engine", "engine " + spec.engine + " is not available on this server"};
+    if (status.name == spec.engine) return {FieldError{"engine", status.problem}};
+  return {FieldError{"engine", "engine " + spec.engine + " is not available on this server"}};
 }
 
 Job new_job(const JobSpec& spec) {
@@ -51,8 +54,8 @@ std::optional<Job> admit(const App& app, const json::value& body, const std::str
     return std::nullopt;
   }
   const JobSpec& spec = std::get<JobSpec>(parsed);
-  if (auto problem = engine_problem(app, spec)) {
-    errors.push_back({prefix + problem->field, problem->message});
+  if (auto problems = engine_problems(app, spec); !problems.empty()) {
+    for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
     return std::nullopt;
   }
   return new_job(spec);

@@ -21,6 +21,10 @@ void add_routes(Router& router) {
   router.add("GET", "/health", routes::health);
   router.add("GET", "/ready", routes::ready);
   router.add("GET", "/workers", routes::workers);
+  // Registered last: the dashboard's files must not shadow an API path.
+  router.add("GET", "/", routes::dashboard);
+  router.add("GET", "/vendor/{file}", routes::vendor_file);
+  router.add("GET", "/{file}", routes::dashboard_file);
 }
 
 }  // namespace nox

@@ -20,6 +20,10 @@ NOX_ROUTE(get_artifact);
 // events.cpp
 NOX_ROUTE(stream_events);
 NOX_ROUTE(stream_job_events);
+// static_files.cpp
+NOX_ROUTE(dashboard);
+NOX_ROUTE(dashboard_file);
+NOX_ROUTE(vendor_file);
 // system.cpp
 NOX_ROUTE(health);
 NOX_ROUTE(ready);

@@ -1,0 +1,708 @@
+// One contract, two stores: every case here runs against MemoryStore and against RedisStore
+// (on a real redis-server), so the two cannot drift apart.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "core/job_id.hpp"
+#include "storage/memory_store.hpp"
+#include "storage/redis/redis_store.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using namespace nox;
+using nox::test::run_task;
+
+namespace {
+
+struct MemoryBackend {
+  asio::io_context ioc;
+  std::filesystem::path dir;
+  std::unique_ptr<MemoryStore> store;
+
+  MemoryBackend() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "nox-memory-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    dir = pattern;
+    store = std::make_unique<MemoryStore>(ioc.get_executor(), MemoryStoreOptions{dir, 100000});
+  }
+  ~MemoryBackend() {
+    store.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+// "" when started, else why not (use_future needs a default-constructible result).
+asio::awaitable<std::string> start_redis(RedisStore* store) {
+  Result<Done> started = co_await store->start(5s);
+  co_return started ? std::string() : started.error().message;
+}
+
+struct RedisBackend {
+  test::RedisServer server;
+  asio::io_context ioc;
+  std::unique_ptr<RedisStore> store;
+
+  RedisBackend() {
+    RedisStoreOptions options;
+    options.url = server.url();
+    store = std::make_unique<RedisStore>(ioc.get_executor(), options);
+    const std::string failure = run_task(ioc, start_redis(store.get()));
+    if (!failure.empty()) throw std::runtime_error("RedisStore did not start: " + failure);
+  }
+  ~RedisBackend() {
+    store->stop();
+    ioc.restart();
+    ioc.run_for(1s);
+  }
+};
+
+using Backends = boost::mpl::list<MemoryBackend, RedisBackend>;
+
+std::string describe(const StoreError& e) {
+  static const char* names[] = {"not_found", "conflict", "unavailable", "invalid"};
+  return std::string(names[static_cast<int>(e.code)]) + ": " + e.message;
+}
+
+// Boost.Test evaluates a check's message even when the check passes.
+template <class T>
+std::string why(const Result<T>& r) {
+  return r.ok() ? std::string() : describe(r.error());
+}
+
+template <class T>
+bool is(const Result<T>& r, StoreErrc code) {
+  return !r.ok() && r.error().code == code;
+}
+
+// A job as the routes hand it to the store. Creation times are distinct and increasing so
+// that "newest first" means the same in both stores.
+Job make_job(std::string engine = "echo", int priority = 0, std::vector<std::string> tags = {}, int max_attempts = 1) {
+  static TimeMs last = 0;
+  Job job;
+  job.id = new_job_id();
+  json::array tag_array;
+  for (auto& t : tags) tag_array.emplace_back(t);
+  job.spec = {{"engine", engine}, {"task", "energy"}, {"method", "gfn2"},     {"priority", priority},
+              {"tags", tag_array}, {"max_attempts", max_attempts}, {"name", "water"}};
+  job.priority = priority;
+  job.max_attempts = max_attempts;
+  last = std::max(now_ms(), last + 1);
+  job.created_at = last;
+  return job;
+}
+
+const std::vector<std::string> no_tags;
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<Job> must_create(Store& store, Job job) {
+  Result<Job> created = co_await store.create(std::move(job));
+  BOOST_TEST_REQUIRE(created.ok(), why(created));
+  co_return created.value();
+}
+
+asio::awaitable<Job> must_claim(Store& store, std::string worker, Lease lease = 30s) {
+  Result<std::optional<Job>> claimed = co_await store.claim(worker, lease);
+  BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
+  BOOST_TEST_REQUIRE(claimed->has_value());
+  co_return **claimed;
+}
+
+asio::awaitable<std::vector<JobEvent>> all_events(Store& store, std::string job_id = {}) {
+  std::vector<JobEvent> out;
+  std::string after;
+  for (;;) {
+    Result<EventBatch> batch = co_await store.read_events(after, 100, 0ms);
+    BOOST_TEST_REQUIRE(batch.ok(), why(batch));
+    BOOST_TEST_REQUIRE(!batch->reset);
+    if (batch->events.empty()) break;
+    after = batch->events.back().id;
+    for (auto& e : batch->events)
+      if (job_id.empty() || e.job_id == job_id) out.push_back(std::move(e));
+  }
+  co_return out;
+}
+
+std::string types_of(const std::vector<JobEvent>& events) {
+  std::string out;
+  for (const auto& e : events) out += std::string(out.empty() ? "" : ",") + std::string(to_string(e.type));
+  return out;
+}
+
+std::string error_code_of(const Job& job) {
+  if (!job.error.is_object()) return {};
+  const json::value* code = job.error.get_object().if_contains("code");
+  return code && code->is_string() ? std::string(code->get_string()) : std::string();
+}
+
+// "a-b" -> "a-(b+n)": an id this log has not issued yet (both stores' ids have this shape).
+std::string later_id(const std::string& id, int n) {
+  const auto dash = id.find('-');
+  return id.substr(0, dash + 1) + std::to_string(std::stoull(id.substr(dash + 1)) + n);
+}
+
+// ---- cases (one coroutine each; the store outlives them) ----
+
+asio::awaitable<void> create_and_get_case(Store& store) {
+  Job job = make_job("xtb", 3, {"screening"}, 2);
+  job.state = JobState::running;  // ignored: a new job is pending
+  Job created = co_await must_create(store, job);
+  BOOST_TEST((created.state == JobState::pending));
+  BOOST_TEST(created.created_at == job.created_at);
+
+  Result<Job> got = co_await store.get(job.id);
+  BOOST_TEST_REQUIRE(got.ok(), why(got));
+  BOOST_TEST(got->id == job.id);
+  BOOST_TEST((got->state == JobState::pending));
+  BOOST_TEST(got->spec == job.spec);
+  BOOST_TEST(got->created_at == job.created_at);
+  BOOST_TEST(got->priority == 3);
+  BOOST_TEST(got->max_attempts == 2);
+  BOOST_TEST(got->attempts == 0);
+  BOOST_TEST(got->started_at == 0);
+  BOOST_TEST(got->finished_at == 0);
+  BOOST_TEST(got->result.is_null());
+  BOOST_TEST(got->error.is_null());
+  BOOST_TEST(got->owner.empty());
+  BOOST_TEST(got->engine() == "xtb");
+  BOOST_TEST(got->tags() == std::vector<std::string>{"screening"});
+
+  BOOST_TEST(is(co_await store.create(job), StoreErrc::conflict));
+  BOOST_TEST(is(co_await store.get(new_job_id()), StoreErrc::not_found));
+
+  auto events = co_await all_events(store);
+  BOOST_TEST_REQUIRE(events.size() == 1u);  // the refused duplicate appended nothing
+  BOOST_TEST((events[0].type == EventType::submitted));
+  BOOST_TEST(events[0].job_id == job.id);
+  BOOST_TEST((events[0].state == JobState::pending));
+  BOOST_TEST(events[0].time > 0);
+  Result<std::string> last = co_await store.last_event_id();
+  BOOST_TEST_REQUIRE(last.ok());
+  BOOST_TEST(*last == events[0].id);
+}
+
+asio::awaitable<void> list_pages_and_filters_case(Store& store) {
+  Result<JobPage> empty = co_await store.list(ListQuery());
+  BOOST_TEST_REQUIRE(empty.ok());
+  BOOST_TEST(empty->jobs.empty());
+  BOOST_TEST(empty->next_cursor.empty());
+
+  std::vector<std::string> ids;  // in creation order
+  for (int i = 0; i < 7; ++i) {
+    Job job = make_job(i % 2 ? "xtb" : "echo", 0, {i < 3 ? "first" : "later"});
+    ids.push_back(job.id);
+    co_await must_create(store, job);
+  }
+  Job running = co_await must_claim(store, "w1");  // the oldest: ids[0]
+  BOOST_TEST(running.id == ids[0]);
+
+  std::vector<std::string> seen;
+  ListQuery query;
+  query.limit = 3;
+  int pages = 0;
+  for (;;) {
+    Result<JobPage> page = co_await store.list(query);
+    BOOST_TEST_REQUIRE(page.ok(), why(page));
+    ++pages;
+    for (const Job& j : page->jobs) seen.push_back(j.id);
+    if (page->next_cursor.empty()) break;
+    BOOST_TEST_REQUIRE(page->jobs.size() == 3u);
+    query.cursor = page->next_cursor;
+  }
+  BOOST_TEST(pages == 3);
+  BOOST_TEST(seen == std::vector<std::string>(ids.rbegin(), ids.rend()));
+
+  // Exactly `limit` left: no cursor pointing at an empty page.
+  ListQuery six;
+  six.limit = 6;
+  Result<JobPage> first_six = co_await store.list(six);
+  six.cursor = first_six->next_cursor;
+  BOOST_TEST_REQUIRE(!six.cursor.empty());
+  six.limit = 1;
+  Result<JobPage> last_one = co_await store.list(six);
+  BOOST_TEST_REQUIRE(last_one->jobs.size() == 1u);
+  BOOST_TEST(last_one->jobs[0].id == ids[0]);
+  BOOST_TEST(last_one->next_cursor.empty());
+
+  ListQuery by_engine;
+  by_engine.engine = "xtb";
+  Result<JobPage> xtb = co_await store.list(by_engine);
+  BOOST_TEST_REQUIRE(xtb->jobs.size() == 3u);
+  BOOST_TEST(xtb->jobs[0].id == ids[5]);
+  BOOST_TEST(xtb->jobs[2].id == ids[1]);
+
+  ListQuery by_tag;
+  by_tag.tag = "first";
+  by_tag.limit = 2;
+  Result<JobPage> tagged = co_await store.list(by_tag);
+  BOOST_TEST_REQUIRE(tagged->jobs.size() == 2u);
+  BOOST_TEST(tagged->jobs[0].id == ids[2]);
+  BOOST_TEST(!tagged->next_cursor.empty());
+  by_tag.cursor = tagged->next_cursor;
+  Result<JobPage> tagged_rest = co_await store.list(by_tag);
+  BOOST_TEST_REQUIRE(tagged_rest->jobs.size() == 1u);
+  BOOST_TEST(tagged_rest->jobs[0].id == ids[0]);
+  BOOST_TEST(tagged_rest->next_cursor.empty());
+
+  ListQuery by_state;
+  by_state.state = JobState::running;
+  Result<JobPage> run = co_await store.list(by_state);
+  BOOST_TEST_REQUIRE(run->jobs.size() == 1u);
+  BOOST_TEST(run->jobs[0].id == ids[0]);
+  by_state.state = JobState::completed;
+  BOOST_TEST((co_await store.list(by_state))->jobs.empty());
+
+  ListQuery bad;
+  bad.cursor = "not a cursor";
+  BOOST_TEST(is(co_await store.list(bad), StoreErrc::invalid));
+}
+
+asio::awaitable<void> claim_by_priority_then_age_case(Store& store) {
+  Result<std::optional<Job>> none = co_await store.claim("w", 30s);
+  BOOST_TEST_REQUIRE(none.ok());
+  BOOST_TEST(!none->has_value());
+
+  const std::vector<int> priorities = {0, 5, 5, -1, 10};
+  std::vector<std::string> ids;
+  for (int p : priorities) {
+    Job job = make_job("echo", p);
+    ids.push_back(job.id);
+    co_await must_create(store, job);
+  }
+  const std::vector<std::string> expected = {ids[4], ids[1], ids[2], ids[0], ids[3]};
+  for (const std::string& id : expected) {
+    Job claimed = co_await must_claim(store, "worker-a", 30s);
+    BOOST_TEST(claimed.id == id);
+    BOOST_TEST((claimed.state == JobState::running));
+    BOOST_TEST(claimed.owner == "worker-a");
+    BOOST_TEST(claimed.attempts == 1);
+    BOOST_TEST(claimed.started_at > 0);
+  }
+  Result<std::optional<Job>> drained = co_await store.claim("w", 30s);
+  BOOST_TEST(!drained->has_value());
+
+  Result<QueueStats> stats = co_await store.stats();
+  BOOST_TEST_REQUIRE(stats.ok());
+  BOOST_TEST(stats->pending == 0u);
+  BOOST_TEST(stats->running == 5u);
+
+  auto started = co_await all_events(store, ids[4]);
+  BOOST_TEST_REQUIRE(started.size() == 2u);
+  BOOST_TEST((started[1].type == EventType::started));
+  BOOST_TEST((started[1].state == JobState::running));
+  BOOST_TEST(started[1].data.at("worker") == "worker-a");
+  BOOST_TEST(started[1].data.at("attempt") == 1);
+}
+
+asio::awaitable<void> finish_is_a_compare_and_set_case(Store& store) {
+  Job job = co_await must_create(store, make_job());
+  BOOST_TEST(is(co_await store.finish(job.id, "w1", Finish()), StoreErrc::conflict));  // still pending
+  co_await must_claim(store, "w1");
+
+  Finish wrong_owner;
+  wrong_owner.result = json::object{{"energy", -5.07}};
+  Result<Job> stolen = co_await store.finish(job.id, "w2", wrong_owner);
+  BOOST_TEST_REQUIRE(is(stolen, StoreErrc::conflict));
+  BOOST_TEST((stolen.error().current_state == JobState::running));
+
+  Finish done;
+  done.result = json::object{{"energy", -5.07}, {"gap_ev", 14.2}, {"geometry", json::array{1, 2}}};
+  Result<Job> finished = co_await store.finish(job.id, "w1", done);
+  BOOST_TEST_REQUIRE(finished.ok(), why(finished));
+  BOOST_TEST((finished->state == JobState::completed));
+  BOOST_TEST(finished->result == done.result);
+  BOOST_TEST(finished->finished_at >= finished->started_at);
+  BOOST_TEST(finished->owner.empty());
+
+  Result<Job> again = co_await store.finish(job.id, "w1", done);
+  BOOST_TEST_REQUIRE(is(again, StoreErrc::conflict));
+  BOOST_TEST((again.error().current_state == JobState::completed));
+  BOOST_TEST(is(co_await store.finish(new_job_id(), "w1", done), StoreErrc::not_found));
+
+  Result<Job> got = co_await store.get(job.id);
+  BOOST_TEST((got->state == JobState::completed));
+  BOOST_TEST(got->result == done.result);
+
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,started,completed");
+  // The event carries the result's scalars only.
+  BOOST_TEST(events.back().data.at("result") == (json::object{{"energy", -5.07}, {"gap_ev", 14.2}}));
+}
+
+asio::awaitable<void> failures_retry_while_attempts_remain_case(Store& store) {
+  Job job = co_await must_create(store, make_job("echo", 0, no_tags, 2));
+  co_await must_claim(store, "w1");
+  Finish crash;
+  crash.state = JobState::failed;
+  crash.error = json::object{{"code", "engine_crashed"}, {"message", "exit 139"}};
+  crash.retryable = true;
+  Result<Job> retried = co_await store.finish(job.id, "w1", crash);
+  BOOST_TEST_REQUIRE(retried.ok(), why(retried));
+  BOOST_TEST((retried->state == JobState::pending));
+  BOOST_TEST(retried->finished_at == 0);
+  BOOST_TEST(error_code_of(*retried) == "engine_crashed");
+
+  Job second = co_await must_claim(store, "w2");
+  BOOST_TEST(second.id == job.id);
+  BOOST_TEST(second.attempts == 2);
+  BOOST_TEST(second.error.is_null());  // a new attempt starts clean
+  // Out of attempts: a retryable failure is final now.
+  Result<Job> failed = co_await store.finish(job.id, "w2", crash);
+  BOOST_TEST_REQUIRE(failed.ok());
+  BOOST_TEST((failed->state == JobState::failed));
+  BOOST_TEST(failed->finished_at > 0);
+  BOOST_TEST(error_code_of(*failed) == "engine_crashed");
+
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,started,retrying,started,failed");
+  BOOST_TEST((events[2].state == JobState::pending));
+  BOOST_TEST(events[2].data.at("attempt") == 1);
+  BOOST_TEST(events[2].data.at("error") == crash.error);
+  BOOST_TEST(events[4].data.at("error") == crash.error);
+
+  // Not retryable: failed at once even with attempts left.
+  Job other = co_await must_create(store, make_job("echo", 0, no_tags, 5));
+  co_await must_claim(store, "w1");
+  crash.retryable = false;
+  Result<Job> final_failure = co_await store.finish(other.id, "w1", crash);
+  BOOST_TEST((final_failure->state == JobState::failed));
+}
+
+asio::awaitable<void> cancel_case(Store& store) {
+  Job pending = co_await must_create(store, make_job());
+  Result<Job> cancelled = co_await store.cancel(pending.id);
+  BOOST_TEST_REQUIRE(cancelled.ok(), why(cancelled));
+  BOOST_TEST((cancelled->state == JobState::cancelled));
+  BOOST_TEST(cancelled->finished_at > 0);
+  BOOST_TEST(error_code_of(*cancelled) == "cancelled");
+  // It left the queue.
+  Result<std::optional<Job>> none = co_await store.claim("w", 30s);
+  BOOST_TEST(!none->has_value());
+  Result<Job> twice = co_await store.cancel(pending.id);
+  BOOST_TEST_REQUIRE(is(twice, StoreErrc::conflict));
+  BOOST_TEST((twice.error().current_state == JobState::cancelled));
+  BOOST_TEST(is(co_await store.cancel(new_job_id()), StoreErrc::not_found));
+
+  // A running job: its owner finds out at renew and cannot finish it any more.
+  Job running = co_await must_create(store, make_job());
+  co_await must_claim(store, "w1");
+  Result<Job> killed = co_await store.cancel(running.id);
+  BOOST_TEST((killed->state == JobState::cancelled));
+  Result<Done> renewed = co_await store.renew(running.id, "w1", 30s);
+  BOOST_TEST_REQUIRE(is(renewed, StoreErrc::conflict));
+  BOOST_TEST((renewed.error().current_state == JobState::cancelled));
+  BOOST_TEST(is(co_await store.finish(running.id, "w1", Finish()), StoreErrc::conflict));
+  Result<QueueStats> stats = co_await store.stats();
+  BOOST_TEST(stats->running == 0u);
+  BOOST_TEST(stats->pending == 0u);
+
+  Finish done;
+  Job completed = co_await must_create(store, make_job());
+  co_await must_claim(store, "w1");
+  co_await store.finish(completed.id, "w1", done);
+  BOOST_TEST(is(co_await store.cancel(completed.id), StoreErrc::conflict));
+
+  BOOST_TEST(types_of(co_await all_events(store, running.id)) == "submitted,started,cancelled");
+}
+
+asio::awaitable<void> remove_case(Store& store) {
+  Job job = co_await must_create(store, make_job());
+  Result<Done> refused = co_await store.remove(job.id);
+  BOOST_TEST_REQUIRE(is(refused, StoreErrc::conflict));
+  BOOST_TEST((refused.error().current_state == JobState::pending));
+  BOOST_TEST(is(co_await store.remove(new_job_id()), StoreErrc::not_found));
+
+  co_await store.cancel(job.id);
+  std::vector<Artifact> files = {{"out.log", "text/plain", "log"}};
+  BOOST_TEST((co_await store.put_artifacts(job.id, files)).ok());
+  Result<Done> removed = co_await store.remove(job.id);
+  BOOST_TEST_REQUIRE(removed.ok(), why(removed));
+  BOOST_TEST(is(co_await store.get(job.id), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.get_artifact(job.id, "out.log"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.list_artifacts(job.id), StoreErrc::not_found));
+  BOOST_TEST((co_await store.list(ListQuery()))->jobs.empty());
+  BOOST_TEST(is(co_await store.remove(job.id), StoreErrc::not_found));
+
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,cancelled,deleted");
+  BOOST_TEST((events.back().state == JobState::cancelled));
+}
+
+asio::awaitable<void> progress_case(Store& store) {
+  Job job = co_await must_create(store, make_job());
+  json::object numbers{{"step", 3}, {"energy", -5.1}};
+  Result<Done> early = co_await store.record_progress(job.id, numbers);
+  BOOST_TEST_REQUIRE(is(early, StoreErrc::conflict));
+  BOOST_TEST((early.error().current_state == JobState::pending));
+  BOOST_TEST(is(co_await store.record_progress(new_job_id(), numbers), StoreErrc::not_found));
+
+  co_await must_claim(store, "w1");
+  BOOST_TEST((co_await store.record_progress(job.id, numbers)).ok());
+  numbers["step"] = 4;
+  BOOST_TEST((co_await store.record_progress(job.id, numbers)).ok());
+  Result<Job> got = co_await store.get(job.id);
+  BOOST_TEST(got->progress == numbers);
+  BOOST_TEST((got->state == JobState::running));
+
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,started,progress,progress");
+  BOOST_TEST(events.back().data.at("progress") == numbers);
+  BOOST_TEST((events.back().state == JobState::running));
+}
+
+asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
+  Job job = co_await must_create(store, make_job("echo", 0, no_tags, 2));
+
+  // Renewed in time: nothing moves.
+  co_await must_claim(store, "w1", 150ms);
+  co_await sleep_for(80ms);
+  BOOST_TEST((co_await store.renew(job.id, "w1", 2s)).ok());
+  BOOST_TEST(is(co_await store.renew(job.id, "w2", 2s), StoreErrc::conflict));
+  BOOST_TEST(is(co_await store.renew(new_job_id(), "w1", 2s), StoreErrc::not_found));
+  co_await sleep_for(150ms);
+  BOOST_TEST(*(co_await store.requeue_expired()) == 0u);
+  BOOST_TEST(((co_await store.get(job.id))->state == JobState::running));
+
+  // w1 disappears: after its lease the job runs again elsewhere.
+  BOOST_TEST((co_await store.renew(job.id, "w1", 50ms)).ok());
+  co_await sleep_for(120ms);
+  Result<std::size_t> moved = co_await store.requeue_expired();
+  BOOST_TEST_REQUIRE(moved.ok(), why(moved));
+  BOOST_TEST(*moved == 1u);
+  Result<Job> requeued = co_await store.get(job.id);
+  BOOST_TEST((requeued->state == JobState::pending));
+  BOOST_TEST(requeued->attempts == 1);
+  BOOST_TEST(requeued->owner.empty());
+  BOOST_TEST(error_code_of(*requeued) == "lost");
+  // The late owner cannot report any more.
+  BOOST_TEST(is(co_await store.finish(job.id, "w1", Finish()), StoreErrc::conflict));
+
+  Job second = co_await must_claim(store, "w2", 50ms);
+  BOOST_TEST(second.attempts == 2);
+  co_await sleep_for(120ms);
+  BOOST_TEST(*(co_await store.requeue_expired()) == 1u);
+  Result<Job> lost = co_await store.get(job.id);
+  BOOST_TEST((lost->state == JobState::failed));
+  BOOST_TEST(error_code_of(*lost) == "lost");
+  BOOST_TEST(lost->finished_at > 0);
+  BOOST_TEST(*(co_await store.requeue_expired()) == 0u);
+
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,started,retrying,started,failed");
+  BOOST_TEST(events[2].data.at("error").at("code") == "lost");
+  BOOST_TEST(events[4].data.at("error").at("code") == "lost");
+}
+
+asio::awaitable<void> read_events_after_an_id_case(Store& store) {
+  Result<std::string> none = co_await store.last_event_id();
+  BOOST_TEST_REQUIRE(none.ok());
+  BOOST_TEST(none->empty());
+  Result<EventBatch> nothing = co_await store.read_events("", 10, 0ms);
+  BOOST_TEST(nothing->events.empty());
+  BOOST_TEST(!nothing->reset);
+
+  for (int i = 0; i < 5; ++i) co_await must_create(store, make_job());
+  Result<EventBatch> first_two = co_await store.read_events("", 2, 0ms);
+  BOOST_TEST_REQUIRE(first_two->events.size() == 2u);
+  BOOST_TEST(!first_two->reset);
+  Result<EventBatch> rest = co_await store.read_events(first_two->events.back().id, 10, 0ms);
+  BOOST_TEST_REQUIRE(rest->events.size() == 3u);
+  BOOST_TEST(rest->events.front().id != first_two->events.back().id);
+  Result<std::string> last = co_await store.last_event_id();
+  BOOST_TEST(*last == rest->events.back().id);
+  Result<EventBatch> caught_up = co_await store.read_events(*last, 10, 0ms);
+  BOOST_TEST(caught_up->events.empty());
+  BOOST_TEST(!caught_up->reset);
+
+  // Ids this log never issued: the reader must reload.
+  BOOST_TEST((co_await store.read_events("bogus", 10, 0ms))->reset);
+  BOOST_TEST((co_await store.read_events(later_id(*last, 1000), 10, 0ms))->reset);
+}
+
+asio::awaitable<void> create_after(Store& store, std::chrono::milliseconds delay, Job job) {
+  co_await sleep_for(delay);
+  co_await store.create(std::move(job));
+}
+
+asio::awaitable<void> read_events_waits_for_new_ones_case(Store& store) {
+  co_await must_create(store, make_job());
+  Result<std::string> last = co_await store.last_event_id();
+
+  auto t0 = std::chrono::steady_clock::now();
+  Result<EventBatch> timed_out = co_await store.read_events(*last, 10, 200ms);
+  BOOST_TEST(timed_out->events.empty());
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 >= 180ms));
+
+  Job later = make_job();
+  asio::co_spawn(co_await asio::this_coro::executor, create_after(store, 100ms, later), asio::detached);
+  t0 = std::chrono::steady_clock::now();
+  Result<EventBatch> woken = co_await store.read_events(*last, 10, 5s);
+  BOOST_TEST_REQUIRE(woken.ok(), why(woken));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
+  BOOST_TEST_REQUIRE(woken->events.size() == 1u);
+  BOOST_TEST(woken->events[0].job_id == later.id);
+}
+
+asio::awaitable<void> job_events_case(Store& store) {
+  Job a = co_await must_create(store, make_job());
+  Job b = co_await must_create(store, make_job());
+  co_await must_claim(store, "w");
+  co_await store.cancel(b.id);
+  Result<std::vector<JobEvent>> history = co_await store.job_events(a.id);
+  BOOST_TEST_REQUIRE(history.ok());
+  BOOST_TEST(types_of(*history) == "submitted,started");
+  Result<std::vector<JobEvent>> other = co_await store.job_events(b.id);
+  BOOST_TEST(types_of(*other) == "submitted,cancelled");
+}
+
+asio::awaitable<void> artifacts_case(Store& store) {
+  std::vector<Artifact> files = {{"xtbopt.xyz", "chemical/x-xyz", "3\n\nO 0 0 0\n"},
+                                 {"xtbrestart", "application/octet-stream", std::string("\0\x01\xff\0", 4)}};
+  BOOST_TEST(is(co_await store.put_artifacts(new_job_id(), files), StoreErrc::not_found));
+  Job job = co_await must_create(store, make_job());
+  std::vector<Artifact> escaping = {{"../etc/passwd", "text/plain", "x"}};
+  BOOST_TEST(is(co_await store.put_artifacts(job.id, escaping), StoreErrc::invalid));
+  BOOST_TEST((co_await store.list_artifacts(job.id))->empty());
+
+  BOOST_TEST((co_await store.put_artifacts(job.id, files)).ok());
+  Result<std::vector<ArtifactInfo>> listed = co_await store.list_artifacts(job.id);
+  BOOST_TEST_REQUIRE(listed.ok());
+  auto infos = *listed;
+  std::sort(infos.begin(), infos.end(), [](auto& x, auto& y) { return x.name < y.name; });
+  BOOST_TEST_REQUIRE(infos.size() == 2u);
+  BOOST_TEST(infos[0].name == "xtbopt.xyz");
+  BOOST_TEST(infos[0].size == files[0].bytes.size());
+  BOOST_TEST(infos[0].media_type == "chemical/x-xyz");
+  BOOST_TEST(infos[1].name == "xtbrestart");
+  BOOST_TEST(infos[1].size == 4u);
+
+  Result<Artifact> binary = co_await store.get_artifact(job.id, "xtbrestart");
+  BOOST_TEST_REQUIRE(binary.ok());
+  BOOST_TEST((binary->bytes == files[1].bytes));
+  BOOST_TEST(binary->media_type == "application/octet-stream");
+  BOOST_TEST(is(co_await store.get_artifact(job.id, "missing.log"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.get_artifact(new_job_id(), "xtbopt.xyz"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.list_artifacts(new_job_id()), StoreErrc::not_found));
+
+  // Writing a name again replaces it.
+  std::vector<Artifact> replacement = {{"xtbopt.xyz", "chemical/x-xyz", "1\n\nH 0 0 0\n"}};
+  BOOST_TEST((co_await store.put_artifacts(job.id, replacement)).ok());
+  Result<Artifact> replaced = co_await store.get_artifact(job.id, "xtbopt.xyz");
+  BOOST_TEST(replaced->bytes == "1\n\nH 0 0 0\n");
+  BOOST_TEST((co_await store.list_artifacts(job.id))->size() == 2u);
+}
+
+asio::awaitable<void> workers_case(Store& store) {
+  BOOST_TEST((co_await store.workers())->empty());
+  WorkerInfo a{"instance-a", "node1", "127.0.0.1:8080", 4, 1, 1700000000000, 0};
+  WorkerInfo b{"instance-b", "node2", "127.0.0.1:8081", 2, 0, 1700000000001, 0};
+  const TimeMs before = now_ms();
+  BOOST_TEST((co_await store.heartbeat(a, 10s)).ok());
+  BOOST_TEST((co_await store.heartbeat(b, 100ms)).ok());
+  Result<std::vector<WorkerInfo>> both = co_await store.workers();
+  BOOST_TEST_REQUIRE(both->size() == 2u);
+  const WorkerInfo& got = (*both)[0];
+  BOOST_TEST(got.id == "instance-a");
+  BOOST_TEST(got.host == "node1");
+  BOOST_TEST(got.listen == "127.0.0.1:8080");
+  BOOST_TEST(got.slots == 4);
+  BOOST_TEST(got.busy == 1);
+  BOOST_TEST(got.started_at == 1700000000000);
+  BOOST_TEST(got.last_heartbeat >= before);
+
+  co_await sleep_for(200ms);
+  a.busy = 3;
+  BOOST_TEST((co_await store.heartbeat(a, 10s)).ok());
+  Result<std::vector<WorkerInfo>> alive = co_await store.workers();
+  BOOST_TEST_REQUIRE(alive->size() == 1u);
+  BOOST_TEST((*alive)[0].id == "instance-a");
+  BOOST_TEST((*alive)[0].busy == 3);
+}
+
+asio::awaitable<void> retention_sweep_case(Store& store) {
+  Job done = co_await must_create(store, make_job());
+  Job waiting = co_await must_create(store, make_job());
+  co_await must_claim(store, "w");
+  std::vector<Artifact> log = {{"out.log", "text/plain", "x"}};
+  BOOST_TEST((co_await store.put_artifacts(done.id, log)).ok());
+  co_await store.finish(done.id, "w", Finish());
+  BOOST_TEST(*(co_await store.sweep_retention(1h)) == 0u);
+  co_await sleep_for(50ms);
+  Result<std::size_t> swept = co_await store.sweep_retention(10ms);
+  BOOST_TEST_REQUIRE(swept.ok(), why(swept));
+  BOOST_TEST(*swept == 1u);
+  BOOST_TEST(is(co_await store.get(done.id), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.get_artifact(done.id, "out.log"), StoreErrc::not_found));
+  BOOST_TEST((co_await store.get(waiting.id)).ok());
+  Result<JobPage> left = co_await store.list(ListQuery());
+  BOOST_TEST_REQUIRE(left->jobs.size() == 1u);
+  BOOST_TEST(left->jobs[0].id == waiting.id);
+  BOOST_TEST(*(co_await store.sweep_retention(10ms)) == 0u);
+
+  auto events = co_await all_events(store, done.id);
+  BOOST_TEST(types_of(events) == "submitted,started,completed,deleted");
+  BOOST_TEST(events.back().data.at("reason") == "retention");
+}
+
+asio::awaitable<void> wait_for_work_case(Store& store) {
+  // Nothing queued: waits the whole time (and returns then).
+  auto t0 = std::chrono::steady_clock::now();
+  co_await store.wait_for_work(300ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST((took >= 280ms));
+  BOOST_TEST((took < 1500ms));
+
+  // Work arriving meanwhile wakes it early.
+  asio::co_spawn(co_await asio::this_coro::executor, create_after(store, 100ms, make_job()), asio::detached);
+  t0 = std::chrono::steady_clock::now();
+  co_await store.wait_for_work(5s);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
+
+  // Work already queued: returns at once.
+  t0 = std::chrono::steady_clock::now();
+  co_await store.wait_for_work(5s);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 500ms));
+  co_await must_claim(store, "w");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(store_contract)
+
+#define NOX_CONTRACT_CASE(name)                         \
+  BOOST_AUTO_TEST_CASE_TEMPLATE(name, Backend, Backends) { \
+    Backend backend;                                    \
+    run_task(backend.ioc, name##_case(*backend.store)); \
+  }
+
+NOX_CONTRACT_CASE(create_and_get)
+NOX_CONTRACT_CASE(list_pages_and_filters)
+NOX_CONTRACT_CASE(claim_by_priority_then_age)
+NOX_CONTRACT_CASE(finish_is_a_compare_and_set)
+NOX_CONTRACT_CASE(failures_retry_while_attempts_remain)
+NOX_CONTRACT_CASE(cancel)
+NOX_CONTRACT_CASE(remove)
+NOX_CONTRACT_CASE(progress)
+NOX_CONTRACT_CASE(leases_expire_and_requeue)
+NOX_CONTRACT_CASE(read_events_after_an_id)
+NOX_CONTRACT_CASE(read_events_waits_for_new_ones)
+NOX_CONTRACT_CASE(job_events)
+NOX_CONTRACT_CASE(artifacts)
+NOX_CONTRACT_CASE(workers)
+NOX_CONTRACT_CASE(retention_sweep)
+NOX_CONTRACT_CASE(wait_for_work)
+
+BOOST_AUTO_TEST_SUITE_END()
