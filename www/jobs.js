@@ -83,8 +83,10 @@ export class JobTable {
         else this.apply(type, data);
       });
     }
+    // The server no longer has the events after our last id: start over with a fresh stream
+    // (a reconnect would resend the same stale Last-Event-ID) and reload the list.
     source.addEventListener('reset', () => {
-      if (generation === this.generation) this.reload();
+      if (generation === this.generation) this.start();
     });
   }
 

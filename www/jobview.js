@@ -272,6 +272,13 @@ export class JobView {
         }
       });
     }
+    source.addEventListener('reset', () => {
+      if (this.source !== source) return;
+      // Our Last-Event-ID is older than the log keeps: read the job and its history afresh.
+      const jobId = this.jobId;
+      this.close();
+      this.open(jobId);
+    });
     source.addEventListener('error', () => {
       if (this.source !== source) return;
       if (source.readyState === EventSource.CLOSED) {

@@ -16,6 +16,7 @@ const FIELD_ERROR_TARGETS = [
   ['solvent.name', 'solvent-name-error'],
   ['solvent', 'solvent-model-error'],
   ['keywords.opt_level', 'opt-level-error'],
+  ['keywords.max_opt_cycles', 'max-opt-cycles-error'],
   ['tags', 'tags-error'],
   ['outputs', 'outputs-error'],
 ];
@@ -108,7 +109,10 @@ export class SubmitForm {
     if (name) spec.name = name;
     const tags = f.tags.value.split(',').map((t) => t.trim()).filter(Boolean);
     if (tags.length) spec.tags = tags;
-    if (f.opt_level.value) spec.keywords = { opt_level: f.opt_level.value };
+    const keywords = {};
+    if (f.opt_level.value) keywords.opt_level = f.opt_level.value;
+    if (f.max_opt_cycles.value !== '') keywords.max_opt_cycles = Number(f.max_opt_cycles.value);
+    if (Object.keys(keywords).length) spec.keywords = keywords;
     const outputs = [...this.form.querySelectorAll('input[name="outputs"]:checked')].map((c) => c.value);
     if (outputs.length) spec.outputs = outputs;
     return spec;

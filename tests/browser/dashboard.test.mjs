@@ -116,6 +116,16 @@ try {
   ok((await page.textContent(`${row} td:nth-child(6)`)).replace(/\s/g, '') === 'H2O', 'the row shows the formula H2O');
   ok((await page.textContent(`${row} td:nth-child(4)`)).trim() === 'optimize', 'the row shows the task');
 
+  // Filters: the finished job shows under "completed", not under "running".
+  await page.selectOption('#filter-state', 'running');
+  await check(page.waitForSelector(row, { state: 'detached', timeout: UI_TIMEOUT_MS }), 'the state filter "running" hides it');
+  await page.selectOption('#filter-state', 'completed');
+  await check(page.waitForSelector(row, { timeout: UI_TIMEOUT_MS }), 'the state filter "completed" shows it');
+  await page.selectOption('#filter-engine', 'echo');
+  await check(page.waitForSelector(row, { state: 'detached', timeout: UI_TIMEOUT_MS }), 'the engine filter "echo" hides it');
+  await page.click('#filters button[type="reset"]');
+  await check(page.waitForSelector(`${row}[data-state="completed"]`, { timeout: UI_TIMEOUT_MS }), 'clearing the filters shows it again');
+
   // The job view.
   await page.click(`${row} td:nth-child(4)`);
   await check(page.waitForSelector(`#job-view[data-job-id="${jobId}"]:not([hidden])`, { timeout: UI_TIMEOUT_MS }),
@@ -144,6 +154,12 @@ try {
   await page.waitForTimeout(300); // let 3Dmol draw before the picture
   await saveScreenshot();
   ok(fs.statSync(screenshot).size > 0, `screenshot saved to ${screenshot}`);
+
+  // Delete through the job view: the view closes and the row leaves on the 'deleted' event.
+  await page.click('#delete-job');
+  await check(page.waitForSelector('#job-view', { state: 'hidden', timeout: UI_TIMEOUT_MS }), 'deleting closes the job view');
+  await check(page.waitForSelector(row, { state: 'detached', timeout: UI_TIMEOUT_MS }), 'the deleted job leaves the table');
+  ok(pageErrors.length === 0, `still no uncaught errors in the page${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
 } catch (err) {
   await saveScreenshot();
   await browser.close();
