@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# GET /jobs/{id}/status on noxd against nginx serving the same bytes as a static file,
+# side by side (../shared/anchors/nginx-static/compare.sh: wrk -t1 -c32, ROUNDS rounds of
+# SECS seconds each, alternating, medians). Memory store (goal >= 1.0x nginx), then the
+# Redis store when this build has it (goal >= 0.7x). Loopback only.
+#   bench/status-vs-nginx.sh            env: ROUNDS (3), SECS (10), SKIP_REDIS=1
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+export ROUNDS=${ROUNDS:-3} SECS=${SECS:-10} CONNS=32
+compare=$ANCHORS/nginx-static/compare.sh
+
+run_one() { # label goal noxd-args...
+  local label=$1 goal=$2 id out n g r verdict
+  shift 2
+  start_noxd --slots 2 "$@"
+  id=$(submit_echo "$NOX_URL")
+  wait_finished "$NOX_URL" "$id"
+  echo "== $label: $NOX_URL/jobs/$id/status ($(curl -s "$NOX_URL/jobs/$id/status" | wc -c) bytes)"
+  local script=$compare
+  if ! curl -sfI "$NOX_URL/jobs/$id/status" >/dev/null; then
+    # compare.sh reads the content type with a HEAD request; noxd answers HEAD with 405, so
+    # run a temp copy that reads the headers of a GET instead (nothing else changed).
+    echo "   (noxd refuses HEAD: $(curl -sI "$NOX_URL/jobs/$id/status" | head -1 | tr -d '\r'); using a copy of compare.sh that GETs the headers)"
+    script=$BENCH_TMP/compare-get.sh
+    sed 's/curl -sfI "\$url"/curl -sf -o \/dev\/null -D - "$url"/' "$compare" >"$script"
+    chmod +x "$script"
+    grep -q -- '-D - "$url"' "$script" || { echo "could not adapt compare.sh" >&2; return 1; }
+  fi
+  out=$(NGINX_PORT=$(free_port) "$script" "$NOX_URL/jobs/$id/status")
+  echo "$out"
+  n=$(awk '/^nox /{print $NF}' <<<"$out" | tr -d ')')
+  g=$(awk '/^nginx /{print $NF}' <<<"$out" | tr -d ')')
+  r=$(awk '/^ratio/{print $NF}' <<<"$out")
+  verdict=$(awk -v r="$r" -v g="$goal" 'BEGIN{print (r >= g) ? "met" : "MISSED"}')
+  figure "status req/s, $label (nox | nginx)" "$n | $g" "" ""
+  figure "status ratio nox/nginx, $label" "$r" ">= $goal" "$verdict"
+  stop_pid "$NOX_PID"
+}
+
+run_one "memory store" 1.0
+if [ "${SKIP_REDIS:-0}" = 1 ]; then
+  figure "status ratio nox/nginx, redis store" "skipped" ">= 0.7" "not run"
+elif redis_available; then
+  start_redis
+  run_one "redis store" 0.7 --redis-url "redis://127.0.0.1:$REDIS_PORT/0"
+else
+  echo "== redis store: this noxd build has no Redis store yet"
+  figure "status ratio nox/nginx, redis store" "n/a (no Redis store in build)" ">= 0.7" "not measured"
+fi
