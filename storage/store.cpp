@@ -9,9 +9,9 @@ boost::asio::awaitable<Result<std::vector<JobEvent>>> Store::job_events(std::str
     auto batch = co_await read_events(after, 1000, std::chrono::milliseconds(0));
     if (!batch) co_return batch.error();
     if (batch->events.empty()) break;
+    after = batch->events.back().id;
     for (auto& event : batch->events)
       if (event.job_id == job_id) history.push_back(std::move(event));
-    after = batch->events.back().id;
   }
   co_return history;
 }
