@@ -46,6 +46,7 @@ export class JobTable {
     // that happens between the two is missed.
     this.loading = true;
     this.buffered = [];
+    this.refreshChrome();
     const source = new EventSource(api.eventsUrl({ engine: this.filters.engine, tag: this.filters.tag }));
     this.source = source;
     let opened = false;
@@ -98,6 +99,7 @@ export class JobTable {
   async reload() {
     const generation = this.generation;
     this.loading = true;
+    this.refreshChrome();
     this.message.textContent = 'Loading jobs…';
     try {
       const page = await api.listJobs({ ...this.filters, limit: PAGE_SIZE });
@@ -248,6 +250,7 @@ export class JobTable {
   }
 
   refreshChrome() {
+    this.tbody.closest('table').dataset.loading = String(this.loading);
     this.empty.hidden = this.loading || this.rows.size > 0;
     this.loadMoreButton.hidden = !this.cursor;
   }

@@ -126,7 +126,9 @@ try {
   await page.click('#filters button[type="reset"]');
   await check(page.waitForSelector(`${row}[data-state="completed"]`, { timeout: UI_TIMEOUT_MS }), 'clearing the filters shows it again');
 
-  // The job view.
+  // The job view, opened by clicking the row once the table has settled.
+  await check(page.waitForSelector('#connection[data-status="live"]', { timeout: UI_TIMEOUT_MS }), 'the table is live again');
+  await check(page.waitForSelector('#jobs-table[data-loading="false"]', { timeout: UI_TIMEOUT_MS }), 'the job list is loaded');
   await page.click(`${row} td:nth-child(4)`);
   await check(page.waitForSelector(`#job-view[data-job-id="${jobId}"]:not([hidden])`, { timeout: UI_TIMEOUT_MS }),
     'clicking the row opens the job view');
