@@ -1,0 +1,155 @@
+"""Shared helpers for the Python bench scripts (stdlib only): start/stop noxd on a free
+loopback port, small HTTP calls on keep-alive connections, paging through GET /jobs,
+and /proc readings (CPU seconds, RSS) of a process."""
+import atexit
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(BENCH_DIR)
+NOXD = os.environ.get("NOXD", os.path.join(REPO_DIR, "build", "server", "noxd"))
+WATER_XYZ = "3\nwater\nO 0 0 0.117\nH 0 0.757 -0.467\nH 0 -0.757 -0.467\n"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+_started = []
+
+
+def _cleanup():
+    for proc in _started:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in _started:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+atexit.register(_cleanup)
+# SIGTERM/SIGINT -> normal exit, so atexit stops what we started.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+class Noxd:
+    """One noxd on 127.0.0.1 with a free port and a temp data/scratch dir."""
+
+    def __init__(self, *args):
+        self.dir = tempfile.mkdtemp(prefix="nox-bench-py.")
+        cmd = [NOXD, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data"),
+               "--scratch-dir", self.dir, "--log-level", "warn", *map(str, args)]
+        self.stderr = open(os.path.join(self.dir, "stderr"), "wb")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr)
+        _started.append(self.proc)
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"noxd did not start: {line!r}")
+        self.banner = line.strip()
+        self.port = int(m.group(1))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.pid = self.proc.pid
+
+    def conn(self, timeout=60):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def request(conn, method, path, body=None, headers=None):
+    """One request on a keep-alive connection -> (status, body bytes)."""
+    h = {"content-type": "application/json"} if body is not None else {}
+    h.update(headers or {})
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def get_json(conn, path):
+    status, body = request(conn, "GET", path)
+    if status != 200:
+        raise RuntimeError(f"GET {path}: {status} {body[:200]!r}")
+    return json.loads(body)
+
+
+def echo_spec(**extra):
+    spec = {"engine": "echo", "task": "energy", "method": "gfn2", "molecule": {"xyz": WATER_XYZ}}
+    spec.update(extra)
+    return spec
+
+
+def list_jobs(conn, state=None):
+    """Every job record of GET /jobs (optionally one state), paging with limit=1000.
+    If noxd closes the keep-alive connection between pages (seen once), says so and
+    goes on with a new connection from the same cursor."""
+    jobs, cursor = [], None
+    while True:
+        q = "/jobs?limit=1000" + (f"&state={state}" if state else "")
+        if cursor:
+            q += "&cursor=" + cursor
+        try:
+            page = get_json(conn, q)
+        except (http.client.RemoteDisconnected, ConnectionResetError) as e:
+            print(f"  NOTE: noxd closed a keep-alive connection during GET /jobs paging ({e!r}); retrying the page",
+                  file=sys.stderr, flush=True)
+            conn.close()
+            page = get_json(conn, q)
+        jobs.extend(page["jobs"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return jobs
+
+
+def rfc3339_ms(s):
+    """'2026-11-24T01:35:21.607Z' -> seconds since the epoch (float)."""
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def wait_idle(conn, timeout=120, poll=0.005):
+    """Polls GET /health until nothing is pending or running; returns the time it saw that."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        h = get_json(conn, "/health")
+        if h["queue"]["pending"] == 0 and h["queue"]["running"] == 0:
+            return time.perf_counter()
+        time.sleep(poll)
+    raise TimeoutError("queue did not empty")
+
+
+def figure(name, value, goal="", verdict=""):
+    """One machine-readable result line; bench/run-all.sh collects them into the table."""
+    print(f"FIGURE\t{name}\t{value}\t{goal}\t{verdict}", flush=True)
