@@ -25,7 +25,7 @@ const view = new JobView($('#job-view'), {
   },
 });
 
-const form = new SubmitForm($('#submit-form'), { onSubmitted: () => {} });
+const form = new SubmitForm($('#submit-form'));
 
 // Filters: engine and tag go to the server; all three are kept in the URL's query.
 const filtersForm = $('#filters');

@@ -15,13 +15,12 @@ function progressText(job) {
 }
 
 export class JobTable {
-  constructor({ tbody, message, empty, loadMore, connection, onChange }) {
+  constructor({ tbody, message, empty, loadMore, connection }) {
     this.tbody = tbody;
     this.message = message;
     this.empty = empty;
     this.loadMoreButton = loadMore;
     this.connection = connection;
-    this.onChange = onChange || (() => {});
     this.jobs = new Map(); // job_id -> status object
     this.rows = new Map(); // job_id -> <tr>
     this.filters = { state: '', engine: '', tag: '' };
@@ -230,7 +229,6 @@ export class JobTable {
       row.classList.add('flash');
       this.refreshChrome();
     }
-    this.onChange(job);
   }
 
   remove(id) {

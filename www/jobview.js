@@ -364,10 +364,15 @@ export class JobView {
       this.optimizedCaption.textContent = 'Optimized geometry';
     } else {
       this.optimizedViewer.clear();
-      this.optimizedCaption.textContent = OPTIMIZING_TASKS.has(spec.task)
-        ? 'Optimized geometry (after the optimization finishes)' : `Optimized geometry (the ${spec.task || ''} task does not optimize)`;
+      if (!OPTIMIZING_TASKS.has(spec.task)) {
+        this.optimizedCaption.textContent = `Optimized geometry (the ${spec.task || ''} task does not optimize)`;
+      } else if (FINISHED_STATES.has(job.state)) {
+        this.optimizedCaption.textContent = `Optimized geometry (none: the job ${job.state} without one)`;
+      } else {
+        this.optimizedCaption.textContent = 'Optimized geometry (after the optimization finishes)';
+      }
     }
-    this.renderResults(result, inputXyz);
+    this.renderResults(result, inputXyz, job.state);
   }
 
   renderSummary(job) {
@@ -393,9 +398,10 @@ export class JobView {
     this.summary.replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   }
 
-  renderResults(result, inputXyz) {
+  renderResults(result, inputXyz, state) {
     if (!result) {
-      this.results.replaceChildren(el('p', { class: 'empty' }, 'No result yet.'));
+      const text = FINISHED_STATES.has(state) ? `No result: the job ${state} without one.` : 'No result yet.';
+      this.results.replaceChildren(el('p', { class: 'empty' }, text));
       return;
     }
     const parts = [];

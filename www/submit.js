@@ -35,9 +35,8 @@ function errorTargetFor(field) {
 }
 
 export class SubmitForm {
-  constructor(form, { onSubmitted }) {
+  constructor(form) {
     this.form = form;
-    this.onSubmitted = onSubmitted;
     this.formErrors = form.querySelector('#form-errors');
     this.result = form.querySelector('#submit-result');
     this.button = form.querySelector('#submit-button');
@@ -168,8 +167,7 @@ export class SubmitForm {
       const accepted = await api.submitJob(this.spec());
       this.result.replaceChildren('Submitted ',
         el('a', { href: `#/jobs/${accepted.job_id}`, id: 'submitted-link', dataset: { jobId: accepted.job_id } },
-          `job ${shortId(accepted.job_id)}`), ` (${accepted.state}).`);
-      this.onSubmitted(accepted);
+          `job ${shortId(accepted.job_id)}`), '.');
     } catch (err) {
       this.result.textContent = '';
       this.showErrors(err);

@@ -8,6 +8,7 @@
 //     node tests/browser/dashboard.test.mjs
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { baseUrl, loadPackage, ok, done, fail, WATER_XYZ } from './support.mjs';
 
 const base = baseUrl();
@@ -161,6 +162,34 @@ try {
   await page.click('#delete-job');
   await check(page.waitForSelector('#job-view', { state: 'hidden', timeout: UI_TIMEOUT_MS }), 'deleting closes the job view');
   await check(page.waitForSelector(row, { state: 'detached', timeout: UI_TIMEOUT_MS }), 'the deleted job leaves the table');
+
+  // A long job (triacontane, 92 atoms, optimization + hessian) loaded from an .xyz file and
+  // cancelled from the job view while it runs.
+  const triacontane = fileURLToPath(new URL('../fixtures/molecules/triacontane.xyz', import.meta.url));
+  await page.fill('#name', '');
+  await page.setInputFiles('#xyz-file', triacontane);
+  await check(page.waitForFunction(() => document.querySelector('#xyz').value.startsWith('92'), null, { timeout: UI_TIMEOUT_MS }),
+    'loading an .xyz file fills the XYZ field');
+  ok(await page.inputValue('#name') === 'triacontane', 'the file name becomes the job name');
+  await page.selectOption('#task', 'optimize_hessian');
+  await page.click('#submit-button');
+  await check(page.waitForFunction((previous) => {
+    const link = document.querySelector('#submitted-link');
+    return link && link.dataset.jobId !== previous;
+  }, jobId, { timeout: UI_TIMEOUT_MS }), 'the long job is submitted');
+  const longId = await page.getAttribute('#submitted-link', 'data-job-id');
+  await page.click('#submitted-link');
+  await check(page.waitForSelector(`#job-view[data-job-id="${longId}"][data-state="running"]`, { timeout: JOB_TIMEOUT_MS }),
+    'its job view shows it running');
+  ok(await page.isEnabled('#cancel-job') && await page.isDisabled('#delete-job'), 'a running job can be cancelled, not deleted');
+  await page.click('#cancel-job');
+  await check(page.waitForSelector(`#job-view[data-job-id="${longId}"][data-state="cancelled"]`, { timeout: UI_TIMEOUT_MS }),
+    'cancelling ends it as cancelled');
+  await check(page.waitForSelector(`#jobs-body tr[data-job-id="${longId}"][data-state="cancelled"]`, { timeout: UI_TIMEOUT_MS }),
+    'its row shows cancelled');
+  await check(page.waitForSelector('#timeline li[data-event-type="cancelled"]', { timeout: UI_TIMEOUT_MS }),
+    'the timeline ends with the cancelled event');
+
   ok(pageErrors.length === 0, `still no uncaught errors in the page${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
 } catch (err) {
   await saveScreenshot();
