@@ -76,8 +76,6 @@ const std::vector<Descriptor>& descriptors() {
     add("scratch_dir", "", "where each attempt gets its scratch directory; empty: system temp dir",
         text(&Settings::scratch_dir));
     add("xtb", "", "path of the xtb program; empty: found on PATH", text(&Settings::xtb));
-    add("mopac", "", "path of the mopac program; empty: found on PATH", text(&Settings::mopac));
-    add("keys_file", "", "API keys file; empty: open mode", text(&Settings::keys_file));
     add("config", "", "settings file (key = value lines)", text(&Settings::config));
     add("max_body_bytes", "1048576", "largest request body accepted (413 above)",
         count(&Settings::max_body_bytes, 1024, 1ull << 32));

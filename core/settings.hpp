@@ -19,8 +19,6 @@ struct Settings {
   std::string data_dir = "./nox-data";
   std::string scratch_dir;          // empty: system temp dir
   std::string xtb;                  // empty: found on PATH
-  std::string mopac;
-  std::string keys_file;
   std::string config;
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_atoms = 10000;

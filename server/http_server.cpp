@@ -46,7 +46,8 @@ HttpRequest to_request(http::request<http::string_body>& req) {
 }
 
 asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
-  const RouteMatch match = app.router.match(request.method, request.path());
+  // HEAD is answered like GET; the body is dropped when the response is written.
+  const RouteMatch match = app.router.match(request.method == "HEAD" ? "GET" : request.method, request.path());
   switch (match.kind) {
     case RouteMatch::Kind::not_found:
       co_return error_response(404, "route_not_found",
@@ -69,7 +70,8 @@ asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
   co_return error_response(500, "internal_error", "the server failed to handle this request; it is logged");
 }
 
-http::response<http::string_body> to_beast(HttpResponse&& response, unsigned version, bool keep_alive) {
+http::response<http::string_body> to_beast(HttpResponse&& response, unsigned version, bool keep_alive,
+                                           bool head = false) {
   http::response<http::string_body> res;
   res.version(version);
   res.result(static_cast<unsigned>(response.status));
@@ -79,6 +81,11 @@ http::response<http::string_body> to_beast(HttpResponse&& response, unsigned ver
   res.body() = std::move(response.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
+  if (head) {
+    const auto length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  }
   return res;
 }
 
@@ -202,13 +209,13 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     const bool keep_alive = req.keep_alive() && !app.stopping;
     HttpRequest request = to_request(req);
     HttpResponse response = co_await handle(app, request);
-    if (response.stream) {
+    if (response.stream && request.method != "HEAD") {
       buffer.clear();
       buffer.shrink_to_fit();  // an idle subscriber should cost little memory
       co_await write_stream(stream, response, version);
       break;
     }
-    auto res = to_beast(std::move(response), version, keep_alive);
+    auto res = to_beast(std::move(response), version, keep_alive, request.method == "HEAD");
     stream.expires_after(write_timeout);
     auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
     if (wec || !keep_alive) break;

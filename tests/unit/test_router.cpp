@@ -1,0 +1,65 @@
+#include <boost/test/unit_test.hpp>
+
+#include "server/router.hpp"
+#include "server/sse_format.hpp"
+
+using namespace nox;
+
+namespace {
+boost::asio::awaitable<HttpResponse> handler_a(App&, const HttpRequest&, const PathParams&) { co_return HttpResponse{}; }
+boost::asio::awaitable<HttpResponse> handler_b(App&, const HttpRequest&, const PathParams&) { co_return HttpResponse{}; }
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(router)
+
+BOOST_AUTO_TEST_CASE(matches_patterns_and_captures) {
+  Router r;
+  r.add("GET", "/jobs", handler_a);
+  r.add("GET", "/jobs/{id}/artifacts/{name}", handler_b);
+  auto m = r.match("GET", "/jobs/abc/artifacts/xtb.log");
+  BOOST_TEST((m.kind == RouteMatch::Kind::found));
+  BOOST_TEST((m.handler == &handler_b));
+  BOOST_TEST(m.params.get("id") == "abc");
+  BOOST_TEST(m.params.get("name") == "xtb.log");
+  BOOST_TEST((r.match("GET", "/jobs").handler == &handler_a));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_paths_and_methods) {
+  Router r;
+  r.add("POST", "/jobs", handler_a);
+  r.add("GET", "/jobs", handler_b);
+  BOOST_TEST((r.match("GET", "/nope").kind == RouteMatch::Kind::not_found));
+  BOOST_TEST((r.match("GET", "/jobs/").kind == RouteMatch::Kind::not_found));  // empty segment
+  BOOST_TEST((r.match("GET", "/jobs/x/y").kind == RouteMatch::Kind::not_found));
+  auto m = r.match("DELETE", "/jobs");
+  BOOST_TEST((m.kind == RouteMatch::Kind::method_not_allowed));
+  BOOST_TEST(m.allow == "POST, GET");
+}
+
+BOOST_AUTO_TEST_CASE(query_parameters_are_decoded) {
+  BOOST_TEST(query_param("a=1&tag=screen%2D42&x", "tag").value() == "screen-42");
+  BOOST_TEST(query_param("a=1&x", "x").value() == "");
+  BOOST_TEST(!query_param("a=1", "b").has_value());
+  BOOST_TEST(query_param("q=a+b%", "q").value() == "a b%");
+}
+
+BOOST_AUTO_TEST_CASE(sse_frames_and_id_order) {
+  JobEvent e;
+  e.id = "1700000000000-5";
+  e.type = EventType::completed;
+  e.job_id = "abc";
+  e.state = JobState::completed;
+  e.time = 0;
+  const auto frame = sse_frame(e);
+  BOOST_TEST(frame.rfind("id: 1700000000000-5\nevent: completed\ndata: {", 0) == 0);
+  BOOST_TEST(frame.substr(frame.size() - 2) == "\n\n");
+  BOOST_TEST(frame.find('\n', frame.find("data: ")) == frame.size() - 2);  // one data line
+  BOOST_TEST(event_id_after("2-0", "1-9"));
+  BOOST_TEST(event_id_after("1-10", "1-9"));
+  BOOST_TEST(!event_id_after("1-9", "1-9"));
+  BOOST_TEST(!event_id_after("garbage", "1-9"));
+  BOOST_TEST(event_id_after("1-0", "garbage"));
+  BOOST_TEST(sse_reset_frame("1-1").rfind("event: reset\n", 0) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
