@@ -242,8 +242,8 @@ export class JobTable {
   select(id) {
     this.selectedId = id;
     for (const [jobId, row] of this.rows) {
-      if (jobId === id) row.setAttribute('aria-selected', 'true');
-      else row.removeAttribute('aria-selected');
+      if (jobId === id) row.setAttribute('aria-current', 'true');
+      else row.removeAttribute('aria-current');
     }
   }
 
@@ -265,7 +265,7 @@ export class JobTable {
       ? el('span', { class: 'tags' }, job.tags.map((t) => el('span', { class: 'tag' }, t))) : null;
     const row = el('tr', {
       dataset: { jobId: job.job_id, state: job.state },
-      'aria-selected': job.job_id === this.selectedId ? 'true' : null,
+      'aria-current': job.job_id === this.selectedId ? 'true' : null,
     },
     stateCell,
     el('td', { class: 'job-cell' },
