@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs a built noxd as a systemd service on this host (run as root):
+# binary, dashboard files, config (kept if present), the nox user, the unit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -x build/server/noxd ]] || scripts/build.sh
+install -m 0755 build/server/noxd /usr/local/bin/noxd
+mkdir -p /usr/local/share/nox/www/node_modules/3dmol/build
+cp -r www/*.html www/*.js www/*.css /usr/local/share/nox/www/ 2>/dev/null || true
+[[ -f www/node_modules/3dmol/build/3Dmol-min.js ]] && \
+  install -m 0644 www/node_modules/3dmol/build/3Dmol-min.js /usr/local/share/nox/www/node_modules/3dmol/build/
+install -m 0644 README.md /usr/local/share/nox/README.md
+mkdir -p /etc/nox
+[[ -f /etc/nox/noxd.conf ]] || install -m 0644 conf/noxd.conf /etc/nox/noxd.conf
+id nox >/dev/null 2>&1 || useradd --system --home-dir /var/lib/nox --shell /usr/sbin/nologin nox
+install -m 0644 systemd/noxd.service /etc/systemd/system/noxd.service
+systemctl daemon-reload
+echo "installed; start with: systemctl enable --now noxd"
