@@ -2,7 +2,7 @@
 // The SSE streams seen by Node's `eventsource` package (a second opinion beside the C++ tests):
 // one job's stream replays submitted, started, completed with increasing ids; resuming with
 // Last-Event-ID (header, then ?last_event_id=) delivers only the later events, no duplicate;
-// GET /events shows the same job's transitions live.
+// GET /events shows the same job's transitions live; a stale Last-Event-ID gets 'reset'.
 //
 //   NOX_URL=http://127.0.0.1:PORT node tests/browser/sse.test.mjs
 import { baseUrl, loadPackage, ok, done, fail, postJson, compareEventIds, withTimeout, WATER_XYZ } from './support.mjs';
@@ -127,6 +127,15 @@ try {
   ok(liveEvents.every((e, i) => i === 0 || compareEventIds(liveEvents[i - 1].id, e.id) < 0),
     'ids on GET /events increase across jobs');
   ok(liveEvents.every((e) => e.data.job_id !== jobId), 'GET /events without Last-Event-ID starts live (no replay of older jobs)');
+
+  // 5. A Last-Event-ID the log does not hold (another store's epoch) is answered with 'reset'.
+  const staleSource = new EventSource(`${base}/events`, {
+    fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, 'Last-Event-ID': '1-1' } }),
+  });
+  const reset = await withTimeout(new Promise((resolve) => {
+    staleSource.addEventListener('reset', (message) => resolve(message));
+  }), WAIT_MS, "'reset' for a Last-Event-ID the log does not hold").finally(() => staleSource.close());
+  ok(reset.type === 'reset', `a stale Last-Event-ID gets event: reset (${reset.data})`);
 } catch (err) {
   fail(err.message);
 }
