@@ -117,6 +117,7 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     ++busy_;
+    ++attempts_in_flight_;
     asio::co_spawn(loop_, run_job(std::move(job)), asio::detached);
   }
 }
@@ -168,7 +169,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       notify_slot_freed();
     }
   }
-  if (running_.empty()) stop_signal_.cancel();
+  --attempts_in_flight_;
 }
 
 asio::awaitable<void> Dispatcher::keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
@@ -252,10 +253,7 @@ void Dispatcher::stop() {
 }
 
 asio::awaitable<void> Dispatcher::drained() {
-  while (!running_.empty()) {
-    stop_signal_.expires_after(100ms);
-    co_await stop_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  while (attempts_in_flight_ > 0) co_await sleep(50ms);
 }
 
 }  // namespace nox

@@ -68,7 +68,8 @@ class Dispatcher {
   Runner& runner_;
   const EngineRegistry& engines_;
   DispatcherOptions options_;
-  std::size_t busy_ = 0;
+  std::size_t busy_ = 0;              // slots taken by subprocesses
+  std::size_t attempts_in_flight_ = 0;  // until their outcome is written (drain waits for these)
   bool stopping_ = false;
   std::map<std::string, Running> running_;
   boost::asio::steady_timer slot_signal_;
