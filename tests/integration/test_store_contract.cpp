@@ -86,14 +86,16 @@ bool is(const Result<T>& r, StoreErrc code) {
 
 // A job as the routes hand it to the store. Creation times are distinct and increasing so
 // that "newest first" means the same in both stores.
-Job make_job(std::string engine = "echo", int priority = 0, std::vector<std::string> tags = {}, int max_attempts = 1) {
+Job make_job(std::string engine = "echo", int priority = 0, std::vector<std::string> tags = {},
+             int max_attempts = 1) {
   static TimeMs last = 0;
   Job job;
   job.id = new_job_id();
   json::array tag_array;
   for (auto& t : tags) tag_array.emplace_back(t);
-  job.spec = {{"engine", engine}, {"task", "energy"}, {"method", "gfn2"},     {"priority", priority},
-              {"tags", tag_array}, {"max_attempts", max_attempts}, {"name", "water"}};
+  job.spec = {{"engine", engine},     {"task", "energy"},  {"method", "gfn2"},
+              {"priority", priority}, {"tags", tag_array}, {"max_attempts", max_attempts},
+              {"name", "water"}};
   job.priority = priority;
   job.max_attempts = max_attempts;
   last = std::max(now_ms(), last + 1);
@@ -682,10 +684,10 @@ asio::awaitable<void> wait_for_work_case(Store& store) {
 
 BOOST_AUTO_TEST_SUITE(store_contract)
 
-#define NOX_CONTRACT_CASE(name)                         \
+#define NOX_CONTRACT_CASE(name)                            \
   BOOST_AUTO_TEST_CASE_TEMPLATE(name, Backend, Backends) { \
-    Backend backend;                                    \
-    run_task(backend.ioc, name##_case(*backend.store)); \
+    Backend backend;                                       \
+    run_task(backend.ioc, name##_case(*backend.store));    \
   }
 
 NOX_CONTRACT_CASE(create_and_get)

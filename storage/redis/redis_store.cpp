@@ -1,0 +1,828 @@
+#include "storage/redis/redis_store.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+#include <set>
+#include <stdexcept>
+
+#include "storage/redis/scripts.hpp"
+
+namespace nox {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace boost::asio::experimental::awaitable_operators;
+using redis::Command;
+using redis::Reply;
+using redis::ReplyArray;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Wake tokens kept for idle instances; claim clears the list when the queue runs empty.
+constexpr std::size_t wake_cap = 1024;
+constexpr std::size_t script_batch = 200;  // entries a requeue/sweep script handles per call
+
+constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
+                                        "cancel",          "remove",        "progress",  "requeue_expired",
+                                        "sweep_retention", "put_artifacts", "heartbeat", "workers"};
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
+
+const Reply& nil_reply() {
+  static const Reply nil{};
+  return nil;
+}
+
+// The i-th element of an array reply, or nil.
+const Reply& item(const Reply& reply, std::size_t i) {
+  const ReplyArray* a = reply.array();
+  return a && i < a->size() ? (*a)[i] : nil_reply();
+}
+
+std::string text_or(const Reply& reply, std::string fallback = {}) {
+  const std::string* t = reply.text();
+  return t ? *t : fallback;
+}
+
+std::string_view status_of(const Reply& reply) {
+  const std::string* t = item(reply, 0).text();
+  return t ? std::string_view(*t) : std::string_view{};
+}
+
+// Fields of core's job record whose values are strings are kept raw in the hash (the scripts
+// compare `state` and `owner`); every other field is JSON text. Derived from job_to_record
+// itself so that a field added there is stored correctly without touching this file.
+const std::set<std::string>& string_fields() {
+  static const std::set<std::string> fields = [] {
+    std::set<std::string> out;
+    for (const auto& [name, value] : job_to_record(Job{}))
+      if (value.is_string()) out.insert(std::string(name));
+    return out;
+  }();
+  return fields;
+}
+
+std::vector<std::string> hash_fields(const Job& job) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : job_to_record(job)) {
+    out.emplace_back(name);
+    out.push_back(value.is_string() ? std::string(value.get_string()) : json::serialize(value));
+  }
+  return out;
+}
+
+// HGETALL's field/value list -> Job; not_found for an empty hash.
+Result<Job> job_from_hash(const Reply& reply, std::string_view id) {
+  const ReplyArray* items = reply.array();
+  if (!items || items->empty()) return not_found("no job " + std::string(id));
+  json::object record;
+  for (std::size_t i = 0; i + 1 < items->size(); i += 2) {
+    const std::string* field = (*items)[i].text();
+    const std::string* value = (*items)[i + 1].text();
+    if (!field || !value) continue;
+    if (!field->empty() && field->front() == '_') continue;  // the store's own, not the record's
+    if (string_fields().contains(*field)) {
+      record[*field] = *value;
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(*value, ec);
+    record[*field] = ec ? json::value(json::string(*value)) : std::move(parsed);
+  }
+  try {
+    return job_from_record(record);
+  } catch (const std::exception& e) {
+    return unavailable("the stored record of job " + std::string(id) + " is unreadable: " + e.what());
+  }
+}
+
+// A script's refusal ({'not_found'} / {'conflict', state}) or an answer we do not understand.
+StoreError refusal(const Reply& reply, std::string_view id, std::string_view what) {
+  const std::string_view status = status_of(reply);
+  if (status == "not_found") return not_found("no job " + std::string(id));
+  if (status == "conflict") {
+    const std::string state = text_or(item(reply, 1));
+    return conflict("job " + std::string(id) + " is " + state + ": " + std::string(what),
+                    parse_job_state(state).value_or(JobState::pending));
+  }
+  return unavailable("unexpected answer from Redis: " + reply.describe());
+}
+
+// The scalars of a result that the `completed` event carries as its summary (as MemoryStore).
+json::object result_summary(const json::value& result) {
+  json::object summary;
+  if (!result.is_object()) return summary;
+  for (const auto& [name, value] : result.as_object())
+    if (value.is_number() || value.is_bool()) summary[name] = value;
+  return summary;
+}
+
+using StreamId = std::pair<std::uint64_t, std::uint64_t>;
+
+std::optional<StreamId> parse_stream_id(std::string_view text) {
+  const std::size_t dash = text.find('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == text.size()) return std::nullopt;
+  StreamId id{};
+  auto a = std::from_chars(text.data(), text.data() + dash, id.first);
+  auto b = std::from_chars(text.data() + dash + 1, text.data() + text.size(), id.second);
+  if (a.ec != std::errc{} || a.ptr != text.data() + dash || b.ec != std::errc{} ||
+      b.ptr != text.data() + text.size())
+    return std::nullopt;
+  return id;
+}
+
+// One stream entry [id, [field, value, ...]] -> JobEvent; nullopt for an entry we did not write.
+std::optional<JobEvent> event_from_entry(const Reply& entry) {
+  const std::string* id = item(entry, 0).text();
+  const ReplyArray* fields = item(entry, 1).array();
+  if (!id || !fields) return std::nullopt;
+  JobEvent event;
+  event.id = *id;
+  bool has_type = false;
+  bool has_state = false;
+  for (std::size_t i = 0; i + 1 < fields->size(); i += 2) {
+    const std::string* name = (*fields)[i].text();
+    const std::string* value = (*fields)[i + 1].text();
+    if (!name || !value) continue;
+    if (*name == "type") {
+      auto type = parse_event_type(*value);
+      if (!type) return std::nullopt;
+      event.type = *type;
+      has_type = true;
+    } else if (*name == "job_id") {
+      event.job_id = *value;
+    } else if (*name == "state") {
+      auto state = parse_job_state(*value);
+      if (!state) return std::nullopt;
+      event.state = *state;
+      has_state = true;
+    } else if (*name == "time") {
+      event.time = (*fields)[i + 1].integer().value_or(0);
+    } else if (*name == "data") {
+      boost::system::error_code ec;
+      json::value data = json::parse(*value, ec);
+      if (!ec && data.is_object()) event.data = std::move(data.get_object());
+    }
+  }
+  if (!has_type || !has_state) return std::nullopt;
+  return event;
+}
+
+void append_events(const Reply& entries, std::vector<JobEvent>& out) {
+  if (const ReplyArray* list = entries.array())
+    for (const Reply& entry : *list)
+      if (auto event = event_from_entry(entry)) out.push_back(std::move(*event));
+}
+
+// The value of `name` in a flat [name, value, ...] reply (XINFO STREAM).
+const Reply& field_of(const Reply& reply, std::string_view name) {
+  if (const ReplyArray* a = reply.array())
+    for (std::size_t i = 0; i + 1 < a->size(); i += 2)
+      if (const std::string* n = (*a)[i].text(); n && *n == name) return (*a)[i + 1];
+  return nil_reply();
+}
+
+// True when events after `after` may have been trimmed away (or `after` is not from this log).
+bool needs_reset(const StreamId& after, const Reply& info) {
+  auto last = parse_stream_id(text_or(field_of(info, "last-generated-id")));
+  if (last && after > *last) return true;  // an id this log never issued
+  const std::string* first_text = item(field_of(info, "first-entry"), 0).text();
+  auto first = first_text ? parse_stream_id(*first_text) : std::nullopt;
+  if (!first) {
+    // Empty log: only an id from before a trim down to nothing (or a lost log) is stale.
+    return !last || after < *last;
+  }
+  if (!(after < *first)) return false;
+  // Before the oldest kept entry: stale if anything was ever trimmed. Redis 7 counts the
+  // entries ever added; older servers do not, and then any gap counts as a trim.
+  const auto added = field_of(info, "entries-added").integer();
+  const auto length = field_of(info, "length").integer();
+  return !added || !length || *added > *length;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  const auto count = std::max<std::int64_t>(ms.count(), 1);  // 0 would mean "forever"
+  std::string fraction = std::to_string(count % 1000);
+  return std::to_string(count / 1000) + "." + std::string(3 - fraction.size(), '0') + fraction;
+}
+
+bool is_cursor_score(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+json::object worker_to_json(const WorkerInfo& w) {
+  return {{"id", w.id},
+          {"host", w.host},
+          {"listen", w.listen},
+          {"slots", w.slots},
+          {"busy", w.busy},
+          {"started_at", w.started_at},
+          {"last_heartbeat", w.last_heartbeat}};
+}
+
+std::optional<WorkerInfo> worker_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::object& o = v.get_object();
+  WorkerInfo w;
+  auto str = [&](std::string_view k) {
+    const json::value* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  };
+  auto num = [&](std::string_view k) -> std::int64_t {
+    const json::value* x = o.if_contains(k);
+    return x && x->is_int64() ? x->get_int64() : 0;
+  };
+  w.id = str("id");
+  w.host = str("host");
+  w.listen = str("listen");
+  w.slots = static_cast<int>(num("slots"));
+  w.busy = static_cast<int>(num("busy"));
+  w.started_at = num("started_at");
+  w.last_heartbeat = num("last_heartbeat");
+  return w;
+}
+
+}  // namespace
+
+RedisStore::RedisStore(asio::any_io_executor executor, RedisStoreOptions options)
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      base_(options_.prefix + ":{" + options_.prefix + "}:"),
+      work_wait_done_(executor_, std::chrono::steady_clock::time_point::max()),
+      event_wait_done_(executor_, std::chrono::steady_clock::time_point::max()) {
+  auto parsed = redis::parse_url(options_.url);
+  if (auto* error = std::get_if<redis::UrlError>(&parsed))
+    throw std::invalid_argument("bad Redis URL: " + error->message);
+  if (options_.prefix.empty() || options_.prefix.find_first_of("{}") != std::string::npos)
+    throw std::invalid_argument("the Redis key prefix must be non-empty and without braces");
+  if (options_.events_maxlen == 0) options_.events_maxlen = 1;
+
+  redis::ConnectionConfig config;
+  config.url = std::get<redis::Url>(parsed);
+  config.command_timeout = options_.command_timeout;
+  config.connect_timeout = options_.connect_timeout;
+  config.client_name = "nox-commands";
+  commands_ = redis::Connection::create(executor_, config);
+  config.client_name = "nox-wait-work";
+  work_waits_ = redis::Connection::create(executor_, config);
+  config.client_name = "nox-wait-events";
+  event_waits_ = redis::Connection::create(executor_, config);
+
+  const std::string_view lib = redis::embedded_script("lib");
+  for (int i = 0; i < script_count; ++i) {
+    const std::string_view body = redis::embedded_script(script_names[i]);
+    if (body.empty())
+      throw std::logic_error(std::string("Redis script missing from the build: ") + script_names[i]);
+    scripts_[i] = LoadedScript{script_names[i], std::string(lib) + "\n" + std::string(body), {}};
+  }
+}
+
+std::variant<std::unique_ptr<RedisStore>, std::string> RedisStore::make(asio::any_io_executor executor,
+                                                                        RedisStoreOptions options) {
+  try {
+    return std::make_unique<RedisStore>(std::move(executor), std::move(options));
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+}
+
+RedisStore::~RedisStore() { stop(); }
+
+void RedisStore::stop() {
+  stopped_ = true;
+  commands_->close();
+  work_waits_->close();
+  event_waits_->close();
+  work_wait_done_.cancel();
+  event_wait_done_.cancel();
+}
+
+asio::awaitable<Result<Done>> RedisStore::start(std::chrono::milliseconds max_wait) {
+  commands_->start();
+  work_waits_->start();
+  event_waits_->start();
+  const bool up = co_await commands_->wait_connected(max_wait);
+  if (!up)
+    co_return unavailable("Redis is not reachable at " + redis::redacted(commands_->config().url) + ": " +
+                          commands_->last_error());
+  // Loaded now so the first operations need no extra round trip; eval() reloads on NOSCRIPT.
+  for (int i = 0; i < script_count; ++i) {
+    Result<Done> loaded = co_await load_script(static_cast<Script>(i));
+    if (!loaded) co_return loaded.error();
+  }
+  co_return Done{};
+}
+
+asio::awaitable<void> RedisStore::sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(executor_, duration);
+  co_await timer.async_wait(use_tuple);
+}
+
+asio::awaitable<Result<std::vector<Reply>>> RedisStore::exec(Command command) {
+  redis::Response response = co_await commands_->exec(std::move(command));
+  if (!response.ok()) co_return unavailable("Redis: " + response.message);
+  for (const Reply& reply : response.replies)
+    if (const std::string* error = reply.error()) co_return unavailable("Redis: " + *error);
+  co_return std::move(response.replies);
+}
+
+asio::awaitable<Result<Done>> RedisStore::load_script(Script script) {
+  Command command{"SCRIPT", "LOAD", scripts_[script].source};
+  redis::Response response = co_await commands_->exec(std::move(command));
+  if (!response.ok()) co_return unavailable("Redis: " + response.message);
+  const Reply& reply = response.reply();
+  if (const std::string* error = reply.error())
+    co_return unavailable(std::string("Redis refused script ") + scripts_[script].name + ": " + *error);
+  scripts_[script].sha = text_or(reply);
+  co_return Done{};
+}
+
+asio::awaitable<Result<Reply>> RedisStore::eval(Script script, std::vector<std::string> keys,
+                                                std::vector<std::string_view> args) {
+  if (scripts_[script].sha.empty()) {
+    Result<Done> loaded = co_await load_script(script);
+    if (!loaded) co_return loaded.error();
+  }
+  const std::string key_count = std::to_string(keys.size());
+  std::vector<std::string_view> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(scripts_[script].sha);
+  argv.push_back(key_count);
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  Command command;
+  command.push(argv);
+  for (int attempt = 0;; ++attempt) {
+    redis::Response response = co_await commands_->exec(command);
+    if (!response.ok()) co_return unavailable("Redis: " + response.message);
+    Reply& reply = response.replies.front();
+    if (const std::string* error = reply.error()) {
+      // Redis restarted without the script cache (or SCRIPT FLUSH): load it again. The SHA is
+      // that of the same source, so the encoded command stays valid.
+      if (attempt == 0 && error->rfind("NOSCRIPT", 0) == 0) {
+        Result<Done> loaded = co_await load_script(script);
+        if (!loaded) co_return loaded.error();
+        continue;
+      }
+      co_return unavailable(std::string("Redis script ") + scripts_[script].name + " failed: " + *error);
+    }
+    co_return std::move(reply);
+  }
+}
+
+asio::awaitable<bool> RedisStore::ping() {
+  Command command{"PING"};
+  redis::Response response = co_await commands_->exec(std::move(command));
+  co_return response.ok() && text_or(response.reply()) == "PONG";
+}
+
+// --- jobs ---
+
+asio::awaitable<Result<Job>> RedisStore::create(Job job) {
+  job.state = JobState::pending;
+  const std::vector<std::string> fields = hash_fields(job);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string cap = std::to_string(wake_cap);
+  const std::string created = std::to_string(job.created_at);
+  const std::string priority = std::to_string(job.priority);
+  std::vector<std::string> keys = {key("job:" + job.id), key("jobs"), key("queue"), key("events"),
+                                   key("wake")};
+  std::vector<std::string_view> args = {base_, job.id, maxlen, cap, created, priority};
+  args.insert(args.end(), fields.begin(), fields.end());
+  Result<Reply> reply = co_await eval(create_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, job.id, "it already exists");
+  job.created_at = item(*reply, 1).integer().value_or(job.created_at);
+  co_return job;
+}
+
+asio::awaitable<Result<Job>> RedisStore::get(std::string id) {
+  Command command{"HGETALL", key("job:" + id)};
+  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
+  if (!replies) co_return replies.error();
+  co_return job_from_hash(replies->front(), id);
+}
+
+asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
+  // The jobs zset is scored by creation time; members with equal scores come in reverse
+  // lexicographic order under REV. A position (score, id) is therefore exact: next come the
+  // ids below it at the same score, then everything at lower scores.
+  std::optional<std::pair<std::string, std::string>> position;
+  if (!query.cursor.empty()) {
+    const std::size_t colon = query.cursor.find(':');
+    if (colon == std::string::npos || !is_cursor_score(query.cursor.substr(0, colon)) ||
+        colon + 1 == query.cursor.size())
+      co_return StoreError{StoreErrc::invalid, "the cursor is not one this server issued", {}};
+    position.emplace(query.cursor.substr(0, colon), query.cursor.substr(colon + 1));
+  }
+  JobPage page;
+  if (query.limit == 0) co_return page;
+  const std::size_t want = query.limit + 1;  // one more tells whether there is a next page
+  const std::size_t batch = std::clamp<std::size_t>(want * 2, 50, 1000);
+  const std::string jobs_key = key("jobs");
+  const std::string batch_text = std::to_string(batch);
+  struct Found {
+    std::string score;
+    Job job;
+  };
+  std::vector<Found> found;
+  bool exhausted = false;
+  while (found.size() < want && !exhausted) {
+    Command range;
+    if (position) range.push({"ZRANGE", jobs_key, position->first, position->first, "BYSCORE", "REV"});
+    const std::string max = position ? "(" + position->first : "+inf";
+    range.push({"ZRANGE", jobs_key, max, "-inf", "BYSCORE", "REV", "LIMIT", "0", batch_text, "WITHSCORES"});
+    Result<std::vector<Reply>> ranged = co_await exec(std::move(range));
+    if (!ranged) co_return ranged.error();
+
+    std::vector<std::pair<std::string, std::string>> candidates;  // (score, id), newest first
+    if (position) {
+      if (const ReplyArray* ties = ranged->front().array())
+        for (const Reply& member : *ties)
+          if (const std::string* id = member.text(); id && *id < position->second)
+            candidates.emplace_back(position->first, *id);
+    }
+    const ReplyArray* older = ranged->back().array();
+    const std::size_t older_count = older ? older->size() / 2 : 0;
+    for (std::size_t i = 0; i < older_count; ++i) {
+      // Scores are integral milliseconds; Redis prints them without a fraction.
+      candidates.emplace_back(text_or((*older)[2 * i + 1]), text_or((*older)[2 * i]));
+    }
+    exhausted = older_count < batch;
+    if (candidates.empty()) break;
+
+    Command fetch;
+    for (const auto& candidate : candidates) fetch.push({"HGETALL", key("job:" + candidate.second)});
+    Result<std::vector<Reply>> records = co_await exec(std::move(fetch));
+    if (!records) co_return records.error();
+    for (std::size_t i = 0; i < candidates.size() && found.size() < want; ++i) {
+      position = candidates[i];
+      Result<Job> job = job_from_hash((*records)[i], candidates[i].second);
+      if (!job) {
+        if (job.error().code == StoreErrc::not_found) continue;  // expired; the sweep drops its entry
+        co_return job.error();
+      }
+      if (query.state && job->state != *query.state) continue;
+      if (query.engine && job->engine() != *query.engine) continue;
+      if (query.tag) {
+        const auto tags = job->tags();
+        if (std::find(tags.begin(), tags.end(), *query.tag) == tags.end()) continue;
+      }
+      found.push_back({candidates[i].first, std::move(*job)});
+    }
+  }
+  if (found.size() == want) {
+    found.pop_back();
+    page.next_cursor = found.back().score + ":" + found.back().job.id;
+  }
+  page.jobs.reserve(found.size());
+  for (Found& f : found) page.jobs.push_back(std::move(f.job));
+  co_return page;
+}
+
+asio::awaitable<Result<Job>> RedisStore::cancel(std::string id) {
+  const std::string retention = ms_text(options_.retention);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  std::vector<std::string> keys = {key("job:" + id), key("queue"),  key("scheduled"),
+                                   key("leases"),    key("events"), key("finished")};
+  std::vector<std::string_view> args = {base_, id, retention, maxlen};
+  Result<Reply> reply = co_await eval(cancel_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it cannot be cancelled");
+  co_return job_from_hash(item(*reply, 2), id);
+}
+
+asio::awaitable<Result<Done>> RedisStore::remove(std::string id) {
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  std::vector<std::string> keys = {key("job:" + id), key("jobs"), key("finished"), key("events")};
+  std::vector<std::string_view> args = {base_, id, maxlen};
+  Result<Reply> reply = co_await eval(remove_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok")
+    co_return refusal(*reply, id, "cancel it or let it finish before deleting it");
+  co_return Done{};
+}
+
+// --- queue with leases ---
+
+asio::awaitable<Result<std::optional<Job>>> RedisStore::claim(std::string worker_id, Lease lease) {
+  const std::string lease_ms = ms_text(lease);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
+  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen};
+  Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  const std::string_view status = status_of(*reply);
+  if (status == "empty") co_return std::optional<Job>{};
+  if (status != "ok") co_return unavailable("unexpected answer from Redis: " + reply->describe());
+  Result<Job> job = job_from_hash(item(*reply, 2), "claimed");
+  if (!job) co_return job.error();
+  co_return std::optional<Job>(std::move(*job));
+}
+
+asio::awaitable<void> RedisStore::wait_for_work(std::chrono::milliseconds max_wait) {
+  if (max_wait.count() <= 0 || stopped_) co_return;
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  // Work already queued: answer at once (the wake tokens may have gone to another instance).
+  Command count{"ZCARD", key("queue")};
+  redis::Response queued = co_await commands_->exec(std::move(count));
+  if (queued.ok() && queued.reply().integer().value_or(0) > 0) co_return;
+
+  if (work_wait_active_) {
+    // Another caller's BLPOP is out; whatever wakes it wakes us.
+    asio::steady_timer timer(executor_, deadline);
+    co_await (work_wait_done_.async_wait(use_tuple) || timer.async_wait(use_tuple));
+    co_return;
+  }
+  if (!queued.ok() || !work_waits_->is_connected()) {
+    // Redis is away: a claim would fail anyway. Wait out the time rather than spin.
+    co_await sleep_for(max_wait);
+    co_return;
+  }
+  work_wait_active_ = true;
+  Command pop{"BLPOP", key("wake"), seconds_text(max_wait)};
+  redis::Response woken = co_await work_waits_->exec(std::move(pop), max_wait + options_.command_timeout);
+  work_wait_active_ = false;
+  work_wait_done_.cancel();
+  if (!woken.ok() && !stopped_) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() > 0) co_await sleep_for(left);
+  }
+}
+
+asio::awaitable<Result<Done>> RedisStore::renew(std::string id, std::string worker_id, Lease lease) {
+  const std::string lease_ms = ms_text(lease);
+  std::vector<std::string> keys = {key("job:" + id), key("leases")};
+  std::vector<std::string_view> args = {base_, id, worker_id, lease_ms};
+  Result<Reply> reply = co_await eval(renew_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it is no longer running on " + worker_id);
+  co_return Done{};
+}
+
+asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string worker_id, Finish finish) {
+  if (finish.state != JobState::completed && finish.state != JobState::failed)
+    co_return StoreError{StoreErrc::invalid, "an attempt ends completed or failed", {}};
+  const std::string outcome(to_string(finish.state));
+  const std::string result = json::serialize(finish.result);
+  const std::string error = json::serialize(finish.error);
+  const std::string summary = json::serialize(result_summary(finish.result));
+  const std::string retention = ms_text(options_.retention);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string cap = std::to_string(wake_cap);
+  std::vector<std::string> keys = {key("job:" + id), key("leases"), key("queue"),
+                                   key("events"),    key("wake"),   key("finished")};
+  std::vector<std::string_view> args = {
+      base_,     id,     worker_id, outcome, result, error, finish.retryable ? "1" : "0",
+      retention, maxlen, cap,       summary};
+  Result<Reply> reply = co_await eval(finish_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it is no longer running on " + worker_id);
+  co_return job_from_hash(item(*reply, 2), id);
+}
+
+asio::awaitable<Result<Done>> RedisStore::record_progress(std::string id, json::object progress) {
+  const std::string numbers = json::serialize(progress);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  std::vector<std::string> keys = {key("job:" + id), key("events")};
+  std::vector<std::string_view> args = {base_, id, numbers, maxlen};
+  Result<Reply> reply = co_await eval(progress_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "only a running job reports progress");
+  co_return Done{};
+}
+
+asio::awaitable<Result<std::size_t>> RedisStore::requeue_expired() {
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string cap = std::to_string(wake_cap);
+  const std::string retention = ms_text(options_.retention);
+  const std::string limit = std::to_string(script_batch);
+  std::size_t moved = 0;
+  for (;;) {
+    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake"),
+                                     key("finished")};
+    std::vector<std::string_view> args = {base_, maxlen, cap, retention, limit};
+    Result<Reply> reply = co_await eval(requeue_script, std::move(keys), std::move(args));
+    if (!reply) co_return reply.error();
+    moved += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
+    if (static_cast<std::size_t>(item(*reply, 1).integer().value_or(0)) < script_batch) break;
+  }
+  co_return moved;
+}
+
+asio::awaitable<Result<QueueStats>> RedisStore::stats() {
+  Command command;
+  command.push({"ZCARD", key("queue")}).push({"ZCARD", key("leases")}).push({"ZCARD", key("scheduled")});
+  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
+  if (!replies) co_return replies.error();
+  QueueStats stats;
+  stats.pending = static_cast<std::size_t>((*replies)[0].integer().value_or(0));
+  stats.running = static_cast<std::size_t>((*replies)[1].integer().value_or(0));
+  stats.scheduled = static_cast<std::size_t>((*replies)[2].integer().value_or(0));
+  co_return stats;
+}
+
+// --- artifacts ---
+
+asio::awaitable<Result<Done>> RedisStore::put_artifacts(std::string id, std::vector<Artifact> artifacts) {
+  std::vector<std::string> keys = {key("job:" + id), key("artifacts:" + id)};
+  std::vector<std::string> infos;
+  infos.reserve(artifacts.size());
+  for (const Artifact& artifact : artifacts) {
+    if (!is_valid_artifact_name(artifact.name))
+      co_return StoreError{StoreErrc::invalid, "invalid artifact name " + artifact.name, {}};
+    if (artifact.bytes.size() > options_.artifact_max_bytes)
+      co_return StoreError{StoreErrc::invalid,
+                           "artifact " + artifact.name + " is " + std::to_string(artifact.bytes.size()) +
+                               " bytes; the limit is " + std::to_string(options_.artifact_max_bytes),
+                           {}};
+    keys.push_back(key("artifact:" + id + ":" + artifact.name));
+    infos.push_back(
+        json::serialize(json::object{{"size", artifact.bytes.size()}, {"media_type", artifact.media_type}}));
+  }
+  std::vector<std::string_view> args = {base_, id};
+  for (std::size_t i = 0; i < artifacts.size(); ++i) {
+    args.push_back(artifacts[i].name);
+    args.push_back(infos[i]);
+    args.push_back(artifacts[i].bytes);
+  }
+  Result<Reply> reply = co_await eval(put_artifacts_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "cannot store artifacts");
+  co_return Done{};
+}
+
+asio::awaitable<Result<std::vector<ArtifactInfo>>> RedisStore::list_artifacts(std::string id) {
+  Command command;
+  command.push({"EXISTS", key("job:" + id)}).push({"HGETALL", key("artifacts:" + id)});
+  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
+  if (!replies) co_return replies.error();
+  if ((*replies)[0].integer().value_or(0) == 0) co_return not_found("no job " + id);
+  std::vector<ArtifactInfo> out;
+  if (const ReplyArray* pairs = (*replies)[1].array()) {
+    for (std::size_t i = 0; i + 1 < pairs->size(); i += 2) {
+      ArtifactInfo info;
+      info.name = text_or((*pairs)[i]);
+      boost::system::error_code ec;
+      json::value meta = json::parse(text_or((*pairs)[i + 1]), ec);
+      if (!ec && meta.is_object()) {
+        if (const json::value* size = meta.get_object().if_contains("size"); size && size->is_number())
+          info.size = size->to_number<std::uint64_t>();
+        if (const json::value* type = meta.get_object().if_contains("media_type"); type && type->is_string())
+          info.media_type = std::string(type->get_string());
+      }
+      out.push_back(std::move(info));
+    }
+  }
+  // A hash has no order; by name is the stable one.
+  std::sort(out.begin(), out.end(),
+            [](const ArtifactInfo& a, const ArtifactInfo& b) { return a.name < b.name; });
+  co_return out;
+}
+
+asio::awaitable<Result<Artifact>> RedisStore::get_artifact(std::string id, std::string name) {
+  Command command;
+  command.push({"GET", key("artifact:" + id + ":" + name)}).push({"HGET", key("artifacts:" + id), name});
+  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
+  if (!replies) co_return replies.error();
+  const std::string* bytes = (*replies)[0].text();
+  if (!bytes) co_return not_found("job " + id + " has no artifact " + name);
+  Artifact artifact{name, {}, *bytes};
+  boost::system::error_code ec;
+  json::value meta = json::parse(text_or((*replies)[1]), ec);
+  if (!ec && meta.is_object())
+    if (const json::value* type = meta.get_object().if_contains("media_type"); type && type->is_string())
+      artifact.media_type = std::string(type->get_string());
+  if (artifact.media_type.empty()) artifact.media_type = media_type_for(name);
+  co_return artifact;
+}
+
+// --- event log ---
+
+asio::awaitable<Result<EventBatch>> RedisStore::read_events(std::string after_id, std::size_t max,
+                                                            std::chrono::milliseconds max_wait) {
+  const std::string events_key = key("events");
+  std::optional<StreamId> after;
+  if (!after_id.empty()) {
+    after = parse_stream_id(after_id);
+    if (!after) {
+      EventBatch batch;
+      batch.reset = true;  // not an id of this log
+      co_return batch;
+    }
+  }
+  const std::string count = std::to_string(std::max<std::size_t>(max, 1));
+  const std::string start = after_id.empty() ? "-" : "(" + after_id;
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+
+  for (bool first = true;; first = false) {
+    Command command;
+    if (first && after) command.push({"XINFO", "STREAM", events_key});
+    command.push({"XRANGE", events_key, start, "+", "COUNT", count});
+    redis::Response response = co_await commands_->exec(std::move(command));
+    if (!response.ok()) co_return unavailable("Redis: " + response.message);
+    const Reply& range = response.replies.back();
+    if (const std::string* error = range.error()) co_return unavailable("Redis: " + *error);
+    EventBatch batch;
+    if (first && after) {
+      const Reply& info = response.replies.front();
+      // XINFO on a missing stream is an error reply: an empty log that never issued the id.
+      batch.reset = info.is_error() ? true : needs_reset(*after, info);
+      if (batch.reset) co_return batch;
+    }
+    if (max == 0) co_return batch;
+    append_events(range, batch.events);
+    if (!batch.events.empty()) co_return batch;
+
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || stopped_) co_return batch;
+    if (event_wait_active_) {
+      // Someone else's XREAD is out: it returns when events arrive (or times out); then look again.
+      asio::steady_timer timer(executor_, deadline);
+      co_await (event_wait_done_.async_wait(use_tuple) || timer.async_wait(use_tuple));
+      continue;
+    }
+    event_wait_active_ = true;
+    Command block{"XREAD",
+                  "COUNT",
+                  count,
+                  "BLOCK",
+                  ms_text(std::max(left, std::chrono::milliseconds(1))),
+                  "STREAMS",
+                  events_key,
+                  after_id.empty() ? "0-0" : after_id};
+    redis::Response woken = co_await event_waits_->exec(std::move(block), left + options_.command_timeout);
+    event_wait_active_ = false;
+    event_wait_done_.cancel();
+    if (!woken.ok()) co_return unavailable("Redis: " + woken.message);
+    if (const std::string* error = woken.reply().error()) co_return unavailable("Redis: " + *error);
+    // [[stream, [entry, ...]]], or nil when the block time ran out.
+    append_events(item(item(woken.reply(), 0), 1), batch.events);
+    if (!batch.events.empty()) co_return batch;
+  }
+}
+
+asio::awaitable<Result<std::string>> RedisStore::last_event_id() {
+  Command command{"XREVRANGE", key("events"), "+", "-", "COUNT", "1"};
+  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
+  if (!replies) co_return replies.error();
+  co_return text_or(item(item(replies->front(), 0), 0));
+}
+
+// --- workers ---
+
+asio::awaitable<Result<Done>> RedisStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
+  worker.last_heartbeat = now_ms();
+  const std::string info = json::serialize(worker_to_json(worker));
+  const std::string ttl_ms = ms_text(ttl);
+  std::vector<std::string> keys = {key("workers"), key("workers_seen")};
+  std::vector<std::string_view> args = {base_, worker.id, info, ttl_ms};
+  Result<Reply> reply = co_await eval(heartbeat_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  co_return Done{};
+}
+
+asio::awaitable<Result<std::vector<WorkerInfo>>> RedisStore::workers() {
+  std::vector<std::string> keys = {key("workers"), key("workers_seen")};
+  std::vector<std::string_view> args = {base_};
+  Result<Reply> reply = co_await eval(workers_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  std::vector<WorkerInfo> out;
+  if (const ReplyArray* infos = reply->array())
+    for (const Reply& info : *infos)
+      if (auto worker = worker_from_json(text_or(info))) out.push_back(std::move(*worker));
+  std::sort(out.begin(), out.end(), [](const WorkerInfo& a, const WorkerInfo& b) { return a.id < b.id; });
+  co_return out;
+}
+
+asio::awaitable<Result<std::size_t>> RedisStore::sweep_retention(std::chrono::milliseconds retention) {
+  const std::string keep_for = ms_text(retention);
+  const std::string ttl = ms_text(options_.retention);
+  const std::string limit = std::to_string(script_batch);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  std::size_t removed = 0;
+  std::size_t offset = 0;  // entries the script looked at and kept: skip them next time
+  for (;;) {
+    const std::string offset_text = std::to_string(offset);
+    std::vector<std::string> keys = {key("jobs"), key("finished"), key("events")};
+    std::vector<std::string_view> args = {base_, keep_for, ttl, limit, offset_text, maxlen};
+    Result<Reply> reply = co_await eval(sweep_script, std::move(keys), std::move(args));
+    if (!reply) co_return reply.error();
+    removed += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
+    offset += static_cast<std::size_t>(item(*reply, 1).integer().value_or(0));
+    if (static_cast<std::size_t>(item(*reply, 2).integer().value_or(0)) < script_batch) break;
+  }
+  co_return removed;
+}
+
+}  // namespace nox

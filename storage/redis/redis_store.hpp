@@ -1,0 +1,134 @@
+#pragma once
+// RedisStore: the shared, durable Store. Jobs, queue, leases, events, artifacts and workers
+// live in one Redis (key layout in DESIGN.md "Storage"), so any number of instances share
+// the work. Every multi-key change is one Lua script (scripts/*.lua, EVALSHA) doing the
+// compare-and-set and the XADD of its event together. One pipelined connection carries
+// the commands; two more carry the blocking reads (BLPOP for work, XREAD BLOCK for
+// events), which would otherwise hold up every command queued behind them.
+//
+// Errors: Redis down or answering with an error -> StoreErrc::unavailable (retry later);
+// never an exception for expected failures.
+#include <array>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "storage/redis/redis_connection.hpp"
+#include "storage/store.hpp"
+
+namespace nox {
+
+struct RedisStoreOptions {
+  std::string url = "redis://127.0.0.1:6379";
+  // Keys are "<prefix>:{<prefix>}:...": several deployments can share one Redis, and the
+  // hash tag keeps each deployment's keys in one Cluster slot.
+  std::string prefix = "nox";
+  std::size_t events_maxlen = 100000;                 // XADD MAXLEN ~ (older ids answer `reset`)
+  std::size_t artifact_max_bytes = 64 * 1024 * 1024;  // per artifact; larger: StoreErrc::invalid
+  std::chrono::milliseconds retention{7LL * 24 * 3600 *
+                                      1000};  // finished jobs' keys expire after this; 0: never
+  std::chrono::milliseconds command_timeout{5000};
+  std::chrono::milliseconds connect_timeout{2000};
+};
+
+class RedisStore final : public Store {
+ public:
+  // Throws std::invalid_argument when the URL cannot be parsed (a configuration error).
+  RedisStore(boost::asio::any_io_executor executor, RedisStoreOptions options);
+  // The same without throwing: the store, or why the options are unusable.
+  static std::variant<std::unique_ptr<RedisStore>, std::string> make(boost::asio::any_io_executor executor,
+                                                                     RedisStoreOptions options);
+  ~RedisStore() override;
+
+  // Starts the connections' run loops (they reconnect on their own from then on), waits up
+  // to `max_wait` for Redis and loads the scripts. unavailable when Redis was not reached in
+  // time: the store still works as soon as Redis comes up.
+  boost::asio::awaitable<Result<Done>> start(std::chrono::milliseconds max_wait);
+  // Closes the connections; operations answer unavailable afterwards. Lets io_context::run end.
+  void stop();
+
+  std::string_view kind() const override { return "redis"; }
+  boost::asio::awaitable<bool> ping() override;
+
+  boost::asio::awaitable<Result<Job>> create(Job job) override;
+  boost::asio::awaitable<Result<Job>> get(std::string id) override;
+  boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
+  boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
+  boost::asio::awaitable<Result<Done>> remove(std::string id) override;
+
+  boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) override;
+  boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
+  boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) override;
+  boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) override;
+  boost::asio::awaitable<Result<Done>> record_progress(std::string id, boost::json::object progress) override;
+  boost::asio::awaitable<Result<std::size_t>> requeue_expired() override;
+  boost::asio::awaitable<Result<QueueStats>> stats() override;
+
+  boost::asio::awaitable<Result<Done>> put_artifacts(std::string id,
+                                                     std::vector<Artifact> artifacts) override;
+  boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) override;
+  boost::asio::awaitable<Result<Artifact>> get_artifact(std::string id, std::string name) override;
+
+  boost::asio::awaitable<Result<EventBatch>> read_events(std::string after_id, std::size_t max,
+                                                         std::chrono::milliseconds max_wait) override;
+  boost::asio::awaitable<Result<std::string>> last_event_id() override;
+
+  boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
+  boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) override;
+
+  // The full name of a key ("<prefix>:{<prefix>}:<suffix>"), for tests and tools.
+  std::string key(std::string_view suffix) const { return base_ + std::string(suffix); }
+  const RedisStoreOptions& options() const { return options_; }
+  // The command connection's last error ("" when fine), for /health.
+  const std::string& last_error() const { return commands_->last_error(); }
+
+ private:
+  enum Script {
+    create_script,
+    claim_script,
+    renew_script,
+    finish_script,
+    cancel_script,
+    remove_script,
+    progress_script,
+    requeue_script,
+    sweep_script,
+    put_artifacts_script,
+    heartbeat_script,
+    workers_script,
+    script_count
+  };
+  struct LoadedScript {
+    const char* name;
+    std::string source;
+    std::string sha;  // empty until SCRIPT LOAD answered
+  };
+
+  // EVALSHA (loading the script first or again after NOSCRIPT). A Redis error reply or a
+  // connection failure becomes unavailable; otherwise the script's reply.
+  boost::asio::awaitable<Result<redis::Reply>> eval(Script script, std::vector<std::string> keys,
+                                                    std::vector<std::string_view> args);
+  boost::asio::awaitable<Result<Done>> load_script(Script script);
+  boost::asio::awaitable<Result<std::vector<redis::Reply>>> exec(redis::Command command);
+  boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds duration);
+
+  boost::asio::any_io_executor executor_;
+  RedisStoreOptions options_;
+  std::string base_;  // "<prefix>:{<prefix>}:"
+  std::shared_ptr<redis::Connection> commands_;
+  std::shared_ptr<redis::Connection> work_waits_;   // BLPOP on the wake list
+  std::shared_ptr<redis::Connection> event_waits_;  // XREAD BLOCK on the event stream
+  std::array<LoadedScript, script_count> scripts_;
+  // One blocking read per connection at a time; other callers wait for it to return and
+  // then look again, so none of them waits longer than it asked to.
+  bool work_wait_active_ = false;
+  bool event_wait_active_ = false;
+  boost::asio::steady_timer work_wait_done_;
+  boost::asio::steady_timer event_wait_done_;
+  bool stopped_ = false;
+};
+
+}  // namespace nox
