@@ -1,6 +1,7 @@
 #include "storage/memory_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <fstream>
@@ -85,6 +86,7 @@ std::optional<StoreError> MemoryStore::apply_transition(Entry& entry, JobState t
                     job.state);
   if (job.state == JobState::pending) dequeue(entry);
   if (job.state == JobState::running) entry.lease_expires_at = 0;
+  entry.status_json.clear();
   job.state = to;
   if (is_terminal(to)) job.finished_at = now_ms();
   if (to == JobState::pending) enqueue(entry);
@@ -136,6 +138,14 @@ asio::awaitable<Result<Job>> MemoryStore::get(std::string id) {
   co_return it->second.job;
 }
 
+asio::awaitable<Result<std::string>> MemoryStore::status_json(std::string id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) co_return not_found("no job " + id);
+  Entry& entry = it->second;
+  if (entry.status_json.empty()) entry.status_json = json::serialize(job_status_json(entry.job));
+  co_return entry.status_json;
+}
+
 asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {
   JobPage page;
   auto it = by_order_.rbegin();
@@ -163,6 +173,7 @@ asio::awaitable<Result<Job>> MemoryStore::cancel(std::string id) {
   if (it == jobs_.end()) co_return not_found("no job " + id);
   if (auto error = apply_transition(it->second, JobState::cancelled, {})) co_return *error;
   it->second.job.error = json::object{{"code", "cancelled"}, {"message", "cancelled on request"}};
+  it->second.status_json.clear();
   co_return it->second.job;
 }
 
@@ -249,6 +260,7 @@ asio::awaitable<Result<Done>> MemoryStore::record_progress(std::string id, json:
   Job& job = it->second.job;
   if (job.state != JobState::running) co_return conflict("job " + id + " is not running", job.state);
   job.progress = progress;
+  it->second.status_json.clear();
   append_event(EventType::progress, job, json::object{{"progress", std::move(progress)}});
   co_return Done{};
 }

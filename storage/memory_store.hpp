@@ -31,6 +31,7 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<Job>> create(Job job) override;
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
+  boost::asio::awaitable<Result<std::string>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
 
@@ -60,6 +61,7 @@ class MemoryStore final : public Store {
     std::uint64_t order = 0;          // creation order, for listing and cursors
     TimeMs lease_expires_at = 0;      // running only
     std::vector<ArtifactInfo> artifacts;
+    std::string status_json;  // serialized status, empty when the job changed since
   };
   using QueueKey = std::tuple<int, std::uint64_t, std::string>;  // (-priority, enqueue seq, id)
 

@@ -1,6 +1,14 @@
 #include "storage/store.hpp"
 
+#include <boost/json/serialize.hpp>
+
 namespace nox {
+
+boost::asio::awaitable<Result<std::string>> Store::status_json(std::string id) {
+  auto job = co_await get(std::move(id));
+  if (!job) co_return job.error();
+  co_return boost::json::serialize(job_status_json(*job));
+}
 
 boost::asio::awaitable<Result<std::vector<JobEvent>>> Store::job_events(std::string job_id) {
   std::vector<JobEvent> history;

@@ -73,6 +73,9 @@ class Store {
   virtual boost::asio::awaitable<Result<Job>> create(Job job) = 0;
   virtual boost::asio::awaitable<Result<Job>> get(std::string id) = 0;
   virtual boost::asio::awaitable<Result<JobPage>> list(ListQuery query) = 0;
+  // GET /jobs/{id}/status, serialized (job_status_json): the hottest read, so a store may
+  // answer it without copying the whole record. The default serializes get().
+  virtual boost::asio::awaitable<Result<std::string>> status_json(std::string id);
   // pending|scheduled|running -> cancelled (conflict when already finished); appends `cancelled`.
   // A running job's owner notices at its next renew (or sooner, locally) and kills the process.
   virtual boost::asio::awaitable<Result<Job>> cancel(std::string id) = 0;

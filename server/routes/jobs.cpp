@@ -159,9 +159,11 @@ asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest&, const PathPa
 asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest&, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
-  auto job = co_await app.store.get(std::string(id));
-  if (!job) co_return store_error_response(job.error());
-  co_return json_response(200, job_status_json(*job));
+  auto status = co_await app.store.status_json(std::string(id));
+  if (!status) co_return store_error_response(status.error());
+  HttpResponse response;
+  response.body = std::move(*status);
+  co_return response;
 }
 
 asio::awaitable<HttpResponse> get_result(App& app, const HttpRequest&, const PathParams& params) {
