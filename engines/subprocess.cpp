@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -208,8 +209,12 @@ ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
 
 // Runs in the forked child. Only async-signal-safe calls from here to execve.
 [[noreturn]] void child_main(const ExecPlan& plan, const char* program, int devnull, int out_fd, int err_fd,
-                             int report_fd) {
+                             int report_fd, pid_t parent) {
   ::setpgid(0, 0);
+  // If noxd dies (kill -9, crash), its engines die with it instead of running on unowned:
+  // the job is run again elsewhere after its lease expires.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
 
   // The pool thread may have signals blocked or ignored (e.g. SIGPIPE); exec keeps both.
   sigset_t none;
@@ -315,10 +320,11 @@ ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
       return spawn_failure("cannot create " + spec.stdout_file.string() + ": " + std::strerror(errno), start);
   }
 
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return spawn_failure(std::string("fork failed: ") + std::strerror(errno), start);
   if (pid == 0)
-    child_main(plan, program.c_str(), devnull.get(), out_write.get(), err_write.get(), report_write.get());
+    child_main(plan, program.c_str(), devnull.get(), out_write.get(), err_write.get(), report_write.get(), parent);
 
   ChildGuard guard(pid);
   // Also from the parent, so a kill(-pid) right after fork cannot miss the group.

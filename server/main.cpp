@@ -74,8 +74,27 @@ asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio
   instance.app.events->stop();  // every SSE stream ends with a clean last chunk
   instance.app.dispatcher.stop();
   co_await instance.app.dispatcher.drained();
+  nox::stop_store(instance.app.store);
   nox::log_info("stopped");
   instance.io.stop();
+}
+
+// Connects the store first (up to a few seconds for Redis), so that the first claims and the
+// event reader do not start against a store that is still connecting; HTTP is served
+// meanwhile (/ready says whether the store answers).
+asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, std::string banner) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, instance.server.accept_loop(), asio::detached);
+  co_await nox::start_store(instance.app.store);
+  // Scripts and units wait for this line (and READY=1): the store has been tried by now.
+  const auto endpoint = instance.server.local_endpoint();
+  std::printf("noxd %s listening on http://%s:%u %s\n", NOX_VERSION, endpoint.address().to_string().c_str(),
+              endpoint.port(), banner.c_str());
+  std::fflush(stdout);
+  nox::systemd_notify("READY=1");
+  asio::co_spawn(executor, events.run(), asio::detached);
+  asio::co_spawn(executor, instance.app.dispatcher.run(), asio::detached);
+  asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), asio::detached);
 }
 
 asio::awaitable<void> feed_watchdog(std::chrono::milliseconds interval) {
@@ -147,24 +166,15 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  asio::co_spawn(io, nox::start_store(the_store), asio::detached);
-  asio::co_spawn(io, events.run(), asio::detached);
-  asio::co_spawn(io, dispatcher.run(), asio::detached);
-  asio::co_spawn(io, dispatcher.housekeeping(), asio::detached);
-  asio::co_spawn(io, server.accept_loop(), asio::detached);
-  auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
-  asio::co_spawn(io, shutdown_on_signal({app, server, io}, signals), asio::detached);
-  if (auto interval = nox::systemd_watchdog_interval()) asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
-
-  const auto endpoint = server.local_endpoint();
   std::string xtb = "not found";
   for (const auto& status : engines.statuses())
     if (status.name == "xtb" && status.available) xtb = status.version + " at " + status.path;
-  std::printf("noxd %s listening on http://%s:%u (store: %s, slots: %zu, xtb: %s, worker: %s)\n", NOX_VERSION,
-              endpoint.address().to_string().c_str(), endpoint.port(), std::string(the_store.kind()).c_str(), slots,
-              xtb.c_str(), dispatch.worker_id.c_str());
-  std::fflush(stdout);
-  nox::systemd_notify("READY=1");
+  const std::string banner = "(store: " + std::string(the_store.kind()) + ", slots: " + std::to_string(slots) +
+                             ", xtb: " + xtb + ", worker: " + dispatch.worker_id + ")";
+  asio::co_spawn(io, start_services({app, server, io}, events, banner), asio::detached);
+  auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
+  asio::co_spawn(io, shutdown_on_signal({app, server, io}, signals), asio::detached);
+  if (auto interval = nox::systemd_watchdog_interval()) asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
 
   io.run();
   runner.join();

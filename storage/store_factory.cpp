@@ -1,18 +1,39 @@
 #include "storage/store_factory.hpp"
 
+#include "core/log.hpp"
 #include "storage/memory_store.hpp"
+#include "storage/redis/redis_store.hpp"
 
 namespace nox {
 
 std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io_executor executor,
                                                              const Settings& settings) {
-  if (!settings.redis_url.empty()) return std::string("the Redis store is not part of this build yet");
+  if (!settings.redis_url.empty()) {
+    RedisStoreOptions options;
+    options.url = settings.redis_url;
+    options.prefix = settings.redis_prefix;
+    options.events_maxlen = settings.events_capacity;
+    options.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
+    auto store = RedisStore::make(std::move(executor), std::move(options));
+    if (auto* error = std::get_if<std::string>(&store)) return "--redis-url: " + *error;
+    return std::unique_ptr<Store>(std::move(std::get<std::unique_ptr<RedisStore>>(store)));
+  }
   MemoryStoreOptions options;
   options.data_dir = settings.data_dir;
   options.events_capacity = settings.events_capacity;
   return std::make_unique<MemoryStore>(std::move(executor), std::move(options));
 }
 
-boost::asio::awaitable<void> start_store(Store&) { co_return; }
+boost::asio::awaitable<void> start_store(Store& store) {
+  auto* redis = dynamic_cast<RedisStore*>(&store);
+  if (!redis) co_return;
+  auto started = co_await redis->start(std::chrono::seconds(5));
+  if (!started) log_warn("Redis not reachable yet (" + started.error().message + "); retrying in the background");
+  else log_info("connected to Redis");
+}
+
+void stop_store(Store& store) {
+  if (auto* redis = dynamic_cast<RedisStore*>(&store)) redis->stop();
+}
 
 }  // namespace nox

@@ -15,5 +15,7 @@ std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io
                                                              const Settings& settings);
 // Connects (Redis) and keeps the connection alive; returns at once for the memory store.
 boost::asio::awaitable<void> start_store(Store& store);
+// Closes the store's connections at shutdown.
+void stop_store(Store& store);
 
 }  // namespace nox

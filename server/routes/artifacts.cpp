@@ -26,7 +26,7 @@ asio::awaitable<HttpResponse> list_artifacts(App& app, const HttpRequest&, const
   json::object scalars;
   if (auto* result = job->result.if_object())
     for (const auto& [key, value] : *result)
-      if (value.is_number() || value.is_string() || value.is_bool()) scalars[key] = value;
+      if (value.is_number() || value.is_bool()) scalars[key] = value;
   json::array artifacts;
   for (const auto& file : *files)
     artifacts.push_back(json::object{{"name", file.name},
