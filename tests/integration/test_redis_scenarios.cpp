@@ -3,6 +3,7 @@
 #include <regex>
 #include <set>
 
+#include "server/sse_format.hpp"
 #include "tests/integration/api_fixture.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sse_client.hpp"
@@ -174,6 +175,38 @@ BOOST_AUTO_TEST_CASE(sse_resumes_across_instances_without_gap) {
   std::set<std::string> ids;
   for (const auto& e : rest) ids.insert(e.id);
   BOOST_TEST(ids.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(sse_resumes_across_an_instance_restart) {
+  RedisServer redis;
+  redis.start();
+  const auto spec = job_spec_json("echo", "energy", molecule_xyz("water"));
+  std::string last_seen;
+  {
+    NoxdProcess before({"--redis-url", redis.url()});
+    HttpClient client(before.port());
+    SseClient stream(before.port(), "/events");
+    std::this_thread::sleep_for(200ms);
+    submit(client, spec);
+    for (int i = 0; i < 2; ++i) {
+      auto e = stream.next(15s);
+      BOOST_REQUIRE(e);
+      last_seen = e->id;  // after `started`; `completed` is still to come
+    }
+  }  // the instance stops (SIGTERM) with the stream open
+  NoxdProcess after({"--redis-url", redis.url()});
+  HttpClient client(after.port());
+  const auto later = submit(client, spec);
+  SseClient resumed(after.port(), "/events", {{"Last-Event-ID", last_seen}});
+  std::vector<std::string> types;
+  for (int i = 0; i < 4; ++i) {
+    auto e = resumed.next(15s);
+    BOOST_REQUIRE(e);
+    BOOST_TEST(nox::event_id_after(e->id, last_seen));
+    types.push_back(e->type);
+  }
+  BOOST_TEST(types == (std::vector<std::string>{"completed", "submitted", "started", "completed"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
