@@ -127,6 +127,33 @@ BOOST_FIXTURE_TEST_CASE(timeout_fails_the_job_and_keeps_the_log, Server) {
   BOOST_TEST(client.get("/health").status == 200);
 }
 
+// xtb's own failures end the job `failed` with a reason, keep the log, and the server serves on.
+BOOST_FIXTURE_TEST_CASE(xtb_failures_are_reported_with_the_log, Server) {
+  struct Case {
+    std::string spec, code;
+  };
+  const std::string co2 = "3\n\nC 0 0 0\nO 0 0 1.16\nO 0 0 -1.16\n";
+  const std::vector<Case> cases{
+      {job_spec_json("xtb", "energy", molecule_xyz("water"), "\"keywords\":{\"max_iterations\":2}"),
+       "scf_not_converged"},
+      {job_spec_json("xtb", "optimize", molecule_xyz("decane"), "\"keywords\":{\"max_opt_cycles\":2}"),
+       "optimization_not_converged"},
+      {job_spec_json("xtb", "hessian", co2), "crashed"},  // xtb 6.5.1 aborts on linear Hessians
+  };
+  for (const auto& c : cases) {
+    const auto id = submit(client, c.spec);
+    auto status = wait_until_finished(client, id);
+    BOOST_TEST(json_string(status, "state") == "failed", c.code);
+    auto job = client.get("/jobs/" + id).json();
+    BOOST_TEST(job.at("error").at("code").as_string() == c.code);
+    BOOST_TEST(!job.at("error").at("message").as_string().empty());
+    auto log = client.get("/jobs/" + id + "/artifacts/xtb.log");
+    BOOST_TEST(log.status == 200, c.code);
+    BOOST_TEST(log.body.find("xtb") != std::string::npos);
+  }
+  BOOST_TEST(client.get("/health").status == 200);
+}
+
 BOOST_FIXTURE_TEST_CASE(concurrency_never_exceeds_slots, Server) {
   std::vector<std::string> ids;
   for (int i = 0; i < 6; ++i)
