@@ -1,6 +1,7 @@
 // Issue 3's scenarios against real processes: several noxd sharing one redis-server,
 // an instance killed with SIGKILL while it runs jobs, and Redis restarting under load.
 #include <regex>
+#include <sys/wait.h>
 #include <set>
 
 #include "server/sse_format.hpp"
@@ -207,6 +208,37 @@ BOOST_AUTO_TEST_CASE(sse_resumes_across_an_instance_restart) {
   }
   BOOST_TEST(types == (std::vector<std::string>{"completed", "submitted", "started", "completed"}),
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(graceful_stop)
+
+BOOST_AUTO_TEST_CASE(sigterm_hands_back_running_jobs_and_closes_streams) {
+  RedisServer redis;
+  redis.start();
+  auto first = std::make_unique<NoxdProcess>(std::vector<std::string>{"--redis-url", redis.url(), "--slots", "1"});
+  HttpClient client(first->port());
+  const auto id = submit(client, job_spec_json("xtb", "optimize_hessian", molecule_xyz("triacontane")));
+  BOOST_REQUIRE_EQUAL(wait_for_state(client, id, "running"), "running");
+  SseClient stream(first->port(), "/events");
+  BOOST_REQUIRE_EQUAL(stream.status(), 200);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const int status = first->stop();
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+  const bool quick = std::chrono::steady_clock::now() - t0 < 10s;
+  BOOST_TEST(quick);  // xtb was killed, not waited for
+  while (stream.next(2s)) {
+  }
+  BOOST_TEST(stream.ended());  // the stream got its last chunk
+
+  NoxdProcess second({"--redis-url", redis.url(), "--slots", "1"});
+  HttpClient other(second.port());
+  auto job = other.get("/jobs/" + id).json();
+  BOOST_TEST(job.at("state").as_string() == "failed");
+  BOOST_TEST(job.at("error").at("code").as_string() == "interrupted");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
