@@ -76,6 +76,25 @@ std::vector<std::string> hash_fields(const Job& job) {
   return out;
 }
 
+void put_field(json::object& record, const std::string& field, const std::string& value) {
+  if (!field.empty() && field.front() == '_') return;  // the store's own, not the record's
+  if (string_fields().contains(field)) {
+    record[field] = value;
+    return;
+  }
+  boost::system::error_code ec;
+  json::value parsed = json::parse(value, ec);
+  record[field] = ec ? json::value(json::string(value)) : std::move(parsed);
+}
+
+Result<Job> job_from_record_checked(const json::object& record, std::string_view id) {
+  try {
+    return job_from_record(record);
+  } catch (const std::exception& e) {
+    return unavailable("the stored record of job " + std::string(id) + " is unreadable: " + e.what());
+  }
+}
+
 // HGETALL's field/value list -> Job; not_found for an empty hash.
 Result<Job> job_from_hash(const Reply& reply, std::string_view id) {
   const ReplyArray* items = reply.array();
@@ -85,20 +104,9 @@ Result<Job> job_from_hash(const Reply& reply, std::string_view id) {
     const std::string* field = (*items)[i].text();
     const std::string* value = (*items)[i + 1].text();
     if (!field || !value) continue;
-    if (!field->empty() && field->front() == '_') continue;  // the store's own, not the record's
-    if (string_fields().contains(*field)) {
-      record[*field] = *value;
-      continue;
-    }
-    boost::system::error_code ec;
-    json::value parsed = json::parse(*value, ec);
-    record[*field] = ec ? json::value(json::string(*value)) : std::move(parsed);
+    put_field(record, *field, *value);
   }
-  try {
-    return job_from_record(record);
-  } catch (const std::exception& e) {
-    return unavailable("the stored record of job " + std::string(id) + " is unreadable: " + e.what());
-  }
+  return job_from_record_checked(record, id);
 }
 
 // A script's refusal ({'not_found'} / {'conflict', state}) or an answer we do not understand.
@@ -409,6 +417,30 @@ asio::awaitable<Result<Job>> RedisStore::get(std::string id) {
   Result<std::vector<Reply>> replies = co_await exec(std::move(command));
   if (!replies) co_return replies.error();
   co_return job_from_hash(replies->front(), id);
+}
+
+asio::awaitable<Result<std::string>> RedisStore::status_json(std::string id) {
+  // Every field but the result, which the status does not show and which may be large.
+  static const std::vector<std::string> fields = [] {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : job_to_record(Job{}))
+      if (name != "result") out.emplace_back(name);
+    return out;
+  }();
+  std::vector<std::string> argv = {"HMGET", key("job:" + id)};
+  argv.insert(argv.end(), fields.begin(), fields.end());
+  Command command;
+  command.push(argv);
+  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
+  if (!replies) co_return replies.error();
+  const ReplyArray* values = replies->front().array();
+  json::object record;
+  for (std::size_t i = 0; values && i < values->size() && i < fields.size(); ++i)
+    if (const std::string* value = (*values)[i].text()) put_field(record, fields[i], *value);
+  if (record.empty()) co_return not_found("no job " + id);
+  Result<Job> job = job_from_record_checked(record, id);
+  if (!job) co_return job.error();
+  co_return json::serialize(job_status_json(*job));
 }
 
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {

@@ -55,6 +55,8 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Job>> create(Job job) override;
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
+  // One HMGET of the fields the status shows (not the result).
+  boost::asio::awaitable<Result<std::string>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
 

@@ -196,6 +196,26 @@ asio::awaitable<void> create_and_get_case(Store& store) {
   BOOST_TEST(*last == events[0].id);
 }
 
+asio::awaitable<void> status_json_case(Store& store) {
+  BOOST_TEST(is(co_await store.status_json(new_job_id()), StoreErrc::not_found));
+  Job job = make_job("xtb", 1, {"t"});
+  job.spec["molecule"] =
+      json::object{{"xyz", "3\nwater\nO 0 0 0.117\nH 0 0.757 -0.467\nH 0 -0.757 -0.467\n"}};
+  co_await must_create(store, job);
+  co_await must_claim(store, "w");
+  json::object numbers{{"step", 2}};
+  co_await store.record_progress(job.id, numbers);
+  Finish done;
+  done.result = json::object{{"energy", -5.07}};
+  co_await store.finish(job.id, "w", done);
+  Result<Job> got = co_await store.get(job.id);
+  Result<std::string> status = co_await store.status_json(job.id);
+  BOOST_TEST_REQUIRE(status.ok(), why(status));
+  // Exactly what the default (serializing get()) answers.
+  BOOST_TEST(json::parse(*status) == job_status_json(*got));
+  BOOST_TEST(json::parse(*status).at("formula") == "H2O");
+}
+
 asio::awaitable<void> list_pages_and_filters_case(Store& store) {
   Result<JobPage> empty = co_await store.list(ListQuery());
   BOOST_TEST_REQUIRE(empty.ok());
@@ -691,6 +711,7 @@ BOOST_AUTO_TEST_SUITE(store_contract)
   }
 
 NOX_CONTRACT_CASE(create_and_get)
+NOX_CONTRACT_CASE(status_json)
 NOX_CONTRACT_CASE(list_pages_and_filters)
 NOX_CONTRACT_CASE(claim_by_priority_then_age)
 NOX_CONTRACT_CASE(finish_is_a_compare_and_set)

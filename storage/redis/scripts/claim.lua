@@ -17,7 +17,7 @@ for _ = 1, 1000 do
     local attempt = (tonumber(f[3]) or 0) + 1
     redis.call('HSET', job, 'state', 'running', 'owner', worker, 'attempts', int(attempt), 'started_at', int(now),
       'error', 'null')
-    redis.call('HDEL', job, '_q')
+    redis.call('HDEL', job, '_q')  -- ~100 bytes per record kept for the retention period
     redis.call('ZADD', leases, now + tonumber(ARGV[3]), id)
     local event = add_event(events, ARGV[4], 'started', id, 'running', now,
       '{"worker":' .. cjson.encode(worker) .. ',"attempt":' .. int(attempt) .. '}')

@@ -5,7 +5,8 @@
 -- Cluster they all live in one slot and the scripts stay valid there.
 -- Times come from the Redis server clock (TIME), so that leases compare equal on every
 -- instance however their own clocks drift.
--- Job hash fields are those of core's job_to_record; `_q` (the job's queue member) is ours.
+-- Job hash fields are those of core's job_to_record; `_q` (the job's queue member, only
+-- while it is pending) is ours.
 
 local function now_ms()
   local t = redis.call('TIME')

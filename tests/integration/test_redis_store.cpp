@@ -1,0 +1,569 @@
+// What only RedisStore has: the key layout, sharing one Redis between instances and
+// deployments, expiry, outages, blocking waits, trimming, and the cost per job.
+// (The behaviour both stores share is in test_store_contract.cpp.)
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/job_id.hpp"
+#include "storage/redis/redis_connection.hpp"
+#include "storage/redis/redis_store.hpp"
+#include "tests/support/redis_server.hpp"
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using namespace nox;
+using nox::redis::Command;
+using nox::redis::Reply;
+using nox::test::run_task;
+
+namespace {
+
+asio::awaitable<std::string> start_store(RedisStore* store) {
+  Result<Done> started = co_await store->start(5s);
+  co_return started ? std::string() : started.error().message;
+}
+
+asio::awaitable<bool> raw_connected(std::shared_ptr<redis::Connection> c) {
+  bool up = co_await c->wait_connected(5s);
+  co_return up;
+}
+
+asio::awaitable<Reply> raw_exec(std::shared_ptr<redis::Connection> c, Command command) {
+  redis::Response r = co_await c->exec(std::move(command));
+  if (!r.ok()) throw std::runtime_error("raw Redis command failed: " + r.message);
+  co_return r.reply();
+}
+
+// One redis-server, the stores ("instances") opened on it, and a raw connection to look
+// at the keys from the outside.
+struct Env {
+  test::RedisServer server;
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<RedisStore>> stores;
+  std::shared_ptr<redis::Connection> raw;
+
+  explicit Env(test::RedisServerOptions options = {}) : server(options) {
+    redis::ConnectionConfig config;
+    config.url = std::get<redis::Url>(redis::parse_url(server.url()));
+    raw = redis::Connection::create(ioc.get_executor(), config);
+    raw->start();
+    if (!run_task(ioc, raw_connected(raw))) throw std::runtime_error("no raw connection");
+  }
+  ~Env() {
+    for (auto& s : stores) s->stop();
+    raw->close();
+    ioc.restart();
+    ioc.run_for(1s);
+  }
+
+  RedisStore& open(RedisStoreOptions options = {}) {
+    options.url = server.url();
+    stores.push_back(std::make_unique<RedisStore>(ioc.get_executor(), options));
+    const std::string failure = run_task(ioc, start_store(stores.back().get()));
+    if (!failure.empty()) throw std::runtime_error("RedisStore did not start: " + failure);
+    return *stores.back();
+  }
+
+  Reply redis(Command command) { return run_task(ioc, raw_exec(raw, std::move(command))); }
+  std::int64_t number(Command command) { return redis(std::move(command)).integer().value_or(-1); }
+  std::map<std::string, std::int64_t> commandstats();
+};
+
+std::map<std::string, std::int64_t> Env::commandstats() {
+  std::map<std::string, std::int64_t> calls;
+  std::istringstream info(*redis(Command{"INFO", "commandstats"}).text());
+  std::string line;
+  while (std::getline(info, line)) {
+    // cmdstat_evalsha:calls=600,usec=...
+    if (line.rfind("cmdstat_", 0) != 0) continue;
+    const auto colon = line.find(':');
+    const auto calls_at = line.find("calls=");
+    if (colon == std::string::npos || calls_at == std::string::npos) continue;
+    calls[line.substr(8, colon - 8)] = std::stoll(line.substr(calls_at + 6));
+  }
+  return calls;
+}
+
+std::string why(const StoreError& e) { return e.message; }
+template <class T>
+std::string why(const Result<T>& r) {
+  return r.ok() ? std::string() : why(r.error());
+}
+
+Job make_job(TimeMs created_at = 0, int priority = 0) {
+  Job job;
+  job.id = new_job_id();
+  job.spec = {{"engine", "echo"},
+              {"task", "energy"},
+              {"method", "gfn2"},
+              {"molecule", {{"xyz", "3\nwater\nO 0 0 0.117\nH 0 0.757 -0.467\nH 0 -0.757 -0.467\n"}}},
+              {"tags", json::array{"bench"}}};
+  job.priority = priority;
+  job.created_at = created_at ? created_at : now_ms();
+  return job;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// Small awaitable wrappers so that test bodies can stay plain functions.
+asio::awaitable<std::string> create_job(RedisStore* store, Job job) {
+  Result<Job> r = co_await store->create(std::move(job));
+  co_return why(r);
+}
+
+asio::awaitable<std::string> claim_id(RedisStore* store, std::string worker) {
+  Result<std::optional<Job>> r = co_await store->claim(worker, 30s);
+  if (!r) co_return "error: " + why(r);
+  co_return *r ? (*r)->id : std::string();
+}
+
+asio::awaitable<std::string> finish_job(RedisStore* store, std::string id, std::string worker) {
+  Finish done;
+  done.result = json::object{{"energy", -5.070544}, {"gap_ev", 14.8}, {"dipole_debye", 2.1}};
+  Result<Job> r = co_await store->finish(id, worker, done);
+  co_return why(r);
+}
+
+asio::awaitable<std::string> put_artifact(RedisStore* store, std::string id, std::string name,
+                                          std::size_t size) {
+  std::vector<Artifact> files = {{name, "text/plain", std::string(size, 'x')}};
+  Result<Done> r = co_await store->put_artifacts(id, files);
+  if (!r) co_return std::string(r.error().code == StoreErrc::invalid ? "invalid: " : "other: ") + why(r);
+  co_return std::string();
+}
+
+asio::awaitable<void> beat(RedisStore* store, WorkerInfo worker) { co_await store->heartbeat(worker, 10s); }
+
+asio::awaitable<StoreErrc> get_code(RedisStore* store, std::string id) {
+  Result<Job> r = co_await store->get(id);
+  co_return r ? static_cast<StoreErrc>(-1) : r.error().code;
+}
+
+asio::awaitable<bool> ping(RedisStore* store) {
+  bool up = co_await store->ping();
+  co_return up;
+}
+
+asio::awaitable<std::chrono::milliseconds> timed_wait_for_work(RedisStore* store,
+                                                               std::chrono::milliseconds max) {
+  const auto t0 = std::chrono::steady_clock::now();
+  co_await store->wait_for_work(max);
+  co_return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+}
+
+asio::awaitable<void> create_later(RedisStore* store, std::chrono::milliseconds delay, Job job) {
+  co_await sleep_for(delay);
+  co_await store->create(std::move(job));
+}
+
+asio::awaitable<void> wait_into(RedisStore* store, std::chrono::milliseconds max,
+                                std::chrono::milliseconds* took) {
+  *took = co_await timed_wait_for_work(store, max);
+}
+
+asio::awaitable<void> read_into(RedisStore* store, std::string after, std::vector<JobEvent>* out,
+                                bool* done) {
+  Result<EventBatch> batch = co_await store->read_events(after, 10, 5s);
+  if (batch) *out = batch->events;
+  *done = true;
+}
+
+asio::awaitable<std::string> last_id(RedisStore* store) {
+  Result<std::string> r = co_await store->last_event_id();
+  co_return r ? *r : "error: " + why(r);
+}
+
+asio::awaitable<int> read_reset(RedisStore* store, std::string after) {
+  Result<EventBatch> r = co_await store->read_events(after, 10, 0ms);
+  if (!r) co_return -1;
+  co_return r->reset ? 1 : 0;
+}
+
+asio::awaitable<std::vector<std::string>> list_all(RedisStore* store, std::size_t limit) {
+  std::vector<std::string> ids;
+  ListQuery query;
+  query.limit = limit;
+  for (;;) {
+    Result<JobPage> page = co_await store->list(query);
+    if (!page) throw std::runtime_error(why(page));
+    for (const Job& j : page->jobs) ids.push_back(j.id);
+    if (page->next_cursor.empty()) break;
+    query.cursor = page->next_cursor;
+  }
+  co_return ids;
+}
+
+asio::awaitable<void> claim_until_empty(RedisStore* store, std::string worker,
+                                        std::vector<std::string>* ids) {
+  for (;;) {
+    Result<std::optional<Job>> r = co_await store->claim(worker, 30s);
+    if (!r || !*r) co_return;
+    ids->push_back((*r)->id);
+  }
+}
+
+asio::awaitable<std::size_t> sweep(RedisStore* store, std::chrono::milliseconds retention) {
+  Result<std::size_t> r = co_await store->sweep_retention(retention);
+  if (!r) throw std::runtime_error(why(r));
+  co_return *r;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(redis_store)
+
+BOOST_AUTO_TEST_CASE(keys_share_the_prefix_and_one_hash_tag) {
+  Env env;
+  RedisStoreOptions tenant;
+  tenant.prefix = "tenant";
+  RedisStore& store = env.open(tenant);
+  Job job = make_job();
+  BOOST_TEST(run_task(env.ioc, create_job(&store, job)) == "");
+  BOOST_TEST(store.key("job:" + job.id) == "tenant:{tenant}:job:" + job.id);
+
+  // The record is a hash of job_to_record's fields (JSON values as text) plus our `_q`.
+  Reply hash = env.redis(Command{"HGETALL", store.key("job:" + job.id)});
+  std::map<std::string, std::string> fields;
+  for (std::size_t i = 0; i + 1 < hash.array()->size(); i += 2)
+    fields[*(*hash.array())[i].text()] = *(*hash.array())[i + 1].text();
+  std::set<std::string> names;
+  for (const auto& f : fields) names.insert(f.first);
+  std::set<std::string> expected = {"_q"};
+  for (const auto& [name, value] : job_to_record(job)) expected.insert(std::string(name));
+  BOOST_TEST(names == expected);
+  BOOST_TEST(fields["state"] == "pending");
+  BOOST_TEST(fields["job_id"] == job.id);
+  BOOST_TEST(json::parse(fields["spec"]) == job.spec);
+  BOOST_TEST(fields["result"] == "null");
+  BOOST_TEST(fields["created_at"] == std::to_string(job.created_at));
+
+  BOOST_TEST(run_task(env.ioc, claim_id(&store, "w")) == job.id);
+  BOOST_TEST(env.number(Command{"HEXISTS", store.key("job:" + job.id), "_q"}) == 0);
+  BOOST_TEST(run_task(env.ioc, put_artifact(&store, job.id, "out.log", 10)) == "");
+  BOOST_TEST(run_task(env.ioc, finish_job(&store, job.id, "w")) == "");
+  WorkerInfo worker{"i1", "h", "l", 1, 0, 0, 0};
+  run_task(env.ioc, beat(&store, worker));
+
+  Reply keys = env.redis(Command{"KEYS", "*"});
+  std::set<std::string> all;
+  for (const Reply& k : *keys.array()) all.insert(*k.text());
+  BOOST_TEST(all.size() >= 8u);
+  for (const std::string& k : all) BOOST_TEST(k.rfind("tenant:{tenant}:", 0) == 0, k);
+  BOOST_TEST(*env.redis(Command{"TYPE", store.key("events")}).text() == "stream");
+  BOOST_TEST(*env.redis(Command{"TYPE", store.key("jobs")}).text() == "zset");
+  BOOST_TEST(env.number(Command{"ZSCORE", store.key("jobs"), job.id}) == job.created_at);
+  BOOST_TEST(env.number(Command{"ZSCORE", store.key("finished"), job.id}) > 0);
+
+  // A second deployment on the same Redis sees none of it.
+  RedisStoreOptions other;
+  other.prefix = "other";
+  RedisStore& second = env.open(other);
+  BOOST_TEST(run_task(env.ioc, claim_id(&second, "w")) == "");
+  BOOST_TEST((run_task(env.ioc, get_code(&second, job.id)) == StoreErrc::not_found));
+  BOOST_TEST(run_task(env.ioc, list_all(&second, 10)).empty());
+}
+
+BOOST_AUTO_TEST_CASE(bad_options_are_refused_up_front) {
+  asio::io_context ioc;
+  RedisStoreOptions bad_url;
+  bad_url.url = "http://localhost";
+  auto made = RedisStore::make(ioc.get_executor(), bad_url);
+  BOOST_TEST_REQUIRE(std::holds_alternative<std::string>(made));
+  BOOST_TEST(std::get<std::string>(made).find("redis://") != std::string::npos);
+  RedisStoreOptions bad_prefix;
+  bad_prefix.prefix = "a{b}";
+  BOOST_CHECK_THROW(RedisStore(ioc.get_executor(), bad_prefix), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(instances_claim_each_job_exactly_once) {
+  Env env;
+  RedisStore& a = env.open();
+  RedisStore& b = env.open();
+  std::set<std::string> created;
+  for (int i = 0; i < 200; ++i) {
+    Job job = make_job();
+    created.insert(job.id);
+    asio::co_spawn(env.ioc, create_job(i % 2 ? &a : &b, job), asio::detached);
+  }
+  run_task(env.ioc, sleep_for(300ms));
+  BOOST_TEST(env.number(Command{"ZCARD", a.key("queue")}) == 200);
+  // Four claim loops on two instances race over one queue.
+  std::vector<std::string> ids[4];
+  std::size_t finished = 0;
+  auto loop = [&](RedisStore* s, int i) {
+    asio::co_spawn(env.ioc, claim_until_empty(s, "w" + std::to_string(i), &ids[i]),
+                   [&finished](std::exception_ptr) { ++finished; });
+  };
+  loop(&a, 0);
+  loop(&b, 1);
+  loop(&a, 2);
+  loop(&b, 3);
+  while (finished < 4) env.ioc.run_one();
+  std::multiset<std::string> claimed;
+  for (auto& v : ids) claimed.insert(v.begin(), v.end());
+  BOOST_TEST(claimed.size() == 200u);
+  BOOST_TEST((std::set<std::string>(claimed.begin(), claimed.end()) == created));
+  BOOST_TEST(env.number(Command{"ZCARD", a.key("leases")}) == 200);
+  // The wake list is cleared once the queue runs empty: no stale wake-ups pile up.
+  BOOST_TEST(env.number(Command{"EXISTS", a.key("wake")}) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(claim_skips_stale_queue_entries) {
+  Env env;
+  RedisStore& store = env.open();
+  env.redis(Command{"ZADD", store.key("queue"), "0", "0000000000000000000000000000000:gone"});
+  Job job = make_job();
+  run_task(env.ioc, create_job(&store, job));
+  BOOST_TEST(run_task(env.ioc, claim_id(&store, "w")) == job.id);
+  BOOST_TEST(env.number(Command{"ZCARD", store.key("queue")}) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(artifacts_have_a_size_cap_and_expire_with_the_job) {
+  Env env;
+  RedisStoreOptions options;
+  options.artifact_max_bytes = 1000;
+  options.retention = 60s;
+  RedisStore& store = env.open(options);
+  Job job = make_job();
+  run_task(env.ioc, create_job(&store, job));
+  const std::string too_big = run_task(env.ioc, put_artifact(&store, job.id, "big.cube", 1001));
+  BOOST_TEST(too_big.rfind("invalid: ", 0) == 0, too_big);
+  BOOST_TEST(too_big.find("limit is 1000") != std::string::npos, too_big);
+  BOOST_TEST(run_task(env.ioc, put_artifact(&store, job.id, "fits.cube", 1000)) == "");
+  const std::string artifact_key = store.key("artifact:" + job.id + ":fits.cube");
+  BOOST_TEST(env.number(Command{"STRLEN", artifact_key}) == 1000);
+  BOOST_TEST(env.number(Command{"PTTL", artifact_key}) == -1);  // kept while the job is live
+
+  run_task(env.ioc, claim_id(&store, "w"));
+  BOOST_TEST(run_task(env.ioc, finish_job(&store, job.id, "w")) == "");
+  for (const std::string& k : {store.key("job:" + job.id), artifact_key, store.key("artifacts:" + job.id)}) {
+    const auto ttl = env.number(Command{"PTTL", k});
+    BOOST_TEST((ttl > 50000 && ttl <= 60000), k << " ttl " << ttl);
+  }
+  // Stored after the job finished: expires with it too.
+  BOOST_TEST(run_task(env.ioc, put_artifact(&store, job.id, "late.log", 5)) == "");
+  BOOST_TEST(env.number(Command{"PTTL", store.key("artifact:" + job.id + ":late.log")}) > 50000);
+}
+
+BOOST_AUTO_TEST_CASE(finished_jobs_expire_and_the_sweep_drops_their_index_entries) {
+  Env env;
+  RedisStoreOptions options;
+  options.retention = 300ms;
+  RedisStore& store = env.open(options);
+  Job done = make_job();
+  Job waiting = make_job();
+  run_task(env.ioc, create_job(&store, done));
+  run_task(env.ioc, claim_id(&store, "w"));
+  run_task(env.ioc, create_job(&store, waiting));
+  run_task(env.ioc, put_artifact(&store, done.id, "out.log", 3));
+  BOOST_TEST(run_task(env.ioc, finish_job(&store, done.id, "w")) == "");
+  run_task(env.ioc, sleep_for(600ms));
+
+  // Redis expired the record and artifacts on its own...
+  BOOST_TEST(env.number(Command{"EXISTS", store.key("job:" + done.id), store.key("artifacts:" + done.id),
+                                store.key("artifact:" + done.id + ":out.log")}) == 0);
+  BOOST_TEST((run_task(env.ioc, get_code(&store, done.id)) == StoreErrc::not_found));
+  // ...listing already skips the leftover index entry...
+  BOOST_TEST(run_task(env.ioc, list_all(&store, 10)) == std::vector<std::string>{waiting.id});
+  BOOST_TEST(env.number(Command{"ZCARD", store.key("jobs")}) == 2);
+  // ...and the sweep removes it (even when asked for a longer retention than the keys had).
+  BOOST_TEST(run_task(env.ioc, sweep(&store, 24h)) == 1u);
+  BOOST_TEST(env.number(Command{"ZCARD", store.key("jobs")}) == 1);
+  BOOST_TEST(env.number(Command{"ZCARD", store.key("finished")}) == 0);
+  BOOST_TEST(run_task(env.ioc, sweep(&store, 24h)) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(scripts_are_reloaded_after_script_flush) {
+  Env env;
+  RedisStore& store = env.open();
+  env.redis(Command{"SCRIPT", "FLUSH"});
+  Job job = make_job();
+  BOOST_TEST(run_task(env.ioc, create_job(&store, job)) == "");
+  BOOST_TEST(run_task(env.ioc, claim_id(&store, "w")) == job.id);
+}
+
+BOOST_AUTO_TEST_CASE(an_outage_answers_unavailable_fast_and_recovery_is_automatic) {
+  Env env({.appendonly = true});
+  RedisStore& store = env.open();
+  Job before = make_job();
+  BOOST_TEST(run_task(env.ioc, create_job(&store, before)) == "");
+
+  env.server.stop();
+  const auto gone_by = std::chrono::steady_clock::now() + 3s;
+  while (run_task(env.ioc, ping(&store)) && std::chrono::steady_clock::now() < gone_by)
+    run_task(env.ioc, sleep_for(10ms));
+  BOOST_TEST_REQUIRE(!run_task(env.ioc, ping(&store)));
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string refused = run_task(env.ioc, create_job(&store, make_job()));
+  BOOST_TEST((run_task(env.ioc, get_code(&store, before.id)) == StoreErrc::unavailable));
+  BOOST_TEST(run_task(env.ioc, claim_id(&store, "w")).rfind("error: ", 0) == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 200ms));
+  BOOST_TEST(refused.find("not connected") != std::string::npos, refused);
+  // An idle dispatcher during the outage waits its time out instead of spinning or hanging.
+  const auto waited = run_task(env.ioc, timed_wait_for_work(&store, 300ms));
+  BOOST_TEST((waited >= 250ms && waited < 1500ms), waited.count());
+
+  env.server.start();
+  const auto back_by = std::chrono::steady_clock::now() + 5s;
+  while (!run_task(env.ioc, ping(&store)) && std::chrono::steady_clock::now() < back_by)
+    run_task(env.ioc, sleep_for(20ms));
+  BOOST_TEST_REQUIRE(run_task(env.ioc, ping(&store)));
+  // The restarted server has no script cache: EVALSHA answers NOSCRIPT and is reloaded.
+  BOOST_TEST(run_task(env.ioc, claim_id(&store, "w")) == before.id);  // kept by the AOF
+  BOOST_TEST(run_task(env.ioc, create_job(&store, make_job())) == "");
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_instance_blocks_instead_of_polling_and_wakes_on_work) {
+  Env env;
+  RedisStore& idle = env.open();
+  RedisStore& busy = env.open();
+
+  env.redis(Command{"CONFIG", "RESETSTAT"});
+  const auto waited = run_task(env.ioc, timed_wait_for_work(&idle, 1000ms));
+  BOOST_TEST((waited >= 950ms && waited < 2000ms), waited.count());
+  auto calls = env.commandstats();
+  BOOST_TEST(calls["blpop"] == 1);
+  BOOST_TEST(calls["zcard"] == 1);
+
+  // Two waiters in one instance share its one BLPOP; work from another instance wakes both.
+  std::chrono::milliseconds first{-1}, second{-1};
+  asio::co_spawn(env.ioc, wait_into(&idle, 5000ms, &first), asio::detached);
+  asio::co_spawn(env.ioc, wait_into(&idle, 5000ms, &second), asio::detached);
+  asio::co_spawn(env.ioc, create_later(&busy, 200ms, make_job()), asio::detached);
+  const auto until = std::chrono::steady_clock::now() + 6s;
+  while ((first.count() < 0 || second.count() < 0) && std::chrono::steady_clock::now() < until)
+    env.ioc.run_one_for(100ms);
+  BOOST_TEST((first >= 150ms && first < 1500ms), first.count());
+  BOOST_TEST((second >= 150ms && second < 1500ms), second.count());
+}
+
+BOOST_AUTO_TEST_CASE(readers_on_one_instance_see_events_from_another) {
+  Env env;
+  RedisStore& reader = env.open();
+  RedisStore& writer = env.open();
+  run_task(env.ioc, create_job(&writer, make_job()));
+  const std::string after = run_task(env.ioc, last_id(&reader));
+  std::vector<JobEvent> a, b;
+  bool a_done = false, b_done = false;
+  asio::co_spawn(env.ioc, read_into(&reader, after, &a, &a_done), asio::detached);
+  asio::co_spawn(env.ioc, read_into(&reader, after, &b, &b_done), asio::detached);
+  Job job = make_job();
+  asio::co_spawn(env.ioc, create_later(&writer, 200ms, job), asio::detached);
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!(a_done && b_done) && std::chrono::steady_clock::now() < t0 + 6s) env.ioc.run_one_for(100ms);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));
+  BOOST_TEST_REQUIRE(a.size() == 1u);
+  BOOST_TEST_REQUIRE(b.size() == 1u);
+  BOOST_TEST(a[0].job_id == job.id);
+  BOOST_TEST(b[0].id == a[0].id);
+  BOOST_TEST(a[0].id > after);
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_behind_the_trimmed_log_is_told_to_reset) {
+  Env env;
+  RedisStoreOptions options;
+  options.events_maxlen = 10;
+  RedisStore& store = env.open(options);
+  run_task(env.ioc, create_job(&store, make_job()));
+  const std::string oldest = run_task(env.ioc, last_id(&store));
+  BOOST_TEST(run_task(env.ioc, read_reset(&store, oldest)) == 0);
+  for (int i = 0; i < 300; ++i) run_task(env.ioc, create_job(&store, make_job()));
+  // MAXLEN ~ trims whole stream nodes (100 entries each): approximately, never below 10.
+  const auto length = env.number(Command{"XLEN", store.key("events")});
+  BOOST_TEST((length >= 10 && length <= 200), length);
+  BOOST_TEST(run_task(env.ioc, read_reset(&store, oldest)) == 1);
+  const std::string newest = run_task(env.ioc, last_id(&store));
+  BOOST_TEST(run_task(env.ioc, read_reset(&store, newest)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(listing_pages_through_jobs_created_in_the_same_millisecond) {
+  Env env;
+  RedisStore& store = env.open();
+  const TimeMs t = now_ms();
+  std::set<std::string> ids;
+  for (int i = 0; i < 25; ++i) {
+    Job job = make_job(t);
+    ids.insert(job.id);
+    run_task(env.ioc, create_job(&store, job));
+  }
+  Job newest = make_job(t + 1);
+  run_task(env.ioc, create_job(&store, newest));
+  Job oldest = make_job(t - 1);
+  run_task(env.ioc, create_job(&store, oldest));
+  const std::vector<std::string> listed = run_task(env.ioc, list_all(&store, 4));
+  BOOST_TEST_REQUIRE(listed.size() == 27u);
+  BOOST_TEST(listed.front() == newest.id);
+  BOOST_TEST(listed.back() == oldest.id);
+  BOOST_TEST((std::set<std::string>(listed.begin() + 1, listed.end() - 1) == ids));
+}
+
+BOOST_AUTO_TEST_CASE(commands_and_bytes_per_job) {
+  Env env;
+  RedisStore& store = env.open();
+  const int n = 200;
+  std::vector<std::string> ids;
+  env.redis(Command{"CONFIG", "RESETSTAT"});
+  for (int i = 0; i < n; ++i) {
+    Job job = make_job();
+    ids.push_back(job.id);
+    run_task(env.ioc, create_job(&store, job));
+  }
+  for (int i = 0; i < n; ++i) {
+    const std::string id = run_task(env.ioc, claim_id(&store, "w"));
+    BOOST_TEST_REQUIRE(run_task(env.ioc, finish_job(&store, id, "w")) == "");
+  }
+  auto calls = env.commandstats();
+  std::int64_t total = 0;
+  calls.erase("config|resetstat");
+  for (const auto& [name, count] : calls) total += count;
+  const std::int64_t client = calls["evalsha"];
+  const std::int64_t inside = total - client;
+  BOOST_TEST_MESSAGE("per job (create + claim + finish): " << double(client) / n << " commands sent, "
+                                                           << double(inside) / n
+                                                           << " run inside the scripts");
+  std::ostringstream breakdown;
+  for (const auto& [name, count] : calls) breakdown << name << "=" << double(count) / n << " ";
+  BOOST_TEST_MESSAGE("commands per job: " << breakdown.str());
+  BOOST_TEST(client == 3 * n);   // one EVALSHA per transition, nothing else
+  BOOST_TEST(inside <= 29 * n);  // about 9-10 per script
+
+  std::int64_t record_bytes = 0;
+  for (const std::string& id : ids)
+    record_bytes += env.number(Command{"MEMORY", "USAGE", store.key("job:" + id), "SAMPLES", "0"});
+  const auto events_bytes = env.number(Command{"MEMORY", "USAGE", store.key("events"), "SAMPLES", "0"});
+  const auto jobs_bytes = env.number(Command{"MEMORY", "USAGE", store.key("jobs"), "SAMPLES", "0"});
+  const auto finished_bytes = env.number(Command{"MEMORY", "USAGE", store.key("finished"), "SAMPLES", "0"});
+  BOOST_TEST_MESSAGE("bytes per job: record " << record_bytes / n << ", events " << events_bytes / n
+                                              << " (3 per job), jobs index " << jobs_bytes / n
+                                              << ", finished index " << finished_bytes / n);
+  BOOST_TEST(record_bytes / n < 2048);
+
+  // The spec is longer than hash-max-listpack-value (64 by default), so Redis keeps the
+  // record as a real hash table. A larger limit makes it a compact listpack.
+  env.redis(Command{"CONFIG", "SET", "hash-max-listpack-value", "4096"});
+  std::int64_t compact_bytes = 0;
+  for (int i = 0; i < 20; ++i) {
+    Job job = make_job();
+    run_task(env.ioc, create_job(&store, job));
+    const std::string id = run_task(env.ioc, claim_id(&store, "w"));
+    run_task(env.ioc, finish_job(&store, id, "w"));
+    compact_bytes += env.number(Command{"MEMORY", "USAGE", store.key("job:" + id), "SAMPLES", "0"});
+  }
+  BOOST_TEST_MESSAGE("bytes per job record with hash-max-listpack-value 4096: " << compact_bytes / 20);
+  BOOST_TEST(compact_bytes / 20 < record_bytes / n);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
