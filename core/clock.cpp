@@ -86,10 +86,25 @@ std::string to_rfc3339(TimeMs t) {
   ms_of_day %= 60'000;
   const int second = static_cast<int>(ms_of_day / 1000);
   const int milli = static_cast<int>(ms_of_day % 1000);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.year),
-                c.month, c.day, hour, minute, second, milli);
-  return buf;
+  if (c.year < 0 || c.year > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.year),
+                  c.month, c.day, hour, minute, second, milli);
+    return buf;
+  }
+  // Every job and event carries times: digits by hand, not printf.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](std::size_t at, long long value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, c.year, 4);
+  put(5, c.month, 2);
+  put(8, c.day, 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, milli, 3);
+  return out;
 }
 
 // Accepts RFC 3339 date-times: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". 'T' may also be

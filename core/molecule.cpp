@@ -166,10 +166,21 @@ std::string Molecule::to_xyz() const {
   // The comment must stay one line or the file would no longer be XYZ.
   for (const char c : comment) out += (c == '\n' || c == '\r') ? ' ' : c;
   out += '\n';
-  char buf[128];
+  // std::to_chars instead of printf: this runs for every submitted job (the echo benchmark
+  // spent a fifth of its time in printf here). Same layout as "%-2s %17.10f %17.10f %17.10f".
+  out.reserve(out.size() + atoms.size() * 56);
+  char number[64];
   for (const Atom& a : atoms) {
-    std::snprintf(buf, sizeof buf, "%-2s %17.10f %17.10f %17.10f\n", a.symbol.c_str(), a.x, a.y, a.z);
-    out += buf;
+    out += a.symbol;
+    if (a.symbol.size() < 2) out += ' ';
+    for (const double v : {a.x, a.y, a.z}) {
+      const auto end = std::to_chars(number, number + sizeof number, v, std::chars_format::fixed, 10).ptr;
+      const auto width = static_cast<std::size_t>(end - number);
+      out += ' ';
+      if (width < 17) out.append(17 - width, ' ');
+      out.append(number, width);
+    }
+    out += '\n';
   }
   return out;
 }
@@ -188,12 +199,23 @@ int Molecule::nuclear_charge_sum() const {
 
 std::optional<ClosePair> find_close_atoms(const std::vector<Atom>& atoms, double min_distance) {
   if (!(min_distance > 0) || atoms.size() < 2) return std::nullopt;
+  const double min2 = min_distance * min_distance;
+  if (atoms.size() <= 32) {
+    // Small molecules (most jobs): comparing all pairs is cheaper than building the grid.
+    for (std::size_t i = 1; i < atoms.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j) {
+        const Atom& a = atoms[i];
+        const Atom& b = atoms[j];
+        const double d2 = (a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) + (a.z - b.z) * (a.z - b.z);
+        if (d2 < min2) return ClosePair{j, i, std::sqrt(d2)};
+      }
+    return std::nullopt;
+  }
   // Cells as wide as the minimum distance: a too-close partner of an atom can only sit in its own
   // or one of the 26 neighbouring cells. Atoms already accepted are at least min_distance apart, so
   // each cell holds a handful of them and the whole check is linear in the number of atoms.
   std::unordered_map<CellKey, std::vector<std::size_t>, CellHash> grid;
   grid.reserve(atoms.size());
-  const double min2 = min_distance * min_distance;
   for (std::size_t i = 0; i < atoms.size(); ++i) {
     const Atom& a = atoms[i];
     const CellKey key{cell_index(a.x, min_distance), cell_index(a.y, min_distance),

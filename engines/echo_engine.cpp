@@ -2,10 +2,10 @@
 
 namespace nox {
 
-EngineOutput EchoEngine::run_in_process(const JobSpec& spec) const {
+EngineOutput EchoEngine::run_in_process(const boost::json::object& spec) const {
   EngineOutput out;
   out.ok = true;
-  out.result["echo"] = spec.to_json();
+  out.result["echo"] = spec;
   out.result["engine"] = boost::json::object{{"name", "echo"}, {"version", NOX_VERSION}};
   return out;
 }

@@ -11,9 +11,9 @@ class EchoEngine final : public Engine {
   bool uses_subprocess() const override { return false; }
   PreparedCommand prepare(const JobSpec&, const std::filesystem::path&) const override { return {}; }
   EngineOutput interpret(const JobSpec& spec, const std::filesystem::path&, const ProcessOutcome&) const override {
-    return run_in_process(spec);
+    return run_in_process(spec.to_json());
   }
-  EngineOutput run_in_process(const JobSpec& spec) const override;
+  EngineOutput run_in_process(const boost::json::object& spec) const override;
 };
 
 }  // namespace nox

@@ -66,7 +66,8 @@ class Engine {
                                  const ProcessOutcome& outcome) const = 0;
   virtual std::unique_ptr<ProgressParser> progress_parser() const { return nullptr; }
 
-  virtual EngineOutput run_in_process(const JobSpec& spec) const;
+  // In-process engines get the stored spec as it is: no second parse per job.
+  virtual EngineOutput run_in_process(const boost::json::object& spec) const;
 };
 
 }  // namespace nox

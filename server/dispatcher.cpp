@@ -98,22 +98,16 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     Job job = std::move(**claimed);
-    auto spec = stored_spec(job);
-    if (auto* errors = std::get_if<FieldErrors>(&spec)) {
-      // Only possible when a spec was written by another version of Nox.
-      co_await write_outcome(job.id, {}, failure("invalid_spec", errors->front().field + ": " + errors->front().message));
-      continue;
-    }
-    const Engine* engine = engines_.find(std::get<JobSpec>(spec).engine);
+    const Engine* engine = engines_.find(job.engine());
     if (!engine) {
       co_await write_outcome(job.id, {},
-                             failure("engine_unavailable", "engine " + std::get<JobSpec>(spec).engine +
-                                                               " is not installed on instance " + options_.worker_id,
+                             failure("engine_unavailable",
+                                     "engine " + job.engine() + " is not installed on instance " + options_.worker_id,
                                      true));
       continue;
     }
     if (!engine->uses_subprocess()) {
-      co_await complete_in_process(std::move(job), *engine, std::move(std::get<JobSpec>(spec)));
+      co_await complete_in_process(std::move(job), *engine);
       continue;
     }
     ++busy_;
@@ -122,8 +116,8 @@ asio::awaitable<void> Dispatcher::run() {
   }
 }
 
-asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine, JobSpec spec) {
-  EngineOutput output = engine.run_in_process(spec);
+asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine) {
+  EngineOutput output = engine.run_in_process(job.spec);
   AttemptResult attempt;
   attempt.output = std::move(output);
   co_await write_outcome(job.id, {}, outcome_of(attempt));
@@ -131,8 +125,15 @@ asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& eng
 
 asio::awaitable<void> Dispatcher::run_job(Job job) {
   const std::string id = job.id;
+  bool slot_held = true;
+  std::optional<Finish> crash;
   try {
-    JobSpec spec = std::get<JobSpec>(stored_spec(job));
+    auto parsed = stored_spec(job);
+    if (auto* errors = std::get_if<FieldErrors>(&parsed)) {
+      // Only possible when a spec was written by another version of Nox.
+      throw std::runtime_error("stored spec is invalid: " + errors->front().field + ": " + errors->front().message);
+    }
+    JobSpec spec = std::move(std::get<JobSpec>(parsed));
     const Engine& engine = *engines_.find(spec.engine);
     auto control = std::make_shared<ProcessControl>();
     auto lease_timer = std::make_shared<asio::steady_timer>(loop_);
@@ -148,6 +149,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
     lease_timer->cancel();
     running_.erase(id);
     --busy_;
+    slot_held = false;
     notify_slot_freed();
 
     if (attempt.process.cancelled && stopping_) {
@@ -164,11 +166,17 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
     }
   } catch (const std::exception& e) {
     log_error("job " + id + ": unexpected error: " + e.what());
-    if (running_.erase(id)) {
-      --busy_;
-      notify_slot_freed();
-    }
+    crash = failure("internal_error", std::string("the server failed to run this job: ") + e.what(), true);
   }
+  if (slot_held) {
+    if (auto it = running_.find(id); it != running_.end()) {
+      it->second.lease_timer->cancel();
+      running_.erase(it);
+    }
+    --busy_;
+    notify_slot_freed();
+  }
+  if (crash) co_await write_outcome(id, {}, std::move(*crash));  // (no co_await inside a catch)
   --attempts_in_flight_;
 }
 

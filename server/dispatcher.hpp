@@ -54,7 +54,7 @@ class Dispatcher {
   };
 
   boost::asio::awaitable<void> run_job(Job job);
-  boost::asio::awaitable<void> complete_in_process(Job job, const Engine& engine, JobSpec spec);
+  boost::asio::awaitable<void> complete_in_process(Job job, const Engine& engine);
   boost::asio::awaitable<void> keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
                                           std::shared_ptr<boost::asio::steady_timer> timer);
   boost::asio::awaitable<void> record_progress(std::string job_id, boost::json::object progress);
