@@ -811,6 +811,27 @@ asio::awaitable<Result<std::string>> RedisStore::last_event_id() {
   co_return text_or(item(item(replies->front(), 0), 0));
 }
 
+asio::awaitable<Result<std::vector<JobEvent>>> RedisStore::job_events(std::string job_id) {
+  Command list{"LRANGE", key("history:" + job_id), "0", "-1"};
+  Result<std::vector<Reply>> ids = co_await exec(std::move(list));
+  if (!ids) co_return ids.error();
+  std::vector<JobEvent> history;
+  const ReplyArray* id_list = ids->front().array();
+  if (!id_list || id_list->empty()) co_return history;
+  const std::string events_key = key("events");
+  Command fetch;
+  for (const Reply& id : *id_list) {
+    const std::string event_id = text_or(id);
+    fetch.push({"XRANGE", events_key, event_id, event_id});
+  }
+  Result<std::vector<Reply>> entries = co_await exec(std::move(fetch));
+  if (!entries) co_return entries.error();
+  // An id whose entry was trimmed from the log answers an empty range and is skipped.
+  for (const Reply& entry : *entries) append_events(entry, history);
+  std::erase_if(history, [&](const JobEvent& e) { return e.job_id != job_id; });
+  co_return history;
+}
+
 // --- workers ---
 
 asio::awaitable<Result<Done>> RedisStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {

@@ -76,6 +76,8 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<EventBatch>> read_events(std::string after_id, std::size_t max,
                                                          std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<std::string>> last_event_id() override;
+  // From the job's own list of event ids (kept by the scripts), not a scan of the whole log.
+  boost::asio::awaitable<Result<std::vector<JobEvent>>> job_events(std::string job_id) override;
 
   boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;

@@ -21,6 +21,6 @@ local now = now_ms()
 redis.call('HSET', job, 'state', 'cancelled', 'finished_at', int(now), 'error',
   '{"code":"cancelled","message":"cancelled on request"}')
 redis.call('ZADD', finished, now, id)
-local event = add_event(events, ARGV[4], 'cancelled', id, 'cancelled', now, '{}')
+local event = add_event(ARGV[1], events, ARGV[4], 'cancelled', id, 'cancelled', now, '{}')
 expire_job(base, id, tonumber(ARGV[3]))
 return {'ok', event, redis.call('HGETALL', job)}

@@ -19,7 +19,7 @@ for _ = 1, 1000 do
       'error', 'null')
     redis.call('HDEL', job, '_q')  -- ~100 bytes per record kept for the retention period
     redis.call('ZADD', leases, now + tonumber(ARGV[3]), id)
-    local event = add_event(events, ARGV[4], 'started', id, 'running', now,
+    local event = add_event(ARGV[1], events, ARGV[4], 'started', id, 'running', now,
       '{"worker":' .. cjson.encode(worker) .. ',"attempt":' .. int(attempt) .. '}')
     if redis.call('ZCARD', queue) == 0 then redis.call('DEL', wake_list) end
     return {'ok', event, redis.call('HGETALL', job)}

@@ -14,7 +14,7 @@ if created == 0 then created = now end
 redis.call('HSET', job, unpack(ARGV, 7))
 if tonumber(ARGV[5]) == 0 then redis.call('HSET', job, 'created_at', int(created)) end
 redis.call('ZADD', jobs, created, id)
-local event = add_event(events, ARGV[3], 'submitted', id, 'pending', now, '{}')
+local event = add_event(ARGV[1], events, ARGV[3], 'submitted', id, 'pending', now, '{}')
 enqueue(job, queue, id, tonumber(ARGV[6]), event)
 wake(wake_list, tonumber(ARGV[4]))
 return {'ok', int(created), event}

@@ -16,7 +16,7 @@ redis.call('ZREM', leases, id)
 local event
 if outcome == 'failed' and ARGV[7] == '1' and attempts < (tonumber(f[4]) or 1) then
   redis.call('HSET', job, 'state', 'pending', 'owner', '', 'result', result, 'error', err)
-  event = add_event(events, ARGV[9], 'retrying', id, 'pending', now,
+  event = add_event(ARGV[1], events, ARGV[9], 'retrying', id, 'pending', now,
     '{"error":' .. err .. ',"attempt":' .. int(attempts) .. '}')
   enqueue(job, queue, id, tonumber(f[5]) or 0, event)
   wake(wake_list, tonumber(ARGV[10]))
@@ -25,7 +25,7 @@ else
   redis.call('ZADD', finished, now, id)
   local data
   if outcome == 'completed' then data = '{"result":' .. ARGV[11] .. '}' else data = '{"error":' .. err .. '}' end
-  event = add_event(events, ARGV[9], outcome, id, outcome, now, data)
+  event = add_event(ARGV[1], events, ARGV[9], outcome, id, outcome, now, data)
   expire_job(base, id, tonumber(ARGV[8]))
 end
 return {'ok', event, redis.call('HGETALL', job)}

@@ -24,10 +24,13 @@ end
 
 local terminal = {completed = true, failed = true, cancelled = true}
 
--- Appends one event to the capped log; returns its stream id (the event id).
-local function add_event(events, maxlen, kind, id, state, time, data)
-  return redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', kind, 'job_id', id, 'state', state,
+-- Appends one event to the capped log and its id to the job's history list (so that a
+-- job's events are found without scanning the whole log); returns the event id.
+local function add_event(base, events, maxlen, kind, id, state, time, data)
+  local event = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', kind, 'job_id', id, 'state', state,
     'time', int(time), 'data', data)
+  redis.call('RPUSH', base .. 'history:' .. id, event)
+  return event
 end
 
 -- The queue is a zset with every score 0, so ZPOPMIN takes the lexicographically smallest
@@ -57,6 +60,7 @@ local function expire_job(base, id, ttl)
     redis.call('PEXPIRE', base .. 'artifact:' .. id .. ':' .. name, ttl)
   end
   redis.call('PEXPIRE', index, ttl)
+  redis.call('PEXPIRE', base .. 'history:' .. id, ttl)
 end
 
 local function delete_job(base, id)
@@ -64,7 +68,7 @@ local function delete_job(base, id)
   for _, name in ipairs(redis.call('HKEYS', index)) do
     redis.call('DEL', base .. 'artifact:' .. id .. ':' .. name)
   end
-  redis.call('DEL', index, base .. 'job:' .. id)
+  redis.call('DEL', index, base .. 'job:' .. id, base .. 'history:' .. id)
 end
 
 local function lost_error(attempts, max_attempts)

@@ -6,5 +6,5 @@ local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'not_found'} end
 if state ~= 'running' then return {'conflict', state} end
 redis.call('HSET', KEYS[1], 'progress', ARGV[3])
-local event = add_event(KEYS[2], ARGV[4], 'progress', ARGV[2], 'running', now_ms(), '{"progress":' .. ARGV[3] .. '}')
+local event = add_event(ARGV[1], KEYS[2], ARGV[4], 'progress', ARGV[2], 'running', now_ms(), '{"progress":' .. ARGV[3] .. '}')
 return {'ok', event}

@@ -17,13 +17,13 @@ for _, id in ipairs(expired) do
     local lost = lost_error(attempts, max_attempts)
     if attempts < max_attempts then
       redis.call('HSET', job, 'state', 'pending', 'owner', '', 'error', lost)
-      local event = add_event(events, ARGV[2], 'retrying', id, 'pending', now, '{"error":' .. lost .. '}')
+      local event = add_event(ARGV[1], events, ARGV[2], 'retrying', id, 'pending', now, '{"error":' .. lost .. '}')
       enqueue(job, queue, id, tonumber(f[4]) or 0, event)
       wake(wake_list, tonumber(ARGV[3]))
     else
       redis.call('HSET', job, 'state', 'failed', 'owner', '', 'error', lost, 'finished_at', int(now))
       redis.call('ZADD', finished, now, id)
-      add_event(events, ARGV[2], 'failed', id, 'failed', now, '{"error":' .. lost .. '}')
+      add_event(ARGV[1], events, ARGV[2], 'failed', id, 'failed', now, '{"error":' .. lost .. '}')
       expire_job(base, id, tonumber(ARGV[4]))
     end
     moved = moved + 1

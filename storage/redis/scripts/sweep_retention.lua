@@ -23,7 +23,7 @@ for _, id in ipairs(ids) do
   elseif not terminal[f[1]] then
     redis.call('ZREM', finished, id)  -- running again (retried): not finished any more
   elseif (tonumber(f[2]) or 0) < now - keep_for then
-    add_event(events, ARGV[6], 'deleted', id, f[1], now, '{"reason":"retention"}')
+    add_event(ARGV[1], events, ARGV[6], 'deleted', id, f[1], now, '{"reason":"retention"}')
     delete_job(base, id)
     redis.call('ZREM', jobs, id)
     redis.call('ZREM', finished, id)
