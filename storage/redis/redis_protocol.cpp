@@ -148,11 +148,11 @@ Command& Command::push_argv(std::size_t argc, const char** argv, const std::size
   char* encoded = nullptr;
   const int length = redisFormatCommandArgv(&encoded, static_cast<int>(argc), argv, lengths);
   if (length < 0 || !encoded) throw std::bad_alloc();
-  // Copy-on-write: a payload already handed to a connection must not change under it.
-  auto next = std::make_shared<std::string>(payload());
-  next->append(encoded, static_cast<std::size_t>(length));
+  // Copy-on-write: a payload already handed to a connection (or another Command) must not
+  // change under it; one nobody else holds grows in place.
+  if (!payload_ || payload_.use_count() > 1) payload_ = std::make_shared<std::string>(payload());
+  payload_->append(encoded, static_cast<std::size_t>(length));
   redisFreeCommand(encoded);
-  payload_ = std::move(next);
   ++count_;
   return *this;
 }
