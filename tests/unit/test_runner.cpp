@@ -1,0 +1,94 @@
+// The Runner's pool: attempts run on pool threads, results and progress come back on the loop.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "engines/runner.hpp"
+
+using namespace nox;
+namespace asio = boost::asio;
+
+namespace {
+
+// Prints "step N" lines from a shell, one every 20 ms, and succeeds.
+class CountingEngine final : public Engine {
+ public:
+  std::string_view name() const override { return "counting"; }
+  bool uses_subprocess() const override { return true; }
+  PreparedCommand prepare(const JobSpec& spec, const std::filesystem::path&) const override {
+    return {{"/bin/sh", "-c", "for i in 1 2 3 4 5; do echo step $i; sleep 0.02; done; echo " + spec.name + " > out.txt"},
+            {},
+            ""};
+  }
+  EngineOutput interpret(const JobSpec&, const std::filesystem::path& scratch, const ProcessOutcome& outcome) const override {
+    EngineOutput out;
+    out.ok = outcome.exit_code == 0 && std::filesystem::exists(scratch / "out.txt");
+    out.result["exit_code"] = outcome.exit_code;
+    out.artifact_files = {"out.txt", "missing.txt"};
+    return out;
+  }
+  std::unique_ptr<ProgressParser> progress_parser() const override {
+    struct Parser final : ProgressParser {
+      std::optional<boost::json::object> feed(std::string_view line) override {
+        if (line.rfind("step ", 0) != 0) return std::nullopt;
+        return boost::json::object{{"step", std::stoi(std::string(line.substr(5)))}};
+      }
+    };
+    return std::make_unique<Parser>();
+  }
+};
+
+struct Outcome {
+  AttemptResult result;
+  std::thread::id resumed_on;
+  std::vector<std::thread::id> progress_threads;
+  int progress_events = 0;
+};
+
+asio::awaitable<void> run_one(Runner& runner, const Engine& engine, int n, Outcome& outcome) {
+  JobSpec spec;
+  spec.name = "job" + std::to_string(n);
+  spec.timeout_s = 30;
+  auto control = std::make_shared<ProcessControl>();
+  outcome.result = co_await runner.run(engine, spec, "id" + std::to_string(n), control, [&outcome](boost::json::object) {
+    ++outcome.progress_events;
+    outcome.progress_threads.push_back(std::this_thread::get_id());
+  });
+  outcome.resumed_on = std::this_thread::get_id();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(runner)
+
+BOOST_AUTO_TEST_CASE(attempts_run_on_the_pool_and_resume_on_the_loop) {
+  asio::io_context io;
+  const auto scratch = std::filesystem::temp_directory_path() / "nox-runner-test";
+  std::filesystem::create_directories(scratch);
+  RunnerOptions options;
+  options.slots = 3;
+  options.scratch_root = scratch;
+  options.progress_interval = std::chrono::milliseconds(0);
+  Runner runner(io.get_executor(), options);
+  CountingEngine engine;
+  std::vector<Outcome> outcomes(6);
+  for (int i = 0; i < 6; ++i) asio::co_spawn(io, run_one(runner, engine, i, outcomes[static_cast<std::size_t>(i)]), asio::detached);
+  io.run();
+  const auto loop = std::this_thread::get_id();
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& o = outcomes[i];
+    BOOST_TEST(o.result.output.ok);
+    BOOST_TEST((o.resumed_on == loop));
+    BOOST_TEST(o.progress_events == 5);
+    for (auto id : o.progress_threads) BOOST_TEST((id == loop));
+    BOOST_REQUIRE_EQUAL(o.result.artifacts.size(), 1u);  // the missing file is skipped
+    BOOST_TEST(o.result.artifacts[0].bytes == "job" + std::to_string(i) + "\n");
+  }
+  // Every attempt's scratch directory is gone.
+  BOOST_TEST(std::filesystem::is_empty(scratch));
+  std::filesystem::remove_all(scratch);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
