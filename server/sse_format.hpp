@@ -1,5 +1,5 @@
 #pragma once
-// Server-Sent Events wire format and event-id ordering. Pure; unit-tested.
+// Server-Sent Events wire format (event-id ordering is core/job_event.hpp). Pure; unit-tested.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,11 +15,5 @@ std::string sse_frame(const JobEvent& event);
 // Tells the client its Last-Event-ID is older than the log: reload GET /jobs.
 std::string sse_reset_frame(std::string_view last_event_id);
 std::string sse_comment(std::string_view text);
-
-// Event ids of both stores have the shape "<ms>-<seq>" (Redis stream ids, memory epoch-seq).
-using EventSequence = std::pair<std::uint64_t, std::uint64_t>;
-std::optional<EventSequence> parse_event_sequence(std::string_view id);
-// True when `id` comes strictly after `than` (unparsable ids never do).
-bool event_id_after(std::string_view id, std::string_view than);
 
 }  // namespace nox

@@ -21,19 +21,6 @@ namespace {
 // previous run of the process answer `reset` instead of silently matching a new event.
 std::string event_id(TimeMs epoch, std::uint64_t seq) { return std::to_string(epoch) + "-" + std::to_string(seq); }
 
-std::optional<std::pair<TimeMs, std::uint64_t>> parse_event_id(std::string_view text) {
-  auto dash = text.find('-');
-  if (dash == std::string_view::npos) return std::nullopt;
-  TimeMs epoch = 0;
-  std::uint64_t seq = 0;
-  auto a = std::from_chars(text.data(), text.data() + dash, epoch);
-  auto b = std::from_chars(text.data() + dash + 1, text.data() + text.size(), seq);
-  if (a.ec != std::errc{} || a.ptr != text.data() + dash || b.ec != std::errc{} ||
-      b.ptr != text.data() + text.size())
-    return std::nullopt;
-  return std::pair{epoch, seq};
-}
-
 bool matches(const Job& job, const ListQuery& q) {
   if (q.state && job.state != *q.state) return false;
   if (q.engine && job.engine() != *q.engine) return false;
@@ -42,15 +29,6 @@ bool matches(const Job& job, const ListQuery& q) {
     if (std::find(tags.begin(), tags.end(), *q.tag) == tags.end()) return false;
   }
   return true;
-}
-
-// The scalars of a result that an event carries as its summary (energies, gap, ...).
-json::object result_summary(const json::value& result) {
-  json::object summary;
-  if (!result.is_object()) return summary;
-  for (const auto& [key, value] : result.as_object())
-    if (value.is_number() || value.is_bool()) summary[key] = value;
-  return summary;
 }
 
 const TimeMs store_epoch = now_ms();
@@ -345,7 +323,7 @@ asio::awaitable<Result<EventBatch>> MemoryStore::read_events(std::string after_i
   if (!after_id.empty()) {
     auto parsed = parse_event_id(after_id);
     const std::uint64_t oldest_kept = events_.empty() ? next_event_seq_ : parse_event_id(events_.front().id)->second;
-    if (!parsed || parsed->first != store_epoch || parsed->second >= next_event_seq_ ||
+    if (!parsed || parsed->first != static_cast<std::uint64_t>(store_epoch) || parsed->second >= next_event_seq_ ||
         parsed->second + 1 < oldest_kept) {
       EventBatch batch;
       batch.reset = true;

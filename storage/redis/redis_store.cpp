@@ -121,28 +121,7 @@ StoreError refusal(const Reply& reply, std::string_view id, std::string_view wha
   return unavailable("unexpected answer from Redis: " + reply.describe());
 }
 
-// The scalars of a result that the `completed` event carries as its summary (as MemoryStore).
-json::object result_summary(const json::value& result) {
-  json::object summary;
-  if (!result.is_object()) return summary;
-  for (const auto& [name, value] : result.as_object())
-    if (value.is_number() || value.is_bool()) summary[name] = value;
-  return summary;
-}
-
-using StreamId = std::pair<std::uint64_t, std::uint64_t>;
-
-std::optional<StreamId> parse_stream_id(std::string_view text) {
-  const std::size_t dash = text.find('-');
-  if (dash == std::string_view::npos || dash == 0 || dash + 1 == text.size()) return std::nullopt;
-  StreamId id{};
-  auto a = std::from_chars(text.data(), text.data() + dash, id.first);
-  auto b = std::from_chars(text.data() + dash + 1, text.data() + text.size(), id.second);
-  if (a.ec != std::errc{} || a.ptr != text.data() + dash || b.ec != std::errc{} ||
-      b.ptr != text.data() + text.size())
-    return std::nullopt;
-  return id;
-}
+using StreamId = EventSequence;
 
 // One stream entry [id, [field, value, ...]] -> JobEvent; nullopt for an entry we did not write.
 std::optional<JobEvent> event_from_entry(const Reply& entry) {
@@ -197,10 +176,10 @@ const Reply& field_of(const Reply& reply, std::string_view name) {
 
 // True when events after `after` may have been trimmed away (or `after` is not from this log).
 bool needs_reset(const StreamId& after, const Reply& info) {
-  auto last = parse_stream_id(text_or(field_of(info, "last-generated-id")));
+  auto last = parse_event_id(text_or(field_of(info, "last-generated-id")));
   if (last && after > *last) return true;  // an id this log never issued
   const std::string* first_text = item(field_of(info, "first-entry"), 0).text();
-  auto first = first_text ? parse_stream_id(*first_text) : std::nullopt;
+  auto first = first_text ? parse_event_id(*first_text) : std::nullopt;
   if (!first) {
     // Empty log: only an id from before a trim down to nothing (or a lost log) is stale.
     return !last || after < *last;
@@ -745,7 +724,7 @@ asio::awaitable<Result<EventBatch>> RedisStore::read_events(std::string after_id
   const std::string events_key = key("events");
   std::optional<StreamId> after;
   if (!after_id.empty()) {
-    after = parse_stream_id(after_id);
+    after = parse_event_id(after_id);
     if (!after) {
       EventBatch batch;
       batch.reset = true;  // not an id of this log
