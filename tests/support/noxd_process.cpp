@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
@@ -29,7 +30,9 @@ std::filesystem::path fresh_dir() {
 }  // namespace
 
 NoxdProcess::NoxdProcess(std::vector<std::string> flags, std::vector<std::string> env) : dir_(fresh_dir()) {
-  std::vector<std::string> args{NOXD_PATH, "--listen", "127.0.0.1:0", "--data-dir", (dir_ / "data").string(),
+  // $NOXD runs the suite against another build of noxd (e.g. a TSan one).
+  const char* override_path = std::getenv("NOXD");
+  std::vector<std::string> args{override_path ? override_path : NOXD_PATH, "--listen", "127.0.0.1:0", "--data-dir", (dir_ / "data").string(),
                                 "--scratch-dir", (dir_ / "scratch").string()};
   args.insert(args.end(), flags.begin(), flags.end());
   std::vector<std::string> environment;
