@@ -73,20 +73,28 @@ const statCpu = (file) => {
   const f = statFields(file);
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;  // utime + stime (fields 14, 15)
 };
+// schedstat: ns on the CPU, ns waiting on a run queue (runnable but not running)
+const runqWait = (file) => Number(fs.readFileSync(file, 'utf8').split(' ')[1]) / 1e9;
 function cpuSnapshot(pid) {
-  const threads = {};
+  const threads = {}, waits = {};
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try { threads[tid] = statCpu(`/proc/${pid}/task/${tid}/stat`); } catch {}
+    try {
+      threads[tid] = statCpu(`/proc/${pid}/task/${tid}/stat`);
+      waits[tid] = runqWait(`/proc/${pid}/task/${tid}/schedstat`);
+    } catch {}
   }
   const f = statFields(`/proc/${pid}/stat`);
   return { total: statCpu(`/proc/${pid}/stat`), user: Number(f[11]) / CLK_TCK, sys: Number(f[12]) / CLK_TCK,
-    threads, t: performance.now() };
+    threads, waits, t: performance.now() };
 }
 function cpuDelta(a, b) {
-  let busiest = 0;
-  for (const [tid, v] of Object.entries(b.threads)) busiest = Math.max(busiest, v - (a.threads[tid] ?? 0));
+  let busiest = 0, loopTid = null;
+  for (const [tid, v] of Object.entries(b.threads)) {
+    if (v - (a.threads[tid] ?? 0) > busiest) { busiest = v - (a.threads[tid] ?? 0); loopTid = tid; }
+  }
   const wall = (b.t - a.t) / 1000;
-  return { total: (b.total - a.total) / wall, loop: busiest / wall, wall, seconds: b.total - a.total,
+  const loopWait = loopTid ? (b.waits[loopTid] - (a.waits[loopTid] ?? 0)) / wall : 0;
+  return { total: (b.total - a.total) / wall, loop: busiest / wall, loopWait, wall, seconds: b.total - a.total,
     user: (b.user - a.user) / wall, sys: (b.sys - a.sys) / wall };
 }
 
@@ -219,7 +227,8 @@ async function level(n, withLoad) {
   const fmt = (v) => (v === null ? `not delivered within ${DRAIN} s after the last answer` : `${v.toFixed(1)} ms`);
   console.log(`   delay p50 ${fmt(q.p50)}, p99 ${fmt(q.p99)}, max of delivered ${q.max.toFixed(1)} ms`);
   const usPerEvent = (1e6 * srv.seconds) / Math.max(received, 1);
-  console.log(`   noxd CPU ${(100 * srv.total).toFixed(0)}% of a core (busiest thread = loop: ${(100 * srv.loop).toFixed(0)}%); ` +
+  console.log(`   noxd CPU ${(100 * srv.total).toFixed(0)}% of a core (busiest thread = loop: ${(100 * srv.loop).toFixed(0)}%, ` +
+    `runnable but waiting for a CPU ${(100 * srv.loopWait).toFixed(0)}% of the time); ` +
     `user ${(100 * srv.user).toFixed(0)}% + sys ${(100 * srv.sys).toFixed(0)}%; ${usPerEvent.toFixed(2)} CPU-us per delivered event; ` +
     `client processes CPU ${clientCpu.map((c) => (100 * c).toFixed(0) + '%').join(' ')}; load average ${os.loadavg()[0].toFixed(1)}`);
   const lossy = received < 0.999 * expected || closed > 0;
@@ -228,7 +237,7 @@ async function level(n, withLoad) {
     `${fmt(q.p50)} / ${fmt(q.p99)}`, 'p99 < 50 ms', q.p99 !== null && q.p99 < 50 && !lossy ? 'met' : 'MISSED');
   figure(`SSE events delivered (N=${ok})`, `${(100 * received / Math.max(expected, 1)).toFixed(2)}% (${closed} streams closed)`, '100%', lossy ? 'MISSED' : 'met');
   figure(`SSE noxd CPU (N=${ok}): process / loop thread`, `${(100 * srv.total).toFixed(0)}% / ${(100 * srv.loop).toFixed(0)}% of a core ` +
-    `(${(100 * srv.sys).toFixed(0)}% sys; ${usPerEvent.toFixed(2)} us per delivered event)`, '', '');
+    `(${(100 * srv.sys).toFixed(0)}% sys; loop waiting for a CPU ${(100 * srv.loopWait).toFixed(0)}%; ${usPerEvent.toFixed(2)} us per delivered event)`, '', '');
   figure(`SSE client CPU (N=${ok}, ${children.length} procs)`, clientCpu.map((c) => (100 * c).toFixed(0) + '%').join(' '), '< 85% each', clientBound ? 'client-bound' : 'ok');
   Object.assign(result, { p50: q.p50, p99: q.p99, lossy, clientBound, serverCpu: srv.total });
   await teardown();
