@@ -70,23 +70,16 @@ asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
   co_return error_response(500, "internal_error", "the server failed to handle this request; it is logged");
 }
 
-http::response<http::string_body> to_beast(HttpResponse&& response, unsigned version, bool keep_alive,
-                                           bool head = false) {
-  http::response<http::string_body> res;
-  res.version(version);
-  res.result(static_cast<unsigned>(response.status));
-  res.set(http::field::server, "nox");
-  if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) res.set(name, value);
-  res.body() = std::move(response.body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  if (head) {
-    const auto length = res.body().size();
-    res.body().clear();
-    res.content_length(length);
-  }
-  return res;
+// Writes a whole response: our head, then the body (none for HEAD or 204/304).
+asio::awaitable<bool> write_response(beast::tcp_stream& stream, const HttpResponse& response, unsigned version,
+                                     bool keep_alive, bool head_only) {
+  const std::string head = response_head(response, version, keep_alive);
+  const bool with_body = !head_only && status_has_body(response.status);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
+                                                  asio::buffer(with_body ? std::string_view(response.body) : "")};
+  stream.expires_after(write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream, buffers, tuple_awaitable);
+  co_return !ec;
 }
 
 // Sends a stream body as chunks after one header; the stream ends the connection.
@@ -150,9 +143,7 @@ HttpResponse body_too_large(std::uint64_t limit) {
 }
 
 asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse response, unsigned version) {
-  auto res = to_beast(std::move(response), version, false);
-  stream.expires_after(write_timeout);
-  co_await http::async_write(stream, res, tuple_awaitable);
+  co_await write_response(stream, response, version, false, false);
 }
 
 asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
@@ -215,10 +206,8 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
       co_await write_stream(stream, response, version);
       break;
     }
-    auto res = to_beast(std::move(response), version, keep_alive, request.method == "HEAD");
-    stream.expires_after(write_timeout);
-    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
-    if (wec || !keep_alive) break;
+    const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
+    if (!written || !keep_alive) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

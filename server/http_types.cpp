@@ -1,5 +1,7 @@
 #include "server/http_types.hpp"
 
+#include <boost/beast/http/status.hpp>
+
 namespace nox {
 
 std::string_view HttpRequest::path() const {
@@ -58,6 +60,37 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     query.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+namespace {
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  for (char c : value)
+    if (c != '\r' && c != '\n') out += c;
+  out += "\r\n";
+}
+
+}  // namespace
+
+bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+
+std::string response_head(const HttpResponse& response, unsigned version, bool keep_alive) {
+  std::string head;
+  head.reserve(160);
+  head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(response.status);
+  head += ' ';
+  head += boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
+  head += "\r\nServer: nox\r\n";
+  if (!response.content_type.empty()) append_header(head, "Content-Type", response.content_type);
+  for (const auto& [name, value] : response.headers) append_header(head, name, value);
+  if (status_has_body(response.status)) append_header(head, "Content-Length", std::to_string(response.body.size()));
+  if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  return head;
 }
 
 }  // namespace nox

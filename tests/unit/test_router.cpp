@@ -63,3 +63,26 @@ BOOST_AUTO_TEST_CASE(sse_frames_and_id_order) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(response_head_format)
+
+BOOST_AUTO_TEST_CASE(status_line_headers_and_length) {
+  HttpResponse r;
+  r.status = 404;
+  r.body = "{}";
+  r.headers = {{"Allow", "GET\r\nX-Evil: 1"}};
+  const auto head = response_head(r, 11, true);
+  BOOST_TEST(head.rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
+  BOOST_TEST(head.find("Content-Type: application/json\r\n") != std::string::npos);
+  BOOST_TEST(head.find("Content-Length: 2\r\n") != std::string::npos);
+  BOOST_TEST(head.find("Allow: GETX-Evil: 1\r\n") != std::string::npos);  // no header injection
+  BOOST_TEST(head.find("Connection") == std::string::npos);
+  BOOST_TEST(head.substr(head.size() - 4) == "\r\n\r\n");
+  BOOST_TEST(response_head(r, 11, false).find("Connection: close\r\n") != std::string::npos);
+  BOOST_TEST(response_head(r, 10, true).find("Connection: keep-alive\r\n") != std::string::npos);
+  r.status = 204;
+  r.content_type.clear();
+  BOOST_TEST(response_head(r, 11, true).find("Content-Length") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
