@@ -10,7 +10,7 @@
 #    while submits go on; echo jobs complete in-process).
 # Also, for Nox: Redis commands per job (INFO commandstats delta / jobs; commands run inside
 # Lua scripts count too; noxd's idle background rate is measured and subtracted), top-level
-# commands per job (MONITOR over a 200-job batch), bytes per job record (MEMORY USAGE of
+# commands per job (MONITOR over a 200-job batch), bytes per job record (MEMORY USAGE ... SAMPLES 0 of
 # nox:{nox}:job:<id> keys, mean of a sample) and used_memory per job (all keys), Redis CPU per job.
 #   bench/redis-vs-bullmq.sh     env: N (10000), C (50), ROUNDS (3)
 set -euo pipefail
@@ -47,13 +47,13 @@ for ((i = 1; i <= ROUNDS; i++)); do
   bull_rt+=("$(grep -o 'round trip [0-9]*' <<<"$out" | awk '{print $3}')")
   bull_add+=("$(grep -o 'add [0-9]*' <<<"$out" | awk '{print $2}')")
 
-  out=$(REDIS_PORT=$REDIS_PORT python3 "$BENCH_DIR/roundtrip.py" "$NOX_URL" "$N" 1000)
+  out=$(REDIS_PORT=$REDIS_PORT NOX_PID=$NOX_PID python3 "$BENCH_DIR/roundtrip.py" "$NOX_URL" "$N" 1000)
   echo "   round $i nox:    $out"
   python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d["states"].get("completed")==d["jobs"] else 1)' "$out" ||
     { echo "not all Nox jobs completed" >&2; exit 1; }
   nox_rt+=("$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["roundtrip_per_s"]))' "$out")")
   nox_add+=("$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["add_per_s"]))' "$out")")
-  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["redis_commands"], d["redis_cpu_s"], d["redis_used_memory"], d["roundtrip_s"])' \
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["redis_commands"], d["redis_cpu_s"], d["redis_used_memory"], d["roundtrip_s"], d["noxd_cpu_s"])' \
     "$out" >>"$BENCH_TMP/nox-redis-stats"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -66,12 +66,15 @@ figure "Redis round trip ratio nox/bullmq" "$ratio" ">= 2.0" "$(awk -v r="$ratio
 # noxd's background commands when idle (heartbeats, lease checks, blocking reads)
 c0=$(cmd_total); sleep 5; c1=$(cmd_total)
 idle_rate=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.1f", (b - a - 1) / 5}')   # minus our INFO
-read -r cmds cpu mem secs < <(tail -1 "$BENCH_TMP/nox-redis-stats")
+read -r cmds cpu mem secs noxcpu < <(tail -1 "$BENCH_TMP/nox-redis-stats")
+noxcpu_job=$(awk -v c="$noxcpu" -v n="$N" 'BEGIN{printf "%.1f", c * 1e6 / n}')
+busy=$(awk -v c="$cpu" -v x="$noxcpu" -v s="$secs" 'BEGIN{printf "redis-server %.0f%%, noxd %.0f%% of a core", 100 * c / s, 100 * x / s}')
 per_job=$(awk -v c="$cmds" -v n="$N" -v r="$idle_rate" -v s="$secs" 'BEGIN{printf "%.1f", (c - r * s) / n}')
 cpu_job=$(awk -v c="$cpu" -v n="$N" 'BEGIN{printf "%.1f", c * 1e6 / n}')
 mem_job=$(awk -v m="$mem" -v n="$N" 'BEGIN{printf "%.0f", m / n}')
 echo "== Redis per Nox job (last round, first POST -> queue empty, /health polls every 5 ms included): $per_job commands" \
-  "(commandstats, incl. inside Lua; idle background $idle_rate/s subtracted), redis CPU $cpu_job us, used_memory +$mem_job bytes"
+  "(commandstats, incl. inside Lua; idle background $idle_rate/s subtracted), redis CPU $cpu_job us, noxd CPU $noxcpu_job us," \
+  "used_memory +$mem_job bytes; busy over the round trip: $busy"
 
 # top-level commands per job: MONITOR while one batch of 200 jobs runs
 rcli MONITOR >"$BENCH_TMP/monitor.txt" 2>/dev/null &
@@ -92,8 +95,8 @@ grep '\[0 127\.0\.0\.1:' "$BENCH_TMP/monitor-run.txt" | awk '{print tolower($4)}
 # bytes per job record
 keys=$(rcli --scan --pattern 'nox:{nox}:job:*' | awk 'NR <= 200')
 nkeys=$(wc -l <<<"$keys")
-bytes=$(while read -r k; do rcli MEMORY USAGE "$k"; done <<<"$keys" | awk '{s += $1} END{printf "%.0f", s / NR}')
-echo "== MEMORY USAGE of $nkeys job hashes (nox:{nox}:job:<id>): mean $bytes bytes; fields: $(rcli HKEYS "$(head -1 <<<"$keys")" | tr '\n' ' ')"
+bytes=$(while read -r k; do rcli MEMORY USAGE "$k" SAMPLES 0; done <<<"$keys" | awk '{s += $1} END{printf "%.0f", s / NR}')
+echo "== MEMORY USAGE (SAMPLES 0: every field; the default samples 5 fields and misestimates) of $nkeys job hashes (nox:{nox}:job:<id>): mean $bytes bytes; fields: $(rcli HKEYS "$(head -1 <<<"$keys")" | tr '\n' ' ')"
 rlen=$(while read -r k; do rcli HSTRLEN "$k" result; done <<<"$keys" | awk '{s += $1} END{printf "%.0f", s / NR}')
 echo "   (an echo job's result field holds a copy of its spec: mean $rlen bytes of the record's values)"
 
@@ -101,4 +104,4 @@ figure "Redis commands per echo job (commandstats, incl. Lua-internal)" "$per_jo
 figure "Redis client commands per echo job (MONITOR, 200-job batch)" "$(awk -v t="$top" 'BEGIN{printf "%.2f", t/200}') ($(awk -v e="$evalsha" 'BEGIN{printf "%.2f", e/200}') EVALSHA)" "" ""
 figure "Redis bytes per job record (MEMORY USAGE job hash)" "$bytes B" "" ""
 figure "Redis used_memory per echo job (all keys incl. events stream)" "$mem_job B" "" ""
-figure "Redis CPU per echo job" "$cpu_job us" "" ""
+figure "Redis CPU per echo job | noxd CPU per echo job (Redis store)" "$cpu_job us | $noxcpu_job us ($busy)" "" ""

@@ -9,7 +9,8 @@ With REDIS_PORT set, also sends INFO all to Redis right before the first POST an
 the queue is empty (before the read-back) and reports the deltas (the two INFO commands also
 bracket the measured part in a MONITOR log).
 Prints one JSON line: add (submit) rate, round trip rate (first POST -> queue empty), counts.
-  [REDIS_PORT=...] roundtrip.py URL [N=10000] [BATCH=1000]"""
+With NOX_PID set, also noxd's CPU seconds over the same span.
+  [REDIS_PORT=...] [NOX_PID=...] roundtrip.py URL [N=10000] [BATCH=1000]"""
 import http.client
 import json
 import os
@@ -28,6 +29,7 @@ port = int(url.rsplit(":", 1)[1].strip("/"))
 
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 redis_port = int(os.environ["REDIS_PORT"]) if os.environ.get("REDIS_PORT") else None
+nox_pid = int(os.environ["NOX_PID"]) if os.environ.get("NOX_PID") else None  # for noxd's CPU seconds
 
 
 def redis_info():
@@ -51,6 +53,7 @@ body = json.dumps([nb.echo_spec() for _ in range(batch)]).encode()
 ids = set()
 errors = {}
 info0 = redis_info() if redis_port else None
+cpu0 = nb.cpu_seconds(nox_pid) if nox_pid else None
 t0 = time.perf_counter()
 for i in range(0, n, batch):
     b = body if i + batch <= n else json.dumps([nb.echo_spec() for _ in range(n - i)]).encode()
@@ -62,6 +65,7 @@ for i in range(0, n, batch):
 t1 = time.perf_counter()
 t2 = nb.wait_idle(c, timeout=300)
 info1 = redis_info() if redis_port else None
+cpu1 = nb.cpu_seconds(nox_pid) if nox_pid else None
 jobs = [j for j in nb.list_jobs(c) if j["job_id"] in ids]
 states = {}
 for j in jobs:
@@ -72,4 +76,5 @@ print(json.dumps({
     "add_s": t1 - t0, "roundtrip_s": t2 - t0,
     **({"redis_commands": info1[0] - info0[0] - 1, "redis_cpu_s": info1[1] - info0[1],
         "redis_used_memory": info1[2] - info0[2]} if redis_port else {}),
+    **({"noxd_cpu_s": cpu1 - cpu0} if nox_pid else {}),
 }))
