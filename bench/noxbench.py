@@ -21,6 +21,7 @@ WATER_XYZ = "3\nwater\nO 0 0 0.117\nH 0 0.757 -0.467\nH 0 -0.757 -0.467\n"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 _started = []
+_dirs = []
 
 
 def _cleanup():
@@ -33,6 +34,8 @@ def _cleanup():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    for d in _dirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 atexit.register(_cleanup)
@@ -45,6 +48,7 @@ class Noxd:
 
     def __init__(self, *args):
         self.dir = tempfile.mkdtemp(prefix="nox-bench-py.")
+        _dirs.append(self.dir)
         cmd = [NOXD, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data"),
                "--scratch-dir", self.dir, "--log-level", "warn", *map(str, args)]
         self.stderr = open(os.path.join(self.dir, "stderr"), "wb")
