@@ -1,6 +1,8 @@
 #include "storage/memory_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
@@ -161,8 +163,12 @@ void MemoryStore::erase_job(const std::string& id) {
   dequeue(it->second);
   by_order_.erase(it->second.order);
   jobs_.erase(it);
-  std::error_code ignored;
-  std::filesystem::remove_all(artifact_dir(id), ignored);
+  // Removing the files is fire-and-forget on the file thread; nothing waits for it.
+  boost::asio::co_spawn(executor_, files_.run([dir = artifact_dir(id)] {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+    return true;
+  }), boost::asio::detached);
 }
 
 asio::awaitable<Result<Done>> MemoryStore::remove(std::string id) {
@@ -279,21 +285,33 @@ std::filesystem::path MemoryStore::artifact_dir(const std::string& id) const {
 }
 
 asio::awaitable<Result<Done>> MemoryStore::put_artifacts(std::string id, std::vector<Artifact> artifacts) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  std::error_code ec;
-  const auto dir = artifact_dir(id);
-  std::filesystem::create_directories(dir, ec);
-  if (ec) co_return unavailable("cannot create " + dir.string() + ": " + ec.message());
-  auto& infos = it->second.artifacts;
-  for (auto& artifact : artifacts) {
+  if (!jobs_.contains(id)) co_return not_found("no job " + id);
+  for (const auto& artifact : artifacts)
     if (!is_valid_artifact_name(artifact.name))
       co_return StoreError{StoreErrc::invalid, "invalid artifact name " + artifact.name, {}};
-    std::ofstream out(dir / artifact.name, std::ios::binary | std::ios::trunc);
-    out.write(artifact.bytes.data(), static_cast<std::streamsize>(artifact.bytes.size()));
-    if (!out) co_return unavailable("cannot write artifact " + artifact.name + " under " + dir.string());
-    std::erase_if(infos, [&](const ArtifactInfo& info) { return info.name == artifact.name; });
-    infos.push_back({artifact.name, artifact.bytes.size(), artifact.media_type});
+  std::vector<ArtifactInfo> written;
+  for (const auto& artifact : artifacts) written.push_back({artifact.name, artifact.bytes.size(), artifact.media_type});
+  const auto dir = artifact_dir(id);
+  // A named lambda, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
+  auto write_files = [dir, artifacts = std::move(artifacts)]() -> std::string {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+    for (const auto& artifact : artifacts) {
+      std::ofstream out(dir / artifact.name, std::ios::binary | std::ios::trunc);
+      out.write(artifact.bytes.data(), static_cast<std::streamsize>(artifact.bytes.size()));
+      if (!out) return "cannot write artifact " + artifact.name + " under " + dir.string();
+    }
+    return {};
+  };
+  std::string problem = co_await files_.run(std::move(write_files));
+  if (!problem.empty()) co_return unavailable(problem);
+  auto it = jobs_.find(id);  // the job may have been removed while the files were written
+  if (it == jobs_.end()) co_return not_found("no job " + id);
+  auto& infos = it->second.artifacts;
+  for (auto& info : written) {
+    std::erase_if(infos, [&](const ArtifactInfo& existing) { return existing.name == info.name; });
+    infos.push_back(std::move(info));
   }
   co_return Done{};
 }
@@ -310,11 +328,19 @@ asio::awaitable<Result<Artifact>> MemoryStore::get_artifact(std::string id, std:
   const auto& infos = it->second.artifacts;
   auto info = std::find_if(infos.begin(), infos.end(), [&](const ArtifactInfo& i) { return i.name == name; });
   if (info == infos.end()) co_return not_found("job " + id + " has no artifact " + name);
-  std::ifstream in(artifact_dir(id) / name, std::ios::binary);
-  if (!in) co_return unavailable("artifact " + name + " of job " + id + " cannot be read");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  co_return Artifact{name, info->media_type, std::move(bytes).str()};
+  Artifact artifact{name, info->media_type, {}};
+  const auto path = artifact_dir(id) / name;
+  auto read_file = [path]() -> std::optional<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream content;
+    content << in.rdbuf();
+    return std::move(content).str();
+  };
+  std::optional<std::string> bytes = co_await files_.run(std::move(read_file));
+  if (!bytes) co_return unavailable("artifact " + name + " of job " + id + " cannot be read");
+  artifact.bytes = std::move(*bytes);
+  co_return artifact;
 }
 
 asio::awaitable<Result<EventBatch>> MemoryStore::read_events(std::string after_id, std::size_t max,

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "storage/file_worker.hpp"
 #include "storage/store.hpp"
 
 namespace nox {
@@ -91,6 +92,7 @@ class MemoryStore final : public Store {
   std::vector<boost::asio::steady_timer*> work_waiters_;
 
   std::map<std::string, std::pair<WorkerInfo, TimeMs>> workers_;  // id -> (info, expires_at)
+  FileWorker files_;  // artifact file I/O off the loop
 };
 
 }  // namespace nox
