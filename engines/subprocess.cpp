@@ -368,18 +368,23 @@ ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
   bool term_sent = false, kill_sent = false;
   Clock::time_point term_at{};
 
+  // A pidfd becomes readable the moment the child exits: without it the loop would only
+  // notice at its next poll timeout (50 ms, which doubled the time of a 17 ms water job).
+  Fd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+
   for (;;) {
-    std::array<pollfd, 2> fds{};
+    std::array<pollfd, 3> fds{};
     nfds_t nfds = 0;
     if (out_read) fds[nfds++] = {out_read.get(), POLLIN, 0};
     if (err_read) fds[nfds++] = {err_read.get(), POLLIN, 0};
+    if (exit_fd && !leader_exited) fds[nfds++] = {exit_fd.get(), POLLIN, 0};
     int ready = ::poll(nfds ? fds.data() : nullptr, nfds, static_cast<int>(poll_interval.count()));
     if (ready < 0 && errno != EINTR) {
       // Should not happen with valid descriptors; avoid spinning if it does.
       ::usleep(static_cast<useconds_t>(std::chrono::microseconds(poll_interval).count()));
     }
     for (nfds_t i = 0; ready > 0 && i < nfds; ++i) {
-      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)) || fds[i].fd == exit_fd.get()) continue;
       bool is_out = fds[i].fd == out_read.get();
       bool eof = false;
       std::size_t n = read_some(fds[i].fd, buf.data(), buf.size(), eof);
