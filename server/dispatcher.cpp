@@ -18,6 +18,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// In-process (echo) jobs complete without a slot; this many may be writing their outcome at
+// once, so that with Redis the next claim does not wait for the previous job's round trip.
+constexpr std::size_t max_in_process_in_flight = 64;
+
 // Specs in the store were validated at submission (with this server's limits); when
 // they are read back to run, only their shape matters.
 std::variant<JobSpec, FieldErrors> stored_spec(const Job& job) {
@@ -80,7 +84,7 @@ void Dispatcher::notify_slot_freed() { slot_signal_.cancel(); }
 asio::awaitable<void> Dispatcher::run() {
   auto backoff = 100ms;
   while (!stopping_) {
-    if (busy_ >= options_.slots) {
+    if (busy_ >= options_.slots || in_process_in_flight_ >= max_in_process_in_flight) {
       slot_signal_.expires_after(1s);
       co_await slot_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
@@ -107,7 +111,9 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     if (!engine->uses_subprocess()) {
-      co_await complete_in_process(std::move(job), *engine);
+      ++in_process_in_flight_;
+      ++attempts_in_flight_;
+      asio::co_spawn(loop_, complete_in_process(std::move(job), *engine), asio::detached);
       continue;
     }
     ++busy_;
@@ -121,6 +127,9 @@ asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& eng
   AttemptResult attempt;
   attempt.output = std::move(output);
   co_await write_outcome(job.id, {}, outcome_of(attempt));
+  --in_process_in_flight_;
+  --attempts_in_flight_;
+  notify_slot_freed();
 }
 
 asio::awaitable<void> Dispatcher::run_job(Job job) {

@@ -70,6 +70,7 @@ class Dispatcher {
   DispatcherOptions options_;
   std::size_t busy_ = 0;              // slots taken by subprocesses
   std::size_t attempts_in_flight_ = 0;  // until their outcome is written (drain waits for these)
+  std::size_t in_process_in_flight_ = 0;  // in-process jobs whose outcome is being written
   bool stopping_ = false;
   std::map<std::string, Running> running_;
   boost::asio::steady_timer slot_signal_;

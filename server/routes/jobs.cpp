@@ -1,4 +1,10 @@
 // Routes of the job resource: submit, list, read, cancel, delete.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -61,6 +67,22 @@ std::optional<Job> admit(const App& app, const json::value& body, const std::str
   return new_job(spec);
 }
 
+// Waits until `remaining` creates have answered (their results land in one vector).
+struct BatchCreation {
+  explicit BatchCreation(asio::any_io_executor executor, std::size_t count)
+      : results(count, Result<Job>(StoreError{})), remaining(count), all_done(executor) {
+    all_done.expires_at(asio::steady_timer::time_point::max());
+  }
+  std::vector<Result<Job>> results;
+  std::size_t remaining;
+  asio::steady_timer all_done;
+};
+
+asio::awaitable<void> create_into(Store& store, Job job, std::shared_ptr<BatchCreation> batch, std::size_t index) {
+  batch->results[index] = co_await store.create(std::move(job));
+  if (--batch->remaining == 0) batch->all_done.cancel();
+}
+
 json::object accepted_json(const Job& job) {
   return json::object{{"job_id", job.id},
                       {"state", to_string(job.state)},
@@ -104,11 +126,22 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   for (std::size_t i = 0; i < specs->size(); ++i)
     if (auto job = admit(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) jobs.push_back(std::move(*job));
   if (!errors.empty()) co_return field_errors_response(errors);
+  // All creates at once: with Redis they are pipelined on one connection instead of
+  // waiting a round trip each.
+  auto executor = co_await asio::this_coro::executor;
+  auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), batch, i), asio::detached);
+  while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
   json::array accepted;
-  accepted.reserve(jobs.size());
-  for (auto& job : jobs) {
-    auto created = co_await app.store.create(std::move(job));
-    if (!created) co_return store_error_response(created.error());
+  accepted.reserve(batch->results.size());
+  for (auto& created : batch->results) {
+    // A store outage midway leaves some jobs created: the answer says which.
+    if (!created) {
+      auto response = store_error_response(created.error());
+      if (!accepted.empty()) response.headers.emplace_back("X-Nox-Created", std::to_string(accepted.size()));
+      co_return response;
+    }
     accepted.push_back(accepted_json(*created));
   }
   co_return json_response(202, json::object{{"jobs", std::move(accepted)}});
