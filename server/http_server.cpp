@@ -1,6 +1,7 @@
 #include "server/http_server.hpp"
 
 #include <array>
+#include <charconv>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -82,13 +83,22 @@ asio::awaitable<bool> write_response(beast::tcp_stream& stream, const HttpRespon
   co_return !ec;
 }
 
-// Sends a stream body as chunks after one header; the stream ends the connection.
+// Sends a stream body as HTTP/1.1 chunks after one head; the stream ends the connection.
 class ChunkWriter final : public StreamWriter {
  public:
   explicit ChunkWriter(beast::tcp_stream& stream) : stream_(stream) {}
   asio::awaitable<bool> write(std::string data) override {
+    if (data.empty()) co_return true;  // an empty chunk would end the body
+    char size[20];
+    const auto end = std::to_chars(size, size + sizeof size, data.size(), 16).ptr;
+    std::string chunk;
+    chunk.reserve(static_cast<std::size_t>(end - size) + data.size() + 4);
+    chunk.append(size, end).append("\r\n").append(data).append("\r\n");
+    co_return co_await write_raw(std::move(chunk));
+  }
+  asio::awaitable<bool> write_raw(std::string bytes) {
     stream_.expires_after(write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data)), tuple_awaitable);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes), tuple_awaitable);
     co_return !ec;
   }
 
@@ -106,7 +116,7 @@ struct CloseWatch {
 
 asio::awaitable<void> watch_client(tcp::socket& socket, std::shared_ptr<StreamBody> body,
                                    std::shared_ptr<CloseWatch> watch) {
-  std::array<char, 256> ignored;
+  std::array<char, 16> ignored;  // a client sends nothing on an event stream; just notice EOF
   while (true) {
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(ignored), tuple_awaitable);
     if (ec) break;
@@ -116,22 +126,14 @@ asio::awaitable<void> watch_client(tcp::socket& socket, std::shared_ptr<StreamBo
   watch->done.cancel();
 }
 
-asio::awaitable<void> write_stream(beast::tcp_stream& stream, HttpResponse& response, unsigned version) {
-  http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
-  res.set(http::field::server, "nox");
-  res.set(http::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) res.set(name, value);
-  res.chunked(true);
-  http::response_serializer<http::empty_body> serializer{res};
-  stream.expires_after(write_timeout);
-  auto [ec, n] = co_await http::async_write_header(stream, serializer, tuple_awaitable);
-  if (ec) co_return;
-  auto watch = std::make_shared<CloseWatch>(stream.get_executor());
-  asio::co_spawn(stream.get_executor(), watch_client(stream.socket(), response.stream, watch), asio::detached);
+asio::awaitable<void> write_stream(beast::tcp_stream& stream, std::shared_ptr<StreamBody> body, HttpResponse head,
+                                  unsigned version) {
   ChunkWriter writer(stream);
-  co_await response.stream->run(writer);
-  stream.expires_after(write_timeout);
-  co_await asio::async_write(stream, http::make_chunk_last(), tuple_awaitable);
+  if (!co_await writer.write_raw(response_head(head, version, false, true))) co_return;
+  auto watch = std::make_shared<CloseWatch>(stream.get_executor());
+  asio::co_spawn(stream.get_executor(), watch_client(stream.socket(), body, watch), asio::detached);
+  co_await body->run(writer);
+  co_await writer.write_raw("0\r\n\r\n");
   boost::system::error_code ignored;
   stream.socket().cancel(ignored);
   while (!watch->finished) co_await watch->done.async_wait(tuple_awaitable);
@@ -146,12 +148,15 @@ asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse res
   co_await write_response(stream, response, version, false, false);
 }
 
-asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
-  ++app.open_connections;
-  struct Release {
-    App& app;
-    ~Release() { --app.open_connections; }
-  } release{app};
+// A response that turns the connection into an event stream.
+struct StreamStart {
+  HttpResponse head;  // status and headers; head.stream is the body
+  unsigned version = 11;
+};
+
+// Answers requests on a kept-alive connection until it closes or a response is a stream.
+// Its frame (parser, buffers, request) is gone before a long-lived stream starts.
+asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_stream& stream) {
   const auto idle_timeout = seconds_setting(app.settings.idle_timeout_s);
   const auto header_timeout = seconds_setting(app.settings.header_timeout_s);
   beast::flat_buffer buffer;
@@ -200,14 +205,23 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
     const bool keep_alive = req.keep_alive() && !app.stopping;
     HttpRequest request = to_request(req);
     HttpResponse response = co_await handle(app, request);
-    if (response.stream && request.method != "HEAD") {
-      buffer.clear();
-      buffer.shrink_to_fit();  // an idle subscriber should cost little memory
-      co_await write_stream(stream, response, version);
-      break;
-    }
+    if (response.stream && request.method != "HEAD") co_return StreamStart{std::move(response), version};
     const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
     if (!written || !keep_alive) break;
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
+  ++app.open_connections;
+  struct Release {
+    App& app;
+    ~Release() { --app.open_connections; }
+  } release{app};
+  auto started = co_await serve_requests(app, stream);
+  if (started) {
+    auto body = std::move(started->head.stream);
+    co_await write_stream(stream, std::move(body), std::move(started->head), started->version);
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

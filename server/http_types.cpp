@@ -76,7 +76,7 @@ void append_header(std::string& out, std::string_view name, std::string_view val
 
 bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
-std::string response_head(const HttpResponse& response, unsigned version, bool keep_alive) {
+std::string response_head(const HttpResponse& response, unsigned version, bool keep_alive, bool chunked) {
   std::string head;
   head.reserve(160);
   head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -86,7 +86,9 @@ std::string response_head(const HttpResponse& response, unsigned version, bool k
   head += "\r\nServer: nox\r\n";
   if (!response.content_type.empty()) append_header(head, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) append_header(head, name, value);
-  if (status_has_body(response.status)) append_header(head, "Content-Length", std::to_string(response.body.size()));
+  if (chunked) head += "Transfer-Encoding: chunked\r\n";
+  else if (status_has_body(response.status))
+    append_header(head, "Content-Length", std::to_string(response.body.size()));
   if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) head += "Connection: close\r\n";
   head += "\r\n";

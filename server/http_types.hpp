@@ -55,7 +55,8 @@ struct HttpResponse {
 // The status line and headers of a (non-streamed) response, ending with the blank line.
 // Written by hand rather than by Beast's serializer: the hottest routes spent most of
 // their time there. Header values have CR/LF removed (no response splitting).
-std::string response_head(const HttpResponse& response, unsigned version, bool keep_alive);
+// `chunked`: a streamed body follows (Transfer-Encoding: chunked) instead of response.body.
+std::string response_head(const HttpResponse& response, unsigned version, bool keep_alive, bool chunked = false);
 // Whether a response with this status carries a body (not 1xx, 204, 304).
 bool status_has_body(int status);
 
