@@ -113,7 +113,10 @@ asio::awaitable<void> Dispatcher::run() {
     if (!engine->uses_subprocess()) {
       ++in_process_in_flight_;
       ++attempts_in_flight_;
-      asio::co_spawn(loop_, complete_in_process(std::move(job), *engine), asio::detached);
+      // A pipelining store (Redis) overlaps outcomes with the next claims; the memory
+      // store answers at once, where a coroutine per job would only add cost.
+      if (store_.pipelines()) asio::co_spawn(loop_, complete_in_process(std::move(job), *engine), asio::detached);
+      else co_await complete_in_process(std::move(job), *engine);
       continue;
     }
     ++busy_;

@@ -65,6 +65,9 @@ class Store {
   virtual ~Store() = default;
 
   virtual std::string_view kind() const = 0;  // "memory" | "redis"
+  // True when many operations in flight at once are cheaper than one after another
+  // (Redis pipelines them on one connection); the memory store answers without waiting.
+  virtual bool pipelines() const { return false; }
   // True when the store answers now (GET /ready).
   virtual boost::asio::awaitable<bool> ping() = 0;
 

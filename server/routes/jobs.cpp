@@ -83,6 +83,13 @@ asio::awaitable<void> create_into(Store& store, Job job, std::shared_ptr<BatchCr
   if (--batch->remaining == 0) batch->all_done.cancel();
 }
 
+// A store outage midway leaves some jobs of a batch created: the answer says how many.
+HttpResponse partial_batch_error(const StoreError& error, std::size_t created) {
+  auto response = store_error_response(error);
+  if (created > 0) response.headers.emplace_back("X-Nox-Created", std::to_string(created));
+  return response;
+}
+
 json::object accepted_json(const Job& job) {
   return json::object{{"job_id", job.id},
                       {"state", to_string(job.state)},
@@ -126,6 +133,16 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   for (std::size_t i = 0; i < specs->size(); ++i)
     if (auto job = admit(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) jobs.push_back(std::move(*job));
   if (!errors.empty()) co_return field_errors_response(errors);
+  json::array accepted;
+  accepted.reserve(jobs.size());
+  if (!app.store.pipelines()) {
+    for (auto& job : jobs) {
+      auto created = co_await app.store.create(std::move(job));
+      if (!created) co_return partial_batch_error(created.error(), accepted.size());
+      accepted.push_back(accepted_json(*created));
+    }
+    co_return json_response(202, json::object{{"jobs", std::move(accepted)}});
+  }
   // All creates at once: with Redis they are pipelined on one connection instead of
   // waiting a round trip each.
   auto executor = co_await asio::this_coro::executor;
@@ -133,15 +150,8 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   for (std::size_t i = 0; i < jobs.size(); ++i)
     asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), batch, i), asio::detached);
   while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-  json::array accepted;
-  accepted.reserve(batch->results.size());
   for (auto& created : batch->results) {
-    // A store outage midway leaves some jobs created: the answer says which.
-    if (!created) {
-      auto response = store_error_response(created.error());
-      if (!accepted.empty()) response.headers.emplace_back("X-Nox-Created", std::to_string(accepted.size()));
-      co_return response;
-    }
+    if (!created) co_return partial_batch_error(created.error(), accepted.size());
     accepted.push_back(accepted_json(*created));
   }
   co_return json_response(202, json::object{{"jobs", std::move(accepted)}});

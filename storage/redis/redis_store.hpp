@@ -50,6 +50,7 @@ class RedisStore final : public Store {
   void stop();
 
   std::string_view kind() const override { return "redis"; }
+  bool pipelines() const override { return true; }
   boost::asio::awaitable<bool> ping() override;
 
   boost::asio::awaitable<Result<Job>> create(Job job) override;
