@@ -1,4 +1,5 @@
 #include "core/job_spec.hpp"
+#include "core/quoted.hpp"
 
 #include <algorithm>
 #include <array>
@@ -80,14 +81,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string quoted(std::string_view s) {
-  constexpr std::size_t kMax = 40;
-  std::string out = "\"";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += '"';
-  return out;
-}
 
 std::string format_number(double v) {
   char buf[32];

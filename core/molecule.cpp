@@ -1,4 +1,5 @@
 #include "core/molecule.hpp"
+#include "core/quoted.hpp"
 
 #include <algorithm>
 #include <array>
@@ -63,14 +64,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
-std::string quoted(std::string_view s) {
-  constexpr std::size_t kMax = 40;  // keep messages short when a client sends a megabyte of junk
-  std::string out = "\"";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += '"';
-  return out;
-}
 
 std::string format_distance(double d) {
   char buf[32];
