@@ -67,10 +67,8 @@ json::object job_to_json(const Job& job) {
   return o;
 }
 
-json::object job_status_json(const Job& job) {
+json::object job_summary_json(const Job& job) {
   json::object o;
-  o["job_id"] = job.id;
-  o["state"] = to_string(job.state);
   o["engine"] = spec_string(job.spec, "engine");
   o["task"] = spec_string(job.spec, "task");
   o["method"] = spec_string(job.spec, "method");
@@ -84,6 +82,14 @@ json::object job_status_json(const Job& job) {
       if (std::string formula = formula_of_xyz(xyz->get_string()); !formula.empty()) o["formula"] = formula;
     }
   }
+  return o;
+}
+
+json::object job_status_json(const Job& job, const json::object& summary) {
+  json::object o;
+  o["job_id"] = job.id;
+  o["state"] = to_string(job.state);
+  for (const auto& [key, value] : summary) o[key] = value;
   o["created_at"] = time_or_null(job.created_at);
   o["started_at"] = time_or_null(job.started_at);
   o["finished_at"] = time_or_null(job.finished_at);
@@ -94,6 +100,8 @@ json::object job_status_json(const Job& job) {
   o["error"] = job.error;
   return o;
 }
+
+json::object job_status_json(const Job& job) { return job_status_json(job, job_summary_json(job)); }
 
 json::object job_to_record(const Job& job) {
   json::object r;

@@ -33,6 +33,11 @@ struct Job {
 boost::json::object job_to_json(const Job& job);
 // Compact form for GET /jobs/{id}/status and list entries.
 boost::json::object job_status_json(const Job& job);
+// What the status shows of the spec: engine, task, method, name, tags, formula. Stores may
+// keep it beside the record so that a status read need not parse the spec.
+boost::json::object job_summary_json(const Job& job);
+// The same status, with the spec's part given as a summary (job.spec is not read).
+boost::json::object job_status_json(const Job& job, const boost::json::object& summary);
 // Store round trip (memory snapshot / Redis hash fields use the same names).
 boost::json::object job_to_record(const Job& job);
 Job job_from_record(const boost::json::object& record);

@@ -375,7 +375,11 @@ asio::awaitable<bool> RedisStore::ping() {
 
 asio::awaitable<Result<Job>> RedisStore::create(Job job) {
   job.state = JobState::pending;
-  const std::vector<std::string> fields = hash_fields(job);
+  std::vector<std::string> fields = hash_fields(job);
+  // The status route's view of the spec, kept beside the record ('_' fields are the store's):
+  // GET /jobs/{id}/status then reads a few small fields and parses no spec.
+  fields.emplace_back("_summary");
+  fields.push_back(json::serialize(job_summary_json(job)));
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
   const std::string created = std::to_string(job.created_at);
@@ -399,15 +403,12 @@ asio::awaitable<Result<Job>> RedisStore::get(std::string id) {
 }
 
 asio::awaitable<Result<std::string>> RedisStore::status_json(std::string id) {
-  // Every field but the result, which the status does not show and which may be large.
-  static const std::vector<std::string> fields = [] {
-    std::vector<std::string> out;
-    for (const auto& [name, value] : job_to_record(Job{}))
-      if (name != "result") out.emplace_back(name);
-    return out;
-  }();
+  // The fields the status shows, plus the summary of the spec written at creation.
+  static const std::vector<std::string> fields = {"job_id",      "state",    "created_at", "started_at",
+                                                  "finished_at", "attempts", "progress",   "error"};
   std::vector<std::string> argv = {"HMGET", key("job:" + id)};
   argv.insert(argv.end(), fields.begin(), fields.end());
+  argv.emplace_back("_summary");
   Command command;
   command.push(argv);
   Result<std::vector<Reply>> replies = co_await exec(std::move(command));
@@ -417,9 +418,18 @@ asio::awaitable<Result<std::string>> RedisStore::status_json(std::string id) {
   for (std::size_t i = 0; values && i < values->size() && i < fields.size(); ++i)
     if (const std::string* value = (*values)[i].text()) put_field(record, fields[i], *value);
   if (record.empty()) co_return not_found("no job " + id);
+  const std::string* summary_text = values && values->size() > fields.size() ? (*values)[fields.size()].text() : nullptr;
+  boost::system::error_code ec;
+  json::value summary = summary_text ? json::parse(*summary_text, ec) : json::value();
+  if (!summary.is_object()) {
+    // A record written before summaries existed: read it whole.
+    Result<Job> job = co_await get(std::move(id));
+    if (!job) co_return job.error();
+    co_return json::serialize(job_status_json(*job));
+  }
   Result<Job> job = job_from_record_checked(record, id);
   if (!job) co_return job.error();
-  co_return json::serialize(job_status_json(*job));
+  co_return json::serialize(job_status_json(*job, summary.get_object()));
 }
 
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {

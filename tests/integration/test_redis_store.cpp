@@ -233,20 +233,22 @@ BOOST_AUTO_TEST_CASE(keys_share_the_prefix_and_one_hash_tag) {
   BOOST_TEST(run_task(env.ioc, create_job(&store, job)) == "");
   BOOST_TEST(store.key("job:" + job.id) == "tenant:{tenant}:job:" + job.id);
 
-  // The record is a hash of job_to_record's fields (JSON values as text) plus our `_q`.
+  // The record is a hash of job_to_record's fields (JSON values as text) plus our `_q` and
+  // `_summary` (the status route's view of the spec).
   Reply hash = env.redis(Command{"HGETALL", store.key("job:" + job.id)});
   std::map<std::string, std::string> fields;
   for (std::size_t i = 0; i + 1 < hash.array()->size(); i += 2)
     fields[*(*hash.array())[i].text()] = *(*hash.array())[i + 1].text();
   std::set<std::string> names;
   for (const auto& f : fields) names.insert(f.first);
-  std::set<std::string> expected = {"_q"};
+  std::set<std::string> expected = {"_q", "_summary"};
   for (const auto& [name, value] : job_to_record(job)) expected.insert(std::string(name));
   BOOST_TEST(names == expected);
   BOOST_TEST(fields["state"] == "pending");
   BOOST_TEST(fields["job_id"] == job.id);
   BOOST_TEST(json::parse(fields["spec"]) == job.spec);
   BOOST_TEST(fields["result"] == "null");
+  BOOST_TEST(json::parse(fields["_summary"]) == job_summary_json(job));
   BOOST_TEST(fields["created_at"] == std::to_string(job.created_at));
 
   BOOST_TEST(run_task(env.ioc, claim_id(&store, "w")) == job.id);
