@@ -114,15 +114,24 @@ asio::awaitable<const EventHub::JobMeta*> EventHub::meta_of(const std::string& j
   co_return &it->second;
 }
 
+namespace {
+
+// One filter rule for live delivery and for replay; `meta` is null when the job is unknown.
+template <class Meta>
+bool accepts(const EventFilter& f, const JobEvent& event, const Meta* meta) {
+  if (!f.job_id.empty() && f.job_id != event.job_id) return false;
+  if (f.state && *f.state != event.state) return false;
+  if (f.engine && (!meta || meta->engine != *f.engine)) return false;
+  if (f.tag && (!meta || std::find(meta->tags.begin(), meta->tags.end(), *f.tag) == meta->tags.end())) return false;
+  return true;
+}
+
+}  // namespace
+
 asio::awaitable<bool> EventHub::matches(const EventFilter& f, const JobEvent& event) {
-  if (!f.job_id.empty() && f.job_id != event.job_id) co_return false;
-  if (f.state && *f.state != event.state) co_return false;
-  if (!f.engine && !f.tag) co_return true;
-  const JobMeta* meta = co_await meta_of(event.job_id);
-  if (!meta) co_return false;
-  if (f.engine && meta->engine != *f.engine) co_return false;
-  if (f.tag && std::find(meta->tags.begin(), meta->tags.end(), *f.tag) == meta->tags.end()) co_return false;
-  co_return true;
+  const JobMeta* meta = nullptr;
+  if (f.engine || f.tag) meta = co_await meta_of(event.job_id);
+  co_return accepts(f, event, meta);
 }
 
 asio::awaitable<void> EventHub::deliver(const JobEvent& event) {
@@ -136,13 +145,8 @@ asio::awaitable<void> EventHub::deliver(const JobEvent& event) {
   if (all_jobs_.empty()) co_return;
   const JobMeta* meta = nullptr;
   if (filtered_by_meta_ > 0) meta = co_await meta_of(event.job_id);
-  for (auto* s : all_jobs_) {
-    const auto& f = s->filter_;
-    if (f.state && *f.state != event.state) continue;
-    if (f.engine && (!meta || meta->engine != *f.engine)) continue;
-    if (f.tag && (!meta || std::find(meta->tags.begin(), meta->tags.end(), *f.tag) == meta->tags.end())) continue;
-    s->push(frame_once(), max_buffer_bytes_);
-  }
+  for (auto* s : all_jobs_)
+    if (accepts(s->filter_, event, meta)) s->push(frame_once(), max_buffer_bytes_);
   if (event.type == EventType::deleted) meta_.erase(event.job_id);
 }
 
