@@ -158,7 +158,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       asio::co_spawn(loop_, record_progress(id, std::move(step)), asio::detached);
     };
     AttemptResult attempt = co_await runner_.run(engine, spec, id, control, std::move(on_progress));
-    lease_timer->cancel();
+    lease_timer->expires_at(asio::steady_timer::time_point::min());  // ends keep_lease, even mid-renewal
     running_.erase(id);
     --busy_;
     slot_held = false;
@@ -182,7 +182,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
   }
   if (slot_held) {
     if (auto it = running_.find(id); it != running_.end()) {
-      it->second.lease_timer->cancel();
+      it->second.lease_timer->expires_at(asio::steady_timer::time_point::min());
       running_.erase(it);
     }
     --busy_;
@@ -200,6 +200,8 @@ asio::awaitable<void> Dispatcher::keep_lease(std::string job_id, std::shared_ptr
     auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || control->cancel_requested) co_return;  // the attempt ended
     auto renewed = co_await store_.renew(job_id, options_.worker_id, options_.lease);
+    // The attempt may have ended while the renewal was out: then stop quietly.
+    if (timer->expiry() == asio::steady_timer::time_point::min()) co_return;
     if (!renewed && renewed.error().code != StoreErrc::unavailable) {
       // Cancelled through another instance, or our lease was lost: stop the process.
       log_info("job " + job_id + ": lease not renewed (" + renewed.error().message + "), stopping it");
