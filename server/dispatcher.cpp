@@ -160,10 +160,8 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
     AttemptResult attempt = co_await runner_.run(engine, spec, id, control, std::move(on_progress));
     lease_timer->expires_at(asio::steady_timer::time_point::min());  // ends keep_lease, even mid-renewal
     running_.erase(id);
-    --busy_;
-    slot_held = false;
-    notify_slot_freed();
-
+    // The slot stays taken until the outcome is written: until then the store still shows
+    // the job running, and `running` jobs must never outnumber the slots.
     if (attempt.process.cancelled && stopping_) {
       co_await write_outcome(id, std::move(attempt.artifacts),
                              failure("interrupted", "the server stopped while this job ran", true));
@@ -176,6 +174,9 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
                std::to_string(attempt.process.wall_s) + " s");
       co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
     }
+    --busy_;
+    slot_held = false;
+    notify_slot_freed();
   } catch (const std::exception& e) {
     log_error("job " + id + ": unexpected error: " + e.what());
     crash = failure("internal_error", std::string("the server failed to run this job: ") + e.what(), true);
@@ -185,10 +186,10 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       it->second.lease_timer->expires_at(asio::steady_timer::time_point::min());
       running_.erase(it);
     }
+    if (crash) co_await write_outcome(id, {}, std::move(*crash));  // (no co_await inside a catch)
     --busy_;
     notify_slot_freed();
   }
-  if (crash) co_await write_outcome(id, {}, std::move(*crash));  // (no co_await inside a catch)
   --attempts_in_flight_;
 }
 
