@@ -60,6 +60,8 @@ json::object job_to_json(const Job& job) {
   o["finished_at"] = time_or_null(job.finished_at);
   o["attempts"] = job.attempts;
   o["max_attempts"] = job.max_attempts;
+  o["lost"] = job.lost;
+  o["max_lost"] = job.max_lost;
   o["priority"] = job.priority;
   o["result"] = job.result;
   o["error"] = job.error;
@@ -113,6 +115,8 @@ json::object job_to_record(const Job& job) {
   r["finished_at"] = job.finished_at;
   r["attempts"] = job.attempts;
   r["max_attempts"] = job.max_attempts;
+  r["lost"] = job.lost;
+  r["max_lost"] = job.max_lost;
   r["priority"] = job.priority;
   r["result"] = job.result;
   r["error"] = job.error;
@@ -144,6 +148,8 @@ Job job_from_record(const json::object& record) {
   job.finished_at = record_int(record, "finished_at", 0);
   job.attempts = static_cast<int>(record_int(record, "attempts", 0));
   job.max_attempts = static_cast<int>(record_int(record, "max_attempts", 1));
+  job.lost = static_cast<int>(record_int(record, "lost", 0));
+  job.max_lost = static_cast<int>(record_int(record, "max_lost", 3));
   job.priority = static_cast<int>(record_int(record, "priority", 0));
   job.result = record_value(record, "result");
   job.error = record_value(record, "error");

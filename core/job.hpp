@@ -17,8 +17,10 @@ struct Job {
   TimeMs created_at = 0;
   TimeMs started_at = 0;   // 0 = not yet
   TimeMs finished_at = 0;  // 0 = not yet
-  int attempts = 0;
-  int max_attempts = 1;
+  int attempts = 0;      // attempts started (claims), lost ones included
+  int max_attempts = 1;  // budget for failures of the job itself (crash, retryable error)
+  int lost = 0;          // attempts whose instance died (lease lost); they do not spend max_attempts
+  int max_lost = 3;      // after this many lost attempts the job fails with code "lost"
   int priority = 0;
   boost::json::value result;    // null until completed
   boost::json::value error;     // null, or {"code","message",...}
@@ -27,6 +29,8 @@ struct Job {
 
   std::string engine() const;
   std::vector<std::string> tags() const;
+  // Attempts that failed on their own (not lost with their instance): what max_attempts bounds.
+  int own_attempts() const { return attempts - lost; }
 };
 
 // Full record for GET /jobs/{id}.

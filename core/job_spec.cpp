@@ -21,7 +21,7 @@ constexpr double kMaxAbsCoordinate = 1e6;
 
 constexpr std::array<std::string_view, 15> kKnownFields = {
     "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
-    "outputs", "priority", "timeout_s", "max_attempts", "run_at", "tags",         "name"};
+    "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name"};
 constexpr std::array<std::string_view, 2> kEngines = {"xtb", "echo"};
 constexpr std::array<std::string_view, 5> kTasks = {"energy", "gradient", "optimize", "hessian",
                                                     "optimize_hessian"};
@@ -186,6 +186,7 @@ class SpecParser {
     parse_int("priority", -1000, 1000, 0, spec_.priority);
     parse_timeout();
     parse_int("max_attempts", 1, limits_.max_attempts, 1, spec_.max_attempts);
+    parse_int("max_lost", 0, limits_.max_lost, 3, spec_.max_lost);
     parse_run_at();
     parse_tags();
     parse_name();
@@ -707,12 +708,19 @@ json::object JobSpec::to_json() const {
   o["priority"] = priority;
   o["timeout_s"] = number_value(timeout_s);
   o["max_attempts"] = max_attempts;
+  o["max_lost"] = max_lost;
   o["run_at"] = nullptr;
   json::array tag_list;
   for (const std::string& tag : tags) tag_list.emplace_back(tag);
   o["tags"] = std::move(tag_list);
   o["name"] = name;
   return o;
+}
+
+std::chrono::milliseconds JobSpec::timeout() const {
+  // Rounded up: 0.0004 s is 1 ms, not 0 ms, which the runner would take as "no timeout".
+  const double ms = std::ceil(timeout_s * 1000.0);
+  return std::chrono::milliseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(ms)));
 }
 
 std::variant<JobSpec, FieldErrors> parse_job_spec(const json::value& body, const SpecLimits& limits) {

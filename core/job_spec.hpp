@@ -2,6 +2,7 @@
 // What a client asks to compute: parsed and validated from the submitted JSON.
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
@@ -30,17 +31,21 @@ struct JobSpec {
   int priority = 0;
   double timeout_s = 3600;
   int max_attempts = 1;
+  int max_lost = 3;  // times the job may be taken over after its instance died
   std::vector<std::string> tags;
   std::string name;
 
   // The spec in its stored, normalised JSON form (what GET /jobs/{id} shows as "spec").
   boost::json::object to_json() const;
+  // timeout_s as the runner enforces it: rounded up to whole milliseconds, never 0 ("none").
+  std::chrono::milliseconds timeout() const;
 };
 
 struct SpecLimits {
   std::size_t max_atoms = 10000;
   double max_timeout_s = 7 * 24 * 3600.0;
   int max_attempts = 10;
+  int max_lost = 100;
 };
 
 // Validates a submitted spec. On failure, one FieldError per bad field: known fields first, in

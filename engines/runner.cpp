@@ -77,7 +77,7 @@ AttemptResult run_attempt(const Engine& engine, const JobSpec& spec, const std::
     process.argv = command.argv;
     process.env = clean_environment(scratch, command);
     process.working_dir = scratch;
-    process.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(spec.timeout_s * 1000));
+    process.timeout = spec.timeout();
     process.kill_grace = options.kill_grace;
     process.stack_limit_bytes = options.stack_limit_bytes;
     if (!command.stdout_file.empty()) process.stdout_file = scratch / command.stdout_file;

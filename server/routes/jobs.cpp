@@ -48,6 +48,7 @@ Job new_job(const JobSpec& spec) {
   job.spec = spec.to_json();
   job.created_at = now_ms();
   job.max_attempts = spec.max_attempts;
+  job.max_lost = spec.max_lost;
   job.priority = spec.priority;
   return job;
 }
