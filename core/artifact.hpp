@@ -10,13 +10,18 @@ struct Artifact {
   std::string name;        // plain file name, no directories
   std::string media_type;  // e.g. "chemical/x-xyz", "text/plain; charset=utf-8"
   std::string bytes;
+  std::string sha256;  // of bytes, 64 hex digits; computed by the producer (off the event loop), or empty
 };
 
 struct ArtifactInfo {
   std::string name;
   std::uint64_t size = 0;
   std::string media_type;
+  std::string sha256;  // 64 hex digits, computed once when stored; "" for files stored before it was kept
 };
+
+// Bytes a store hands out per read of an artifact: downloads never hold a whole file.
+inline constexpr std::size_t artifact_chunk_bytes = 256 * 1024;
 
 // The media type Nox serves a job file with, from its name.
 std::string media_type_for(std::string_view file_name);

@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "core/sha256.hpp"
+
 namespace nox {
 
 namespace asio = boost::asio;
@@ -51,7 +53,10 @@ std::vector<Artifact> collect_artifacts(const std::filesystem::path& scratch, co
     if (!in) continue;
     std::ostringstream bytes;
     bytes << in.rdbuf();
-    artifacts.push_back({name, media_type_for(name), std::move(bytes).str()});
+    std::string content = std::move(bytes).str();
+    // Hashed here, on the pool thread, once: the stores keep it and it is the download's ETag.
+    std::string sha256 = sha256_hex(content);
+    artifacts.push_back({name, media_type_for(name), std::move(content), std::move(sha256)});
   }
   return artifacts;
 }

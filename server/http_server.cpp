@@ -71,11 +71,29 @@ asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
   co_return error_response(500, "internal_error", "the server failed to handle this request; it is logged");
 }
 
+// The head, then a sized body piece by piece: one piece in memory per download, and the next
+// is read only once the client took the last (a slow client slows its own reads, nothing else).
+asio::awaitable<bool> write_sized(beast::tcp_stream& stream, const std::string& head, SizedBody& body) {
+  stream.expires_after(write_timeout);
+  auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), tuple_awaitable);
+  if (hec) co_return false;
+  for (std::uint64_t left = body.size(); left > 0;) {
+    std::optional<std::string> piece = co_await body.next();
+    if (!piece || piece->empty() || piece->size() > left) co_return false;  // short body: close
+    left -= piece->size();
+    stream.expires_after(write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(*piece), tuple_awaitable);
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
 // Writes a whole response: our head, then the body (none for HEAD or 204/304).
 asio::awaitable<bool> write_response(beast::tcp_stream& stream, const HttpResponse& response, unsigned version,
                                      bool keep_alive, bool head_only) {
   const std::string head = response_head(response, version, keep_alive);
   const bool with_body = !head_only && status_has_body(response.status);
+  if (response.sized && with_body) co_return co_await write_sized(stream, head, *response.sized);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
                                                   asio::buffer(with_body ? std::string_view(response.body) : "")};
   stream.expires_after(write_timeout);

@@ -88,7 +88,8 @@ std::string response_head(const HttpResponse& response, unsigned version, bool k
   for (const auto& [name, value] : response.headers) append_header(head, name, value);
   if (chunked) head += "Transfer-Encoding: chunked\r\n";
   else if (status_has_body(response.status))
-    append_header(head, "Content-Length", std::to_string(response.body.size()));
+    append_header(head, "Content-Length",
+                  std::to_string(response.sized ? response.sized->size() : response.body.size()));
   if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) head += "Connection: close\r\n";
   head += "\r\n";

@@ -2,6 +2,7 @@
 // The request and response that routes see: plain data, no Beast, so that route files
 // compile fast and can be tested without a socket.
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,12 +45,25 @@ class StreamBody {
   virtual void stop() {}
 };
 
+// A body of known length produced piece by piece (an artifact read from the store chunk by
+// chunk): sent with Content-Length on a kept-alive connection, each piece written (so the
+// client's pace holds the next read back) before the next is asked for.
+class SizedBody {
+ public:
+  virtual ~SizedBody() = default;
+  virtual std::uint64_t size() const = 0;
+  // The next bytes; empty or nullopt when they cannot be had (the connection is then closed,
+  // so the client sees a short body instead of a wrong one).
+  virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   Headers headers;
   std::shared_ptr<StreamBody> stream;  // set: the body is streamed chunked; `body` is ignored
+  std::shared_ptr<SizedBody> sized;    // set: the body is these bytes; `body` is ignored
 };
 
 // The status line and headers of a (non-streamed) response, ending with the blank line.
