@@ -39,6 +39,7 @@ struct Connection::Request {
   std::string message;
   bool done = false;
   bool abandoned = false;
+  bool written = false;  // moved to in_flight_: the bytes went (or are going) to the socket
   // Expires at the caller's deadline; cancelled when the answer (or a failure) is in.
   asio::steady_timer done_signal;
 
@@ -151,7 +152,8 @@ asio::awaitable<Response> Connection::submit(Command command, std::chrono::milli
 
   co_await request->done_signal.async_wait(use_tuple);
   if (request->done)
-    co_return Response{request->status, std::move(request->message), std::move(request->replies)};
+    co_return Response{request->status, std::move(request->message), std::move(request->replies),
+                       request->written};
 
   // The answer will still arrive in its FIFO slot; mark it so the reader discards it.
   request->abandoned = true;
@@ -159,9 +161,9 @@ asio::awaitable<Response> Connection::submit(Command command, std::chrono::milli
     // On a half-open socket the answer never comes and everything behind it waits too, so a
     // timeout re-makes the connection rather than trusting it.
     drop("a command got no answer within " + millis(timeout));
-    co_return Response{Status::timeout, "Redis did not answer within " + millis(timeout), {}};
+    co_return Response{Status::timeout, "Redis did not answer within " + millis(timeout), {}, request->written};
   }
-  co_return Response{Status::cancelled, "the request was cancelled", {}};
+  co_return Response{Status::cancelled, "the request was cancelled", {}, request->written};
 }
 
 asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
@@ -295,6 +297,7 @@ asio::awaitable<void> Connection::writer() {
       if (request->abandoned) continue;  // its caller gave up before it was sent
       buffers.push_back(asio::buffer(request->command.payload()));
       stats_.commands += request->expected;
+      request->written = true;
       in_flight_.push_back(request);
       batch.push_back(std::move(request));
     }

@@ -42,6 +42,9 @@ struct Response {
   Status status = Status::ok;
   std::string message;
   std::vector<Reply> replies;
+  // The command was handed to the socket: on a failure (timeout, connection lost) Redis may
+  // have run it all the same. False when it never left this process (not connected).
+  bool written = false;
 
   bool ok() const { return status == Status::ok; }
   const Reply& reply() const { return replies.front(); }

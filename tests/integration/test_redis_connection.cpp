@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "storage/redis/redis_connection.hpp"
+#include "tests/support/fake_redis.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/redis_server.hpp"
 
@@ -21,6 +22,7 @@ using nox::redis::ReplyDecoder;
 using nox::redis::Response;
 using nox::redis::Status;
 using nox::redis::Url;
+using nox::test::FakeRedis;
 using nox::test::RedisServer;
 using nox::test::run_task;
 
@@ -440,6 +442,97 @@ BOOST_AUTO_TEST_CASE(close_fails_new_requests) {
   Response r = run_task(client.ioc, exec(c, {"PING"}));
   BOOST_TEST((r.status == Status::unavailable));
   BOOST_TEST(!run_task(client.ioc, connected(c, 100ms)));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The same client against a scripted fake peer: late replies, drops and silence on cue,
+// without sleeps (the peer holds a "late" reply until the next command reaches it).
+BOOST_AUTO_TEST_SUITE(redis_connection_fake_peer)
+
+BOOST_AUTO_TEST_CASE(the_fake_peer_answers_the_handshake_and_scripted_replies) {
+  FakeRedis peer;
+  peer.expect("GET k", FakeRedis::reply("$5\r\nhello\r\n", 50ms));
+  Client client;
+  auto c = client.connect(peer.url(), 2000ms);
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  Response r = run_task(client.ioc, exec(c, {"GET", "k"}));
+  BOOST_TEST(text_of(r) == "hello");
+  BOOST_TEST(r.written);
+  BOOST_TEST(peer.script_done());
+  BOOST_TEST(peer.errors().empty());
+  BOOST_TEST(peer.scripted().at(0).bytes == "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_after_the_timeout_is_not_taken_for_the_next_answer) {
+  FakeRedis peer;
+  // "A" is written only once "GET b" has reached the peer: after the client gave up on "GET a".
+  peer.expect("GET a", FakeRedis::reply_late("$1\r\nA\r\n"));
+  peer.expect("GET b", FakeRedis::reply("$1\r\nB\r\n"));
+  Client client;
+  auto c = client.connect(peer.url(), 200ms);
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  Response late = run_task(client.ioc, exec(c, {"GET", "a"}));
+  BOOST_TEST((late.status == Status::timeout));
+  BOOST_TEST(late.written);  // Redis may have run it: only an idempotent caller may resend
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  Response next = run_task(client.ioc, exec(c, {"GET", "b"}));
+  BOOST_TEST(text_of(next) == "B");
+  // The timeout re-made the connection, so "A" went to the old one and "B" came on the new.
+  const auto seen = peer.scripted();
+  BOOST_TEST_REQUIRE(seen.size() == 2u);
+  BOOST_TEST(seen[0].connection == 1);
+  BOOST_TEST(seen[1].connection == 2);
+  BOOST_TEST(c->stats().connects == 2u);
+  BOOST_TEST(peer.errors().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_dropped_connection_fails_requests_in_flight_and_reconnects) {
+  FakeRedis peer;
+  peer.expect("GET a", FakeRedis::drop());
+  peer.expect("GET c", FakeRedis::reply("$1\r\nC\r\n"));
+  Client client;
+  auto c = client.connect(peer.url(), 5000ms);
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  // Two requests in one write: the peer drops the connection on the first.
+  Command both;
+  both.push({"GET", "a"}).push({"GET", "b"});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto first = asio::co_spawn(client.ioc, exec(c, both), asio::use_future);
+  auto pipelined = asio::co_spawn(client.ioc, exec(c, {"GET", "z"}), asio::use_future);
+  while (first.wait_for(0s) != std::future_status::ready || pipelined.wait_for(0s) != std::future_status::ready)
+    client.ioc.run_one();
+  Response dropped = first.get();
+  BOOST_TEST((dropped.status == Status::unavailable));
+  BOOST_TEST(dropped.written);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < 2s));  // not its 5 s timeout
+  Response other = pipelined.get();
+  BOOST_TEST((other.status == Status::unavailable), nox::redis::to_string(other.status));
+  // Reconnected on its own; a request made while not connected was never written.
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  BOOST_TEST(text_of(run_task(client.ioc, exec(c, {"GET", "c"}))) == "C");
+  BOOST_TEST(c->stats().connects == 2u);
+  BOOST_TEST(peer.connections() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_silent_peer_times_out_and_the_connection_is_remade) {
+  FakeRedis peer;
+  peer.expect("GET a", FakeRedis::silence());
+  peer.expect("GET b", FakeRedis::reply("$1\r\nB\r\n"));
+  Client client;
+  auto c = client.connect(peer.url(), 150ms);
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  const auto t0 = std::chrono::steady_clock::now();
+  Response r = run_task(client.ioc, exec(c, {"GET", "a"}));
+  BOOST_TEST((r.status == Status::timeout));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 >= 150ms));
+  BOOST_TEST(!c->is_connected());
+  Response refused = run_task(client.ioc, exec(c, {"GET", "b"}));
+  BOOST_TEST((refused.status == Status::unavailable));
+  BOOST_TEST(!refused.written);  // failed at once, never sent: nothing happened
+  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  BOOST_TEST(text_of(run_task(client.ioc, exec(c, {"GET", "b"}))) == "B");
+  BOOST_TEST(peer.errors().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
