@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 #include <set>
 #include <stdexcept>
 
+#include "core/job_id.hpp"
 #include "storage/redis/scripts.hpp"
 
 namespace nox {
@@ -32,6 +36,14 @@ constexpr const char* script_names[] = {"create",          "claim",         "ren
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
+
+// How long a finished job's keys live: the retention plus a grace (as long again, at most an
+// hour), so that the retention sweep, which also drops the job's index entries, normally
+// deletes it first; the expiry is the safety net when no instance sweeps. 0: never.
+std::chrono::milliseconds key_ttl(std::chrono::milliseconds retention) {
+  if (retention.count() <= 0) return std::chrono::milliseconds(0);
+  return retention + std::min<std::chrono::milliseconds>(retention, std::chrono::hours(1));
+}
 
 const Reply& nil_reply() {
   static const Reply nil{};
@@ -67,9 +79,15 @@ const std::set<std::string>& string_fields() {
   return fields;
 }
 
+// The record's fields for HSET, without those at core's default (null, "", 0, max_lost 3...):
+// job_from_record reads an absent field as its default, and a field costs Redis ~70 bytes.
+// job_id, state and created_at are always written (the scripts read them).
 std::vector<std::string> hash_fields(const Job& job) {
+  static const json::object defaults = job_to_record(Job{});
   std::vector<std::string> out;
   for (const auto& [name, value] : job_to_record(job)) {
+    const bool always = name == "job_id" || name == "state" || name == "created_at";
+    if (const json::value* d = defaults.if_contains(name); !always && d && *d == value) continue;
     out.emplace_back(name);
     out.push_back(value.is_string() ? std::string(value.get_string()) : json::serialize(value));
   }
@@ -261,13 +279,27 @@ RedisStore::RedisStore(asio::any_io_executor executor, RedisStoreOptions options
   work_waits_ = redis::Connection::create(executor_, config);
   config.client_name = "nox-wait-events";
   event_waits_ = redis::Connection::create(executor_, config);
+  config.client_name = "nox-artifacts";
+  artifacts_ = redis::Connection::create(executor_, config);
 
   const std::string_view lib = redis::embedded_script("lib");
   for (int i = 0; i < script_count; ++i) {
     const std::string_view body = redis::embedded_script(script_names[i]);
     if (body.empty())
       throw std::logic_error(std::string("Redis script missing from the build: ") + script_names[i]);
-    scripts_[i] = LoadedScript{script_names[i], std::string(lib) + "\n" + std::string(body), {}};
+    // Read-only or naturally idempotent scripts run as written; every other one runs at
+    // most once per operation id (lib.lua's nox_once), its body unchanged inside a function.
+    const std::string_view name = script_names[i];
+    const bool once = name != "heartbeat" && name != "workers";
+    std::string source = std::string(lib) + "\n";
+    if (once) {
+      source += "local function nox_body()\n";
+      source += body;
+      source += "\nend\nreturn nox_once(nox_body)\n";
+    } else {
+      source += body;
+    }
+    scripts_[i] = LoadedScript{script_names[i], std::move(source), {}, once};
   }
 }
 
@@ -287,6 +319,7 @@ void RedisStore::stop() {
   commands_->close();
   work_waits_->close();
   event_waits_->close();
+  artifacts_->close();
   work_wait_done_.cancel();
   event_wait_done_.cancel();
 }
@@ -295,6 +328,7 @@ asio::awaitable<Result<Done>> RedisStore::start(std::chrono::milliseconds max_wa
   commands_->start();
   work_waits_->start();
   event_waits_->start();
+  artifacts_->start();
   const bool up = co_await commands_->wait_connected(max_wait);
   if (!up)
     co_return unavailable("Redis is not reachable at " + redis::redacted(commands_->config().url) + ": " +
@@ -333,36 +367,117 @@ asio::awaitable<Result<Done>> RedisStore::load_script(Script script) {
 
 asio::awaitable<Result<Reply>> RedisStore::eval(Script script, std::vector<std::string> keys,
                                                 std::vector<std::string_view> args) {
+  // One operation id per logical call (128 random bits), reused by every re-issue of it.
+  std::string op_id;
+  if (scripts_[script].once) op_id = fixed_op_id_.empty() ? new_job_id() : fixed_op_id_;
+  Result<Reply> reply = co_await eval_op(script, std::move(keys), std::move(args), std::move(op_id));
+  co_return reply;
+}
+
+std::chrono::milliseconds RedisStore::retry_window() const {
+  // Long enough to ride out one stall of a few command timeouts and the reconnect after it;
+  // short enough that a caller still hears `unavailable` from a Redis that stays away.
+  return 4 * options_.command_timeout + options_.connect_timeout;
+}
+
+std::chrono::milliseconds RedisStore::op_ttl() const {
+  // Far longer than any re-issue (all are sent within retry_window()), so that a copy still
+  // unread in a Redis that stalls again meets the record too. Cheap: only operations whose
+  // answer was lost keep their record that long (forget_op deletes the others).
+  return std::max<std::chrono::milliseconds>(std::chrono::minutes(10), 2 * retry_window());
+}
+
+asio::awaitable<Result<Reply>> RedisStore::eval_op(Script script, std::vector<std::string> keys,
+                                                   std::vector<std::string_view> args, std::string op_id) {
   if (scripts_[script].sha.empty()) {
     Result<Done> loaded = co_await load_script(script);
     if (!loaded) co_return loaded.error();
   }
+  // nox_once takes the operation's key and time to live off the ends of KEYS and ARGV.
+  const bool once = scripts_[script].once && !op_id.empty();
+  const std::string ttl = ms_text(op_ttl());
+  if (once) keys.push_back(key("op:" + op_id));
   const std::string key_count = std::to_string(keys.size());
   std::vector<std::string_view> argv;
-  argv.reserve(3 + keys.size() + args.size());
+  argv.reserve(4 + keys.size() + args.size());
   argv.push_back("EVALSHA");
   argv.push_back(scripts_[script].sha);
   argv.push_back(key_count);
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
+  if (once) argv.push_back(ttl);
   Command command;
   command.push(argv);
-  for (int attempt = 0;; ++attempt) {
-    redis::Response response = co_await commands_->exec(command);
-    if (!response.ok()) co_return unavailable("Redis: " + response.message);
+
+  const auto deadline = std::chrono::steady_clock::now() + retry_window();
+  bool maybe_applied = false;  // an attempt was written and its answer lost
+  bool reloaded = false;
+  for (;;) {
+    if (maybe_applied && !commands_->is_connected()) {
+      // The dropped connection is being re-made: wait for it (not a spin), then re-issue.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                              std::chrono::steady_clock::now());
+      if (left.count() > 0) co_await commands_->wait_connected(left);
+    }
+    // No attempt outlives the deadline by more than a millisecond.
+    const auto left = std::max(
+        std::chrono::milliseconds(1),
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    const auto timeout = options_.command_timeout.count() > 0 ? std::min(left, options_.command_timeout) : left;
+    redis::Response response = co_await commands_->exec(command, timeout);
+    if (!response.ok()) {
+      maybe_applied = maybe_applied || response.written;
+      // Never sent: nothing happened, say so at once (callers must not hang on a dead Redis).
+      // Sent and unanswered: a `once` script is safe to send again with the same id; the
+      // others (heartbeat, workers) are idempotent anyway.
+      const bool retry = maybe_applied && response.status != redis::Status::cancelled && !stopped_ &&
+                         std::chrono::steady_clock::now() < deadline;
+      if (retry) continue;
+      std::string message = "Redis: " + response.message;
+      if (maybe_applied)
+        message += " (the outcome of " + std::string(scripts_[script].name) + " is unknown after " +
+                   ms_text(retry_window()) + " ms of retries)";
+      co_return unavailable(std::move(message));
+    }
     Reply& reply = response.replies.front();
     if (const std::string* error = reply.error()) {
       // Redis restarted without the script cache (or SCRIPT FLUSH): load it again. The SHA is
       // that of the same source, so the encoded command stays valid.
-      if (attempt == 0 && error->rfind("NOSCRIPT", 0) == 0) {
+      if (!reloaded && error->rfind("NOSCRIPT", 0) == 0) {
+        reloaded = true;
         Result<Done> loaded = co_await load_script(script);
         if (!loaded) co_return loaded.error();
         continue;
       }
       co_return unavailable(std::string("Redis script ") + scripts_[script].name + " failed: " + *error);
     }
+    // Answered at the only attempt that may have run: no copy of the command is left anywhere
+    // (a lost attempt could still sit unread in a stalled Redis), so nobody will ask again.
+    if (once && !maybe_applied) forget_op(std::move(keys.back()));
     co_return std::move(reply);
   }
+}
+
+namespace {
+
+asio::awaitable<void> send_and_forget(std::shared_ptr<redis::Connection> connection, Command command) {
+  co_await connection->exec(std::move(command));  // a failure leaves the records to their TTL
+}
+
+}  // namespace
+
+void RedisStore::forget_op(std::string op_key) {
+  constexpr std::size_t batch = 256;  // one UNLINK per this many transitions
+  forgettable_ops_.push_back(std::move(op_key));
+  if (forgettable_ops_.size() < batch || stopped_) return;
+  std::vector<std::string> argv;
+  argv.reserve(batch + 1);
+  argv.emplace_back("UNLINK");
+  for (std::string& k : forgettable_ops_) argv.push_back(std::move(k));
+  forgettable_ops_.clear();
+  Command command;
+  command.push(argv);
+  asio::co_spawn(executor_, send_and_forget(commands_, std::move(command)), asio::detached);
 }
 
 asio::awaitable<bool> RedisStore::ping() {
@@ -373,6 +488,13 @@ asio::awaitable<bool> RedisStore::ping() {
 
 // --- jobs ---
 
+struct RedisStore::PendingCreate {
+  Job job;
+  std::vector<std::string> args;  // this job's part of create.lua's ARGV
+  std::optional<Result<Job>> answer;
+  asio::steady_timer done;
+};
+
 asio::awaitable<Result<Job>> RedisStore::create(Job job) {
   job.state = JobState::pending;
   std::vector<std::string> fields = hash_fields(job);
@@ -380,19 +502,62 @@ asio::awaitable<Result<Job>> RedisStore::create(Job job) {
   // GET /jobs/{id}/status then reads a few small fields and parses no spec.
   fields.emplace_back("_summary");
   fields.push_back(json::serialize(job_summary_json(job)));
+  // The engine and tags name the indexes the job joins (idx:engine:<e>, idx:tag:<t>).
+  std::vector<std::string> tags = job.tags();
+  std::vector<std::string> args = {job.id, std::to_string(job.created_at), std::to_string(job.priority), job.engine(),
+                                   std::to_string(tags.size())};
+  for (std::string& tag : tags) args.push_back(std::move(tag));
+  args.push_back(std::to_string(fields.size()));
+  for (std::string& field : fields) args.push_back(std::move(field));
+  auto pending = std::make_shared<PendingCreate>(PendingCreate{
+      std::move(job), std::move(args), std::nullopt,
+      asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
+  create_queue_.push_back(pending);
+  if (!create_flushing_) {
+    create_flushing_ = true;
+    asio::co_spawn(executor_, flush_creates(), asio::detached);
+  }
+  while (!pending->answer) co_await pending->done.async_wait(use_tuple);
+  co_return std::move(*pending->answer);
+}
+
+// Like flush_finishes: one script call for what is queued, then for what came meanwhile.
+asio::awaitable<void> RedisStore::flush_creates() {
+  constexpr std::size_t max_per_call = 100;
+  co_await asio::post(executor_, asio::use_awaitable);
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
-  const std::string created = std::to_string(job.created_at);
-  const std::string priority = std::to_string(job.priority);
-  std::vector<std::string> keys = {key("job:" + job.id), key("jobs"), key("queue"), key("events"),
-                                   key("wake")};
-  std::vector<std::string_view> args = {base_, job.id, maxlen, cap, created, priority};
-  args.insert(args.end(), fields.begin(), fields.end());
-  Result<Reply> reply = co_await eval(create_script, std::move(keys), std::move(args));
-  if (!reply) co_return reply.error();
-  if (status_of(*reply) != "ok") co_return refusal(*reply, job.id, "it already exists");
-  job.created_at = item(*reply, 1).integer().value_or(job.created_at);
-  co_return job;
+  const std::string max_jobs = std::to_string(options_.max_jobs);
+  while (!create_queue_.empty()) {
+    std::vector<std::shared_ptr<PendingCreate>> batch;
+    const std::size_t n = std::min(create_queue_.size(), max_per_call);
+    batch.assign(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    create_queue_.erase(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    std::vector<std::string> keys = {key("jobs"), key("queue"), key("events"), key("wake")};
+    std::vector<std::string_view> args = {base_, maxlen, cap, max_jobs};
+    for (const auto& p : batch) args.insert(args.end(), p->args.begin(), p->args.end());
+    Result<Reply> reply = co_await eval(create_script, std::move(keys), std::move(args));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      PendingCreate& p = *batch[i];
+      if (!reply) {
+        p.answer.emplace(reply.error());
+      } else {
+        const Reply& answer = item(*reply, i);
+        const std::string_view status = status_of(answer);
+        if (status == "ok") {
+          p.job.created_at = item(answer, 1).integer().value_or(p.job.created_at);
+          p.answer.emplace(std::move(p.job));
+        } else if (status == "full") {
+          p.answer.emplace(full("the store holds " + std::to_string(item(answer, 1).integer().value_or(0)) +
+                                " jobs, its max_jobs is " + max_jobs + ": finished jobs must expire first"));
+        } else {
+          p.answer.emplace(refusal(answer, p.job.id, "it already exists"));
+        }
+      }
+      p.done.cancel();
+    }
+  }
+  create_flushing_ = false;
 }
 
 asio::awaitable<Result<Job>> RedisStore::get(std::string id) {
@@ -433,9 +598,13 @@ asio::awaitable<Result<std::string>> RedisStore::status_json(std::string id) {
 }
 
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
-  // The jobs zset is scored by creation time; members with equal scores come in reverse
-  // lexicographic order under REV. A position (score, id) is therefore exact: next come the
-  // ids below it at the same score, then everything at lower scores.
+  // Every index (`jobs`, idx:state:*, idx:engine:*, idx:tag:*) is a zset of job ids scored
+  // by creation time; members with equal scores come in reverse lexicographic order under REV.
+  // A position (score, id) is therefore exact in any of them: next come the ids below it at
+  // the same score, then everything at lower scores. The listing reads the most selective
+  // index of the filters, fetches only those records, checks the other filters, and stops
+  // after `list_scan_rounds` batches (a short page with a next_cursor) so that no request
+  // costs more than a few pages whatever the store holds.
   std::optional<std::pair<std::string, std::string>> position;
   if (!query.cursor.empty()) {
     const std::size_t colon = query.cursor.find(':');
@@ -446,38 +615,72 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
   }
   JobPage page;
   if (query.limit == 0) co_return page;
+
+  std::vector<std::string> indexes;
+  if (query.state) indexes.push_back(key("idx:state:" + std::string(to_string(*query.state))));
+  if (query.engine) indexes.push_back(key("idx:engine:" + *query.engine));
+  if (query.tag) indexes.push_back(key("idx:tag:" + *query.tag));
+  std::string index = key("jobs");
+  if (indexes.size() == 1) {
+    index = indexes.front();
+  } else if (indexes.size() > 1) {
+    Command sizes;
+    for (const std::string& candidate : indexes) sizes.push({"ZCARD", candidate});
+    Result<std::vector<Reply>> counted = co_await exec(std::move(sizes));
+    if (!counted) co_return counted.error();
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < indexes.size(); ++i)
+      if ((*counted)[i].integer().value_or(0) < (*counted)[best].integer().value_or(0)) best = i;
+    index = indexes[best];
+  }
+
   const std::size_t want = query.limit + 1;  // one more tells whether there is a next page
   const std::size_t batch = std::clamp<std::size_t>(want * 2, 50, 1000);
-  const std::string jobs_key = key("jobs");
   const std::string batch_text = std::to_string(batch);
   struct Found {
     std::string score;
     Job job;
   };
   std::vector<Found> found;
+  std::vector<std::string> stale;  // index entries whose record is gone
   bool exhausted = false;
-  while (found.size() < want && !exhausted) {
-    Command range;
-    if (position) range.push({"ZRANGE", jobs_key, position->first, position->first, "BYSCORE", "REV"});
-    const std::string max = position ? "(" + position->first : "+inf";
-    range.push({"ZRANGE", jobs_key, max, "-inf", "BYSCORE", "REV", "LIMIT", "0", batch_text, "WITHSCORES"});
-    Result<std::vector<Reply>> ranged = co_await exec(std::move(range));
-    if (!ranged) co_return ranged.error();
-
+  std::size_t rounds = 0;
+  for (; found.size() < want && !exhausted && rounds < std::max<std::size_t>(options_.list_scan_rounds, 1);
+       ++rounds) {
     std::vector<std::pair<std::string, std::string>> candidates;  // (score, id), newest first
+    std::optional<std::int64_t> rank;
     if (position) {
-      if (const ReplyArray* ties = ranged->front().array())
+      // Where the position is in this index (O(log n)); gone (deleted, or moved to another
+      // state) when nil, and then by score.
+      Command where{"ZREVRANK", index, position->second};
+      Result<std::vector<Reply>> at = co_await exec(std::move(where));
+      if (!at) co_return at.error();
+      rank = at->front().integer();
+    }
+    Command range;
+    if (rank) {
+      range.push({"ZRANGE", index, std::to_string(*rank + 1), std::to_string(*rank + static_cast<std::int64_t>(batch)),
+                  "REV", "WITHSCORES"});
+    } else {
+      if (position) range.push({"ZRANGE", index, position->first, position->first, "BYSCORE", "REV"});
+      const std::string max = position ? "(" + position->first : "+inf";
+      range.push({"ZRANGE", index, max, "-inf", "BYSCORE", "REV", "LIMIT", "0", batch_text, "WITHSCORES"});
+    }
+    Result<std::vector<Reply>> replies = co_await exec(std::move(range));
+    if (!replies) co_return replies.error();
+    if (position && !rank) {
+      if (const ReplyArray* ties = replies->front().array())
         for (const Reply& member : *ties)
           if (const std::string* id = member.text(); id && *id < position->second)
             candidates.emplace_back(position->first, *id);
     }
-    const ReplyArray* older = ranged->back().array();
-    const std::size_t older_count = older ? older->size() / 2 : 0;
-    for (std::size_t i = 0; i < older_count; ++i) {
+    const ReplyArray* ranged = replies->back().array();
+    const std::size_t ranged_count = ranged ? ranged->size() / 2 : 0;
+    for (std::size_t i = 0; i < ranged_count; ++i) {
       // Scores are integral milliseconds; Redis prints them without a fraction.
-      candidates.emplace_back(text_or((*older)[2 * i + 1]), text_or((*older)[2 * i]));
+      candidates.emplace_back(text_or((*ranged)[2 * i + 1]), text_or((*ranged)[2 * i]));
     }
-    exhausted = older_count < batch;
+    exhausted = ranged_count < batch;
     if (candidates.empty()) break;
 
     Command fetch;
@@ -488,8 +691,9 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
       position = candidates[i];
       Result<Job> job = job_from_hash((*records)[i], candidates[i].second);
       if (!job) {
-        if (job.error().code == StoreErrc::not_found) continue;  // expired; the sweep drops its entry
-        co_return job.error();
+        if (job.error().code != StoreErrc::not_found) co_return job.error();
+        stale.push_back(candidates[i].second);  // expired on its own
+        continue;
       }
       if (query.state && job->state != *query.state) continue;
       if (query.engine && job->engine() != *query.engine) continue;
@@ -500,9 +704,21 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
       found.push_back({candidates[i].first, std::move(*job)});
     }
   }
+  if (!stale.empty()) {
+    // Entries of records that expired before the retention sweep reached them (their engine
+    // and tag indexes are only known here): dropped as they are met.
+    std::vector<std::string_view> argv = {"ZREM", index};
+    argv.insert(argv.end(), stale.begin(), stale.end());
+    Command drop;
+    drop.push(argv);
+    co_await exec(std::move(drop));
+  }
   if (found.size() == want) {
     found.pop_back();
     page.next_cursor = found.back().score + ":" + found.back().job.id;
+  } else if (!exhausted && position) {
+    // The scan budget ran out before the page filled: go on from the last entry looked at.
+    page.next_cursor = position->first + ":" + position->second;
   }
   page.jobs.reserve(found.size());
   for (Found& f : found) page.jobs.push_back(std::move(f.job));
@@ -510,7 +726,7 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
 }
 
 asio::awaitable<Result<Job>> RedisStore::cancel(std::string id) {
-  const std::string retention = ms_text(options_.retention);
+  const std::string retention = ms_text(key_ttl(options_.retention));
   const std::string maxlen = std::to_string(options_.events_maxlen);
   std::vector<std::string> keys = {key("job:" + id), key("queue"),  key("scheduled"),
                                    key("leases"),    key("events"), key("finished")};
@@ -547,6 +763,28 @@ asio::awaitable<Result<std::optional<Job>>> RedisStore::claim(std::string worker
   Result<Job> job = job_from_hash(item(*reply, 2), "claimed");
   if (!job) co_return job.error();
   co_return std::optional<Job>(std::move(*job));
+}
+
+asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_batch(std::string worker_id, Lease lease,
+                                                                  std::size_t max) {
+  std::vector<Job> claimed;
+  if (max == 0) co_return claimed;
+  const std::string lease_ms = ms_text(lease);
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string count = std::to_string(std::min<std::size_t>(max, 100));
+  std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
+  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, count};
+  Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  const std::string_view status = status_of(*reply);
+  if (status == "empty") co_return claimed;
+  if (status != "ok") co_return unavailable("unexpected answer from Redis: " + reply->describe());
+  const std::size_t size = reply->array() ? reply->array()->size() : 0;
+  for (std::size_t i = 1; i + 1 < size; i += 2) {
+    // An unreadable record (a bug or a foreign writer) is left to the others: they ran.
+    if (Result<Job> job = job_from_hash(item(*reply, i + 1), "claimed")) claimed.push_back(std::move(*job));
+  }
+  co_return claimed;
 }
 
 asio::awaitable<void> RedisStore::wait_for_work(std::chrono::milliseconds max_wait) {
@@ -590,25 +828,71 @@ asio::awaitable<Result<Done>> RedisStore::renew(std::string id, std::string work
   co_return Done{};
 }
 
+struct RedisStore::PendingFinish {
+  std::string id;
+  std::string worker;
+  std::string outcome;
+  std::string result;
+  std::string error;
+  std::string summary;
+  bool retryable = false;
+  std::optional<Result<Job>> answer;
+  asio::steady_timer done;
+};
+
 asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string worker_id, Finish finish) {
   if (finish.state != JobState::completed && finish.state != JobState::failed)
     co_return StoreError{StoreErrc::invalid, "an attempt ends completed or failed", {}};
-  const std::string outcome(to_string(finish.state));
-  const std::string result = json::serialize(finish.result);
-  const std::string error = json::serialize(finish.error);
-  const std::string summary = json::serialize(result_summary(finish.result));
-  const std::string retention = ms_text(options_.retention);
+  auto pending = std::make_shared<PendingFinish>(PendingFinish{
+      id, worker_id, std::string(to_string(finish.state)), json::serialize(finish.result),
+      json::serialize(finish.error), json::serialize(result_summary(finish.result)), finish.retryable, std::nullopt,
+      asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
+  finish_queue_.push_back(pending);
+  if (!finish_flushing_) {
+    finish_flushing_ = true;
+    asio::co_spawn(executor_, flush_finishes(), asio::detached);
+  }
+  while (!pending->answer) co_await pending->done.async_wait(use_tuple);
+  co_return std::move(*pending->answer);
+}
+
+// One flusher at a time: it sends what is queued as one script call, and whatever arrived
+// meanwhile as the next, so a busy instance writes many outcomes per round trip and an idle
+// one writes a lone outcome at once.
+asio::awaitable<void> RedisStore::flush_finishes() {
+  constexpr std::size_t max_per_call = 100;
+  // Outcomes written in this same loop turn join the first call.
+  co_await asio::post(executor_, asio::use_awaitable);
+  const std::string retention = ms_text(key_ttl(options_.retention));
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
-  std::vector<std::string> keys = {key("job:" + id), key("leases"), key("queue"),
-                                   key("events"),    key("wake"),   key("finished")};
-  std::vector<std::string_view> args = {
-      base_,     id,     worker_id, outcome, result, error, finish.retryable ? "1" : "0",
-      retention, maxlen, cap,       summary};
-  Result<Reply> reply = co_await eval(finish_script, std::move(keys), std::move(args));
-  if (!reply) co_return reply.error();
-  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it is no longer running on " + worker_id);
-  co_return job_from_hash(item(*reply, 2), id);
+  while (!finish_queue_.empty()) {
+    std::vector<std::shared_ptr<PendingFinish>> batch;
+    const std::size_t n = std::min(finish_queue_.size(), max_per_call);
+    batch.assign(finish_queue_.begin(), finish_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    finish_queue_.erase(finish_queue_.begin(), finish_queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake"), key("finished")};
+    std::vector<std::string_view> args = {base_, retention, maxlen, cap};
+    for (const auto& p : batch) {
+      args.insert(args.end(), {p->id, p->worker, p->outcome, p->result, p->error, p->retryable ? "1" : "0",
+                               p->summary});
+    }
+    Result<Reply> reply = co_await eval(finish_script, std::move(keys), std::move(args));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      PendingFinish& p = *batch[i];
+      if (!reply) {
+        p.answer.emplace(reply.error());
+      } else {
+        const Reply& answer = item(*reply, i);
+        if (status_of(answer) == "ok")
+          p.answer.emplace(job_from_hash(item(answer, 2), p.id));
+        else
+          p.answer.emplace(refusal(answer, p.id, "it is no longer running on " + p.worker));
+      }
+      p.done.cancel();
+    }
+  }
+  finish_flushing_ = false;
 }
 
 asio::awaitable<Result<Done>> RedisStore::record_progress(std::string id, json::object progress) {
@@ -625,13 +909,14 @@ asio::awaitable<Result<Done>> RedisStore::record_progress(std::string id, json::
 asio::awaitable<Result<std::size_t>> RedisStore::requeue_expired() {
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
-  const std::string retention = ms_text(options_.retention);
+  const std::string retention = ms_text(key_ttl(options_.retention));
   const std::string limit = std::to_string(script_batch);
+  const std::string threshold = ms_text(options_.outage_threshold);
   std::size_t moved = 0;
   for (;;) {
-    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake"),
-                                     key("finished")};
-    std::vector<std::string_view> args = {base_, maxlen, cap, retention, limit};
+    std::vector<std::string> keys = {key("leases"),   key("queue"),   key("events"),      key("wake"),
+                                     key("finished"), key("workers"), key("workers_seen")};
+    std::vector<std::string_view> args = {base_, maxlen, cap, retention, limit, threshold};
     Result<Reply> reply = co_await eval(requeue_script, std::move(keys), std::move(args));
     if (!reply) co_return reply.error();
     moved += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
@@ -650,81 +935,6 @@ asio::awaitable<Result<QueueStats>> RedisStore::stats() {
   stats.running = static_cast<std::size_t>((*replies)[1].integer().value_or(0));
   stats.scheduled = static_cast<std::size_t>((*replies)[2].integer().value_or(0));
   co_return stats;
-}
-
-// --- artifacts ---
-
-asio::awaitable<Result<Done>> RedisStore::put_artifacts(std::string id, std::vector<Artifact> artifacts) {
-  std::vector<std::string> keys = {key("job:" + id), key("artifacts:" + id)};
-  std::vector<std::string> infos;
-  infos.reserve(artifacts.size());
-  for (const Artifact& artifact : artifacts) {
-    if (!is_valid_artifact_name(artifact.name))
-      co_return StoreError{StoreErrc::invalid, "invalid artifact name " + artifact.name, {}};
-    if (artifact.bytes.size() > options_.artifact_max_bytes)
-      co_return StoreError{StoreErrc::invalid,
-                           "artifact " + artifact.name + " is " + std::to_string(artifact.bytes.size()) +
-                               " bytes; the limit is " + std::to_string(options_.artifact_max_bytes),
-                           {}};
-    keys.push_back(key("artifact:" + id + ":" + artifact.name));
-    infos.push_back(
-        json::serialize(json::object{{"size", artifact.bytes.size()}, {"media_type", artifact.media_type}}));
-  }
-  std::vector<std::string_view> args = {base_, id};
-  for (std::size_t i = 0; i < artifacts.size(); ++i) {
-    args.push_back(artifacts[i].name);
-    args.push_back(infos[i]);
-    args.push_back(artifacts[i].bytes);
-  }
-  Result<Reply> reply = co_await eval(put_artifacts_script, std::move(keys), std::move(args));
-  if (!reply) co_return reply.error();
-  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "cannot store artifacts");
-  co_return Done{};
-}
-
-asio::awaitable<Result<std::vector<ArtifactInfo>>> RedisStore::list_artifacts(std::string id) {
-  Command command;
-  command.push({"EXISTS", key("job:" + id)}).push({"HGETALL", key("artifacts:" + id)});
-  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
-  if (!replies) co_return replies.error();
-  if ((*replies)[0].integer().value_or(0) == 0) co_return not_found("no job " + id);
-  std::vector<ArtifactInfo> out;
-  if (const ReplyArray* pairs = (*replies)[1].array()) {
-    for (std::size_t i = 0; i + 1 < pairs->size(); i += 2) {
-      ArtifactInfo info;
-      info.name = text_or((*pairs)[i]);
-      boost::system::error_code ec;
-      json::value meta = json::parse(text_or((*pairs)[i + 1]), ec);
-      if (!ec && meta.is_object()) {
-        if (const json::value* size = meta.get_object().if_contains("size"); size && size->is_number())
-          info.size = size->to_number<std::uint64_t>();
-        if (const json::value* type = meta.get_object().if_contains("media_type"); type && type->is_string())
-          info.media_type = std::string(type->get_string());
-      }
-      out.push_back(std::move(info));
-    }
-  }
-  // A hash has no order; by name is the stable one.
-  std::sort(out.begin(), out.end(),
-            [](const ArtifactInfo& a, const ArtifactInfo& b) { return a.name < b.name; });
-  co_return out;
-}
-
-asio::awaitable<Result<Artifact>> RedisStore::get_artifact(std::string id, std::string name) {
-  Command command;
-  command.push({"GET", key("artifact:" + id + ":" + name)}).push({"HGET", key("artifacts:" + id), name});
-  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
-  if (!replies) co_return replies.error();
-  const std::string* bytes = (*replies)[0].text();
-  if (!bytes) co_return not_found("job " + id + " has no artifact " + name);
-  Artifact artifact{name, {}, *bytes};
-  boost::system::error_code ec;
-  json::value meta = json::parse(text_or((*replies)[1]), ec);
-  if (!ec && meta.is_object())
-    if (const json::value* type = meta.get_object().if_contains("media_type"); type && type->is_string())
-      artifact.media_type = std::string(type->get_string());
-  if (artifact.media_type.empty()) artifact.media_type = media_type_for(name);
-  co_return artifact;
 }
 
 // --- event log ---
@@ -801,18 +1011,27 @@ asio::awaitable<Result<std::string>> RedisStore::last_event_id() {
 }
 
 asio::awaitable<Result<std::vector<JobEvent>>> RedisStore::job_events(std::string job_id) {
-  Command list{"LRANGE", key("history:" + job_id), "0", "-1"};
-  Result<std::vector<Reply>> ids = co_await exec(std::move(list));
+  // The ids are the record's `_h` field (comma-separated); records written before it kept
+  // them in a list key `history:<id>`.
+  Command lists;
+  lists.push({"HGET", key("job:" + job_id), "_h"}).push({"LRANGE", key("history:" + job_id), "0", "-1"});
+  Result<std::vector<Reply>> ids = co_await exec(std::move(lists));
   if (!ids) co_return ids.error();
   std::vector<JobEvent> history;
-  const ReplyArray* id_list = ids->front().array();
-  if (!id_list || id_list->empty()) co_return history;
+  std::vector<std::string> event_ids;
+  if (const std::string* field = (*ids)[0].text()) {
+    for (std::size_t start = 0; start < field->size();) {
+      const std::size_t comma = std::min(field->find(',', start), field->size());
+      if (comma > start) event_ids.push_back(field->substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else if (const ReplyArray* id_list = (*ids)[1].array()) {
+    for (const Reply& id : *id_list) event_ids.push_back(text_or(id));
+  }
+  if (event_ids.empty()) co_return history;
   const std::string events_key = key("events");
   Command fetch;
-  for (const Reply& id : *id_list) {
-    const std::string event_id = text_or(id);
-    fetch.push({"XRANGE", events_key, event_id, event_id});
-  }
+  for (const std::string& event_id : event_ids) fetch.push({"XRANGE", events_key, event_id, event_id});
   Result<std::vector<Reply>> entries = co_await exec(std::move(fetch));
   if (!entries) co_return entries.error();
   // An id whose entry was trimmed from the log answers an empty range and is skipped.
@@ -827,8 +1046,10 @@ asio::awaitable<Result<Done>> RedisStore::heartbeat(WorkerInfo worker, std::chro
   worker.last_heartbeat = now_ms();
   const std::string info = json::serialize(worker_to_json(worker));
   const std::string ttl_ms = ms_text(ttl);
+  const std::string threshold = ms_text(options_.outage_threshold);
+  const std::string forget_after = ms_text(options_.worker_forget_after);
   std::vector<std::string> keys = {key("workers"), key("workers_seen")};
-  std::vector<std::string_view> args = {base_, worker.id, info, ttl_ms};
+  std::vector<std::string_view> args = {base_, worker.id, info, ttl_ms, threshold, forget_after};
   Result<Reply> reply = co_await eval(heartbeat_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   co_return Done{};
@@ -849,7 +1070,7 @@ asio::awaitable<Result<std::vector<WorkerInfo>>> RedisStore::workers() {
 
 asio::awaitable<Result<std::size_t>> RedisStore::sweep_retention(std::chrono::milliseconds retention) {
   const std::string keep_for = ms_text(retention);
-  const std::string ttl = ms_text(options_.retention);
+  const std::string ttl = ms_text(key_ttl(options_.retention));
   const std::string limit = std::to_string(script_batch);
   const std::string maxlen = std::to_string(options_.events_maxlen);
   std::size_t removed = 0;

@@ -30,6 +30,16 @@ struct RedisStoreOptions {
   std::chrono::milliseconds retention{7LL * 24 * 3600 *
                                       1000};  // finished jobs' keys expire after this; 0: never
   std::chrono::milliseconds command_timeout{5000};
+  std::uint64_t max_jobs = 0;  // jobs kept at most (create answers StoreErrc::full beyond); 0: no bound
+  // A gap longer than this in the store's `clock` (no sweep or heartbeat reached Redis: it was
+  // stopped, or no instance could reach it) moves every lease and heartbeat deadline on by the
+  // gap: time nobody could renew does not count. Well below the heartbeat ttl minus its period.
+  std::chrono::milliseconds outage_threshold{2000};
+  // A worker silent this long is dropped from the worker list even if no sweep took back its jobs.
+  std::chrono::milliseconds worker_forget_after{10LL * 60 * 1000};
+  // Batches of index entries (about twice the page each) one GET /jobs reads at most: a filter
+  // that matches few of them answers a short page with a next_cursor rather than reading on.
+  std::size_t list_scan_rounds = 4;
   std::chrono::milliseconds connect_timeout{2000};
 };
 
@@ -62,6 +72,9 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
 
   boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) override;
+  // One script call claims them all (at most 100 per call).
+  boost::asio::awaitable<Result<std::vector<Job>>> claim_batch(std::string worker_id, Lease lease,
+                                                               std::size_t max) override;
   boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) override;
   boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) override;
@@ -72,13 +85,21 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Done>> put_artifacts(std::string id,
                                                      std::vector<Artifact> artifacts) override;
   boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) override;
-  boost::asio::awaitable<Result<Artifact>> get_artifact(std::string id, std::string name) override;
+  boost::asio::awaitable<Result<ArtifactInfo>> artifact_info(std::string id, std::string name) override;
+  // GETRANGE on its own connection: a download never queues a status read behind its chunks.
+  boost::asio::awaitable<Result<std::string>> read_artifact(std::string id, std::string name, std::uint64_t offset,
+                                                            std::size_t length) override;
 
   boost::asio::awaitable<Result<EventBatch>> read_events(std::string after_id, std::size_t max,
                                                          std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<std::string>> last_event_id() override;
   // From the job's own list of event ids (kept by the scripts), not a scan of the whole log.
   boost::asio::awaitable<Result<std::vector<JobEvent>>> job_events(std::string job_id) override;
+
+  // redis_answers.cpp
+  boost::asio::awaitable<Result<Done>> remember_answer(std::string key, std::string answer,
+                                                       std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<std::optional<std::string>>> recall_answer(std::string key) override;
 
   boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
@@ -110,6 +131,9 @@ class RedisStore final : public Store {
     const char* name;
     std::string source;
     std::string sha;  // empty until SCRIPT LOAD answered
+    // Changes state: runs at most once per operation id (lib.lua's nox_once records the
+    // answer under "<base>op:<id>" and answers it again to a re-issued call).
+    bool once = false;
   };
 
   // EVALSHA (loading the script first or again after NOSCRIPT). A Redis error reply or a
@@ -117,6 +141,19 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<redis::Reply>> eval(Script script, std::vector<std::string> keys,
                                                     std::vector<std::string_view> args);
   boost::asio::awaitable<Result<Done>> load_script(Script script);
+  // eval() with a given operation id (a new random one per logical call; "" for scripts that
+  // are not `once`). When the answer is lost (timeout, connection lost after the write) the
+  // same command is sent again once reconnected, until retry_window() has passed.
+  boost::asio::awaitable<Result<redis::Reply>> eval_op(Script script, std::vector<std::string> keys,
+                                                       std::vector<std::string_view> args, std::string op_id);
+  // How long a call whose answer was lost keeps re-issuing, and how long Redis keeps an
+  // operation's answer (longer: a re-issue always finds the first outcome).
+  std::chrono::milliseconds retry_window() const;
+  std::chrono::milliseconds op_ttl() const;
+  // An operation answered at its first attempt was sent exactly once: its record can never be
+  // asked for again, so it is deleted (UNLINK, batched) instead of living out its TTL.
+  void forget_op(std::string op_key);
+  friend struct RedisStoreTestPeer;  // tests/integration/test_redis_exactly_once.cpp
   boost::asio::awaitable<Result<std::vector<redis::Reply>>> exec(redis::Command command);
   boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds duration);
 
@@ -126,6 +163,7 @@ class RedisStore final : public Store {
   std::shared_ptr<redis::Connection> commands_;
   std::shared_ptr<redis::Connection> work_waits_;   // BLPOP on the wake list
   std::shared_ptr<redis::Connection> event_waits_;  // XREAD BLOCK on the event stream
+  std::shared_ptr<redis::Connection> artifacts_;    // artifact bytes in and out (big replies and writes)
   std::array<LoadedScript, script_count> scripts_;
   // One blocking read per connection at a time; other callers wait for it to return and
   // then look again, so none of them waits longer than it asked to.
@@ -134,6 +172,20 @@ class RedisStore final : public Store {
   boost::asio::steady_timer work_wait_done_;
   boost::asio::steady_timer event_wait_done_;
   bool stopped_ = false;
+  // Group commit of finish(): the outcomes that arrive while a finish script is out go
+  // together in the next one (one EVALSHA, one operation record for many jobs).
+  struct PendingFinish;
+  std::vector<std::shared_ptr<PendingFinish>> finish_queue_;
+  bool finish_flushing_ = false;
+  boost::asio::awaitable<void> flush_finishes();
+  // The same for create() (a POST /jobs/batch creates concurrently).
+  struct PendingCreate;
+  std::vector<std::shared_ptr<PendingCreate>> create_queue_;
+  bool create_flushing_ = false;
+  boost::asio::awaitable<void> flush_creates();
+  // Tests only (RedisStoreTestPeer): the operation id every eval uses; "" = a new one each.
+  std::string fixed_op_id_;
+  std::vector<std::string> forgettable_ops_;  // op keys for the next batched UNLINK
 };
 
 }  // namespace nox

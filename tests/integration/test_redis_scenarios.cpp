@@ -73,7 +73,8 @@ BOOST_AUTO_TEST_CASE(killed_instance_jobs_run_again_or_fail_as_lost) {
   HttpClient client(doomed->port());
   const auto slow = molecule_xyz("triacontane");
   const auto retried = submit(client, job_spec_json("xtb", "optimize_hessian", slow, "\"max_attempts\":2"));
-  const auto lost = submit(client, job_spec_json("xtb", "optimize_hessian", slow, "\"max_attempts\":1"));
+  // max_lost 0: the first lost attempt ends it (by default a lost attempt runs again).
+  const auto lost = submit(client, job_spec_json("xtb", "optimize_hessian", slow, "\"max_lost\":0"));
   BOOST_REQUIRE_EQUAL(wait_for_state(client, retried, "running"), "running");
   BOOST_REQUIRE_EQUAL(wait_for_state(client, lost, "running"), "running");
   doomed->kill_hard();  // no drain, no hand-back: only the lease tells
@@ -86,6 +87,7 @@ BOOST_AUTO_TEST_CASE(killed_instance_jobs_run_again_or_fail_as_lost) {
   auto record = other.get("/jobs/" + lost).json();
   BOOST_TEST(record.at("error").at("code").as_string() == "lost");
   BOOST_TEST(record.at("attempts").as_int64() == 1);
+  BOOST_TEST(record.at("lost").as_int64() == 1);
 
   // The other job runs again on the survivor: attempt 2.
   const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -101,6 +103,94 @@ BOOST_AUTO_TEST_CASE(killed_instance_jobs_run_again_or_fail_as_lost) {
   BOOST_TEST(attempts == 2);
   BOOST_TEST(state == "running");
   BOOST_TEST(other.request("POST", "/jobs/" + retried + "/cancel").status == 200);
+}
+
+// Issue 7, finding 5: with the defaults (max_attempts 1, max_lost 3) the job of an instance
+// killed with SIGKILL runs again on another one, as soon as the dead instance's heartbeat runs
+// out (not after its whole lease).
+BOOST_AUTO_TEST_CASE(a_killed_instances_job_runs_again_elsewhere_by_default) {
+  RedisServer redis;
+  redis.start();
+  const std::vector<std::string> flags{"--redis-url", redis.url(), "--slots", "1"};
+  auto doomed = std::make_unique<NoxdProcess>(flags);
+  HttpClient client(doomed->port());
+  const auto id = submit(client, job_spec_json("xtb", "hessian", molecule_xyz("decane")));
+  BOOST_REQUIRE_EQUAL(wait_for_state(client, id, "running"), "running");
+  NoxdProcess survivor(flags);
+  HttpClient other(survivor.port());
+  SseClient stream(survivor.port(), "/jobs/" + id + "/events");
+  BOOST_REQUIRE_EQUAL(stream.status(), 200);
+  for (bool started = false; !started;) {  // the history: submitted, started (progress maybe)
+    auto e = stream.next(10s);
+    BOOST_REQUIRE(e);
+    started = e->type == "started";
+  }
+
+  const auto killed_at = std::chrono::steady_clock::now();
+  doomed->kill_hard();
+  doomed.reset();
+  std::vector<std::string> types;
+  std::optional<std::chrono::steady_clock::duration> takeover;
+  while (auto e = stream.next(60s)) {
+    if (e->type == "progress") continue;
+    types.push_back(e->type);
+    if (e->type == "started" && !takeover) takeover = std::chrono::steady_clock::now() - killed_at;
+    if (e->type == "completed" || e->type == "failed") break;
+  }
+  BOOST_TEST(types == (std::vector<std::string>{"retrying", "started", "completed"}), boost::test_tools::per_element());
+  BOOST_REQUIRE(takeover);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*takeover).count();
+  BOOST_TEST_MESSAGE("takeover after kill -9 (kill -> started on the other instance): " << ms << " ms");
+  BOOST_TEST(ms < 15000);  // the lease is 30 s: only the heartbeat running out can be this quick
+  auto record = other.get("/jobs/" + id).json();
+  BOOST_TEST(record.at("state").as_string() == "completed");
+  BOOST_TEST(record.at("attempts").as_int64() == 2);
+  BOOST_TEST(record.at("lost").as_int64() == 1);
+  BOOST_TEST(count_started(survivor.log()) == 1);
+}
+
+// Issue 7, finding 4: Redis down (stopped, restarted from its AOF) for twice the lease while
+// xtb jobs run on two instances. When it is back, no sweep takes a lease from an instance that
+// is merely coming back (time nobody could reach Redis does not count, and a live instance
+// keeps its leases): every job completes on the instance that started it, none is killed,
+// none runs twice. (The renewal period, a third of the lease, is longer than the sweep's
+// second, so on the old code a sweep came first after the outage and took the jobs.)
+BOOST_AUTO_TEST_CASE(running_jobs_outlive_a_redis_outage_of_twice_the_lease) {
+  RedisServerOptions durable;
+  durable.appendonly = true;
+  RedisServer redis(durable);
+  redis.start();
+  const std::vector<std::string> flags{"--redis-url", redis.url(), "--slots", "1", "--lease-s", "6"};
+  NoxdProcess a(flags), b(flags);
+  HttpClient client(a.port());
+  const auto ids = submit_batch(client, job_spec_json("xtb", "hessian", molecule_xyz("decane")), 4);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::size_t running = 0;
+  while (running < 2 && std::chrono::steady_clock::now() < deadline) {
+    running = client.get("/jobs?state=running").json().at("jobs").as_array().size();
+    if (running < 2) std::this_thread::sleep_for(50ms);
+  }
+  BOOST_REQUIRE_EQUAL(running, 2u);
+
+  redis.stop();
+  std::this_thread::sleep_for(12s);  // the outage itself: twice the 6 s lease
+  redis.start();
+  const auto back_by = std::chrono::steady_clock::now() + 30s;
+  while (client.get("/ready").status != 200 && std::chrono::steady_clock::now() < back_by)
+    std::this_thread::sleep_for(100ms);
+  BOOST_REQUIRE_EQUAL(client.get("/ready").status, 200);
+
+  for (const auto& id : ids) {
+    auto status = wait_until_finished(client, id, 180s);
+    BOOST_TEST(json_string(status, "state") == "completed", id);
+    auto record = client.get("/jobs/" + id).json();
+    BOOST_TEST(record.at("attempts").as_int64() == 1, id);
+    BOOST_TEST(record.at("lost").as_int64() == 0, id);
+  }
+  // One `started` per job in all, and no instance stopped a job over its lease.
+  BOOST_TEST(count_started(a.log()) + count_started(b.log()) == 4);
+  BOOST_TEST(a.log().find("lease not renewed") == std::string::npos, a.log());
+  BOOST_TEST(b.log().find("lease not renewed") == std::string::npos, b.log());
 }
 
 BOOST_AUTO_TEST_CASE(redis_restart_loses_nothing) {

@@ -5,7 +5,7 @@
 -- -> {'ok', event_id, {hash field, value, ...}} | {'not_found'} | {'conflict', state}
 local job, queue, scheduled, leases, events, finished = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, id = ARGV[1], ARGV[2]
-local f = redis.call('HMGET', job, 'state', '_q')
+local f = redis.call('HMGET', job, 'state', '_q', 'created_at')
 local state = f[1]
 if not state then return {'not_found'} end
 if state ~= 'pending' and state ~= 'scheduled' and state ~= 'running' then return {'conflict', state} end
@@ -21,6 +21,7 @@ local now = now_ms()
 redis.call('HSET', job, 'state', 'cancelled', 'finished_at', int(now), 'error',
   '{"code":"cancelled","message":"cancelled on request"}')
 redis.call('ZADD', finished, now, id)
+move_state(base, id, tonumber(f[3]) or 0, state, 'cancelled')
 local event = add_event(ARGV[1], events, ARGV[4], 'cancelled', id, 'cancelled', now, '{}')
 expire_job(base, id, tonumber(ARGV[3]))
 return {'ok', event, redis.call('HGETALL', job)}
