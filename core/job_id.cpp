@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <random>
 
+#include "core/sha256.hpp"
+
 namespace nox {
 
 std::string new_job_id() {
@@ -24,6 +26,13 @@ std::string new_job_id() {
     id[15 - i] = kHex[(hi >> (4 * i)) & 0xF];
     id[31 - i] = kHex[(lo >> (4 * i)) & 0xF];
   }
+  return id;
+}
+
+std::string job_id_for(std::string_view seed) {
+  std::string id = sha256_hex(seed).substr(0, 32);
+  id[12] = '4';                                                             // version 4
+  id[16] = "89ab"[(id[16] >= 'a' ? id[16] - 'a' + 10 : id[16] - '0') & 3];  // variant 10
   return id;
 }
 

@@ -19,7 +19,7 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 15> kKnownFields = {
+constexpr std::array<std::string_view, 16> kKnownFields = {
     "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
     "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name"};
 constexpr std::array<std::string_view, 2> kEngines = {"xtb", "echo"};

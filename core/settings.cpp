@@ -89,6 +89,14 @@ const std::vector<Descriptor>& descriptors() {
         seconds(&Settings::idle_timeout_s, 0.1, 86400));
     add("lease_s", "30", "lease of a running job; renewed every third of it",
         seconds(&Settings::lease_s, 1, 86400));
+    add("worker_timeout_s", "10",
+        "an instance whose heartbeat is older than this is gone and its running jobs run elsewhere",
+        seconds(&Settings::worker_timeout_s, 1, 3600));
+    add("max_jobs", "1000000", "jobs the store holds at most; new submissions get 503 beyond it",
+        count(&Settings::max_jobs, 1, 1000000000));
+    add("redis_command_timeout_s", "5",
+        "a Redis command unanswered this long is re-sent on a new connection (it applies once)",
+        seconds(&Settings::redis_command_timeout_s, 0.05, 600));
     add("retention_s", "604800", "finished jobs and their artifacts are removed after this long",
         seconds(&Settings::retention_s, 1, 1e9));
     add("kill_grace_s", "5", "time between SIGTERM and SIGKILL when a job is stopped",

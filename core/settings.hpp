@@ -26,6 +26,9 @@ struct Settings {
   double header_timeout_s = 10;
   double idle_timeout_s = 60;
   double lease_s = 30;
+  double worker_timeout_s = 10;     // an instance silent this long is gone: its jobs are taken over
+  std::uint64_t max_jobs = 1000000;  // jobs the store holds at most (503 + Retry-After beyond)
+  double redis_command_timeout_s = 5;
   double retention_s = 7 * 24 * 3600;
   double kill_grace_s = 5;
   double sse_heartbeat_s = 15;

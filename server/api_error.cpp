@@ -37,6 +37,11 @@ HttpResponse store_error_response(const StoreError& error, std::string_view not_
     }
     case StoreErrc::invalid:
       return error_response(400, "invalid_request", error.message);
+    case StoreErrc::full: {
+      auto response = error_response(503, "store_full", error.message);
+      response.headers.emplace_back("Retry-After", "60");
+      return response;
+    }
     case StoreErrc::unavailable:
       break;
   }

@@ -13,6 +13,7 @@
 namespace nox {
 
 class EventHub;
+class StatusCache;
 
 struct App {
   Settings settings;
@@ -20,6 +21,7 @@ struct App {
   Dispatcher& dispatcher;
   const EngineRegistry& engines;
   EventHub* events = nullptr;  // SSE fan-out; null until started
+  StatusCache* status_cache = nullptr;  // set when the store costs a round trip per read (Redis)
   Router router;
   TimeMs started_at = now_ms();
   std::size_t open_connections = 0;

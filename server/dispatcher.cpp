@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -21,6 +22,8 @@ namespace {
 // In-process (echo) jobs complete without a slot; this many may be writing their outcome at
 // once, so that with Redis the next claim does not wait for the previous job's round trip.
 constexpr std::size_t max_in_process_in_flight = 64;
+// Jobs started between two yields of the claim loop to the rest of the event loop.
+constexpr std::size_t jobs_between_yields = 32;
 
 // Specs in the store were validated at submission (with this server's limits); when
 // they are read back to run, only their shape matters.
@@ -89,7 +92,8 @@ asio::awaitable<void> Dispatcher::run() {
       co_await slot_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    auto claimed = co_await store_.claim(options_.worker_id, options_.lease);
+    const std::size_t free = std::min(options_.slots - busy_, max_in_process_in_flight - in_process_in_flight_);
+    auto claimed = co_await store_.claim_batch(options_.worker_id, options_.lease, free);
     if (!claimed) {
       log_warn("claim failed: " + claimed.error().message);
       co_await sleep(backoff);
@@ -97,32 +101,44 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     backoff = 100ms;
-    if (!*claimed) {
+    if (claimed->empty()) {
       co_await store_.wait_for_work(1s);
       continue;
     }
-    Job job = std::move(**claimed);
-    const Engine* engine = engines_.find(job.engine());
-    if (!engine) {
-      co_await write_outcome(job.id, {},
-                             failure("engine_unavailable",
-                                     "engine " + job.engine() + " is not installed on instance " + options_.worker_id,
-                                     true));
-      continue;
+    for (Job& job : *claimed) co_await start(std::move(job));
+    // A store that answers without waiting (memory) would let a long queue drain in one
+    // go and hold up every request: let the loop run other work every few jobs.
+    if (started_since_yield_ >= jobs_between_yields) {
+      started_since_yield_ = 0;
+      co_await asio::post(loop_, asio::use_awaitable);
     }
-    if (!engine->uses_subprocess()) {
-      ++in_process_in_flight_;
-      ++attempts_in_flight_;
-      // A pipelining store (Redis) overlaps outcomes with the next claims; the memory
-      // store answers at once, where a coroutine per job would only add cost.
-      if (store_.pipelines()) asio::co_spawn(loop_, complete_in_process(std::move(job), *engine), asio::detached);
-      else co_await complete_in_process(std::move(job), *engine);
-      continue;
-    }
-    ++busy_;
-    ++attempts_in_flight_;
-    asio::co_spawn(loop_, run_job(std::move(job)), asio::detached);
   }
+}
+
+asio::awaitable<void> Dispatcher::start(Job job) {
+  ++started_since_yield_;
+  const Engine* engine = engines_.find(job.engine());
+  if (!engine) {
+    ++attempts_in_flight_;
+    co_await write_outcome(job.id, {},
+                           failure("engine_unavailable",
+                                   "engine " + job.engine() + " is not installed on instance " + options_.worker_id,
+                                   true));
+    --attempts_in_flight_;
+    co_return;
+  }
+  if (!engine->uses_subprocess()) {
+    ++in_process_in_flight_;
+    ++attempts_in_flight_;
+    // A pipelining store (Redis) overlaps outcomes with the next claims; the memory
+    // store answers at once, where a coroutine per job would only add cost.
+    if (store_.pipelines()) asio::co_spawn(loop_, complete_in_process(std::move(job), *engine), asio::detached);
+    else co_await complete_in_process(std::move(job), *engine);
+    co_return;
+  }
+  ++busy_;
+  ++attempts_in_flight_;
+  asio::co_spawn(loop_, run_job(std::move(job)), asio::detached);
 }
 
 asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine) {
@@ -247,20 +263,42 @@ asio::awaitable<void> Dispatcher::write_outcome(std::string job_id, std::vector<
 asio::awaitable<void> Dispatcher::housekeeping() {
   auto last_retention = std::chrono::steady_clock::time_point{};
   const TimeMs started = now_ms();
+  bool store_was_away = false;
   while (!stopping_) {
     WorkerInfo me{options_.worker_id, options_.host, options_.listen, static_cast<int>(options_.slots),
                   static_cast<int>(busy_), started, 0};
-    co_await store_.heartbeat(me, options_.housekeeping_interval * 5);
-    co_await store_.requeue_expired();
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_retention > 60s) {
-      last_retention = now;
-      auto swept = co_await store_.sweep_retention(options_.retention);
-      if (swept && *swept > 0) log_info("retention: removed " + std::to_string(*swept) + " finished jobs");
+    // Order matters after an outage: first say we are alive, then renew what we hold, and
+    // only then look for other instances' expired leases, so a sweep (ours or another
+    // instance's) never takes work from an instance that is merely coming back.
+    auto beat = co_await store_.heartbeat(me, options_.worker_timeout);
+    if (!beat) {
+      store_was_away = true;
+    } else {
+      if (store_was_away) {
+        store_was_away = false;
+        co_await renew_all();
+      }
+      co_await store_.requeue_expired();
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_retention > 60s) {
+        last_retention = now;
+        auto swept = co_await store_.sweep_retention(options_.retention);
+        if (swept && *swept > 0) log_info("retention: removed " + std::to_string(*swept) + " finished jobs");
+      }
     }
     stop_signal_.expires_after(options_.housekeeping_interval);
     co_await stop_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
+}
+
+asio::awaitable<void> Dispatcher::renew_all() {
+  std::vector<std::string> ids;
+  for (const auto& [id, running] : running_) ids.push_back(id);
+  for (const auto& id : ids) {
+    auto renewed = co_await store_.renew(id, options_.worker_id, options_.lease);
+    if (!renewed && renewed.error().code != StoreErrc::unavailable) cancel_local(id);
+  }
+  if (!ids.empty()) log_info("store reachable again: renewed " + std::to_string(ids.size()) + " leases");
 }
 
 void Dispatcher::cancel_local(const std::string& job_id) {

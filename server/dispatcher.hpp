@@ -23,6 +23,8 @@ struct DispatcherOptions {
   std::size_t slots = 1;
   Lease lease{30000};
   std::chrono::milliseconds housekeeping_interval{1000};
+  // An instance whose heartbeat is older than this is gone: its running jobs are taken over.
+  std::chrono::milliseconds worker_timeout{10000};
   std::chrono::milliseconds retention{7LL * 24 * 3600 * 1000};
 };
 
@@ -58,6 +60,10 @@ class Dispatcher {
   boost::asio::awaitable<void> keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
                                           std::shared_ptr<boost::asio::steady_timer> timer);
   boost::asio::awaitable<void> record_progress(std::string job_id, boost::json::object progress);
+  // Starts one claimed job: in-process engines at once, subprocess engines on a slot.
+  boost::asio::awaitable<void> start(Job job);
+  // Renews every lease held here now (after the store was unreachable, before any sweep).
+  boost::asio::awaitable<void> renew_all();
   // Writes the outcome, retrying while the store is unavailable (Redis restarting).
   boost::asio::awaitable<void> write_outcome(std::string job_id, std::vector<Artifact> artifacts, Finish finish);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
@@ -72,6 +78,7 @@ class Dispatcher {
   std::size_t attempts_in_flight_ = 0;  // until their outcome is written (drain waits for these)
   std::size_t in_process_in_flight_ = 0;  // in-process jobs whose outcome is being written
   bool stopping_ = false;
+  std::size_t started_since_yield_ = 0;
   std::map<std::string, Running> running_;
   boost::asio::steady_timer slot_signal_;
   boost::asio::steady_timer stop_signal_;

@@ -1,5 +1,7 @@
 #include "server/event_hub.hpp"
 
+#include "server/status_cache.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -135,6 +137,7 @@ asio::awaitable<bool> EventHub::matches(const EventFilter& f, const JobEvent& ev
 }
 
 asio::awaitable<void> EventHub::deliver(const JobEvent& event) {
+  if (status_cache_) status_cache_->invalidate(event.job_id);
   FramePtr frame;  // serialized only if someone wants it
   auto frame_once = [&]() -> const FramePtr& {
     if (!frame) frame = make_frame(event);
@@ -162,6 +165,8 @@ asio::awaitable<void> EventHub::run() {
   }
   while (!stopped_) {
     auto batch = co_await store_.read_events(position_, read_batch, 1000ms);
+    // The status cache is as fresh as this reader: off while the log cannot be followed.
+    if (status_cache_) status_cache_->set_enabled(batch && !batch->reset);
     if (!batch) {
       // Store unreachable: subscribers keep their streams; we resume from position_.
       idle_.expires_after(500ms);

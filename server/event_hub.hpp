@@ -35,6 +35,7 @@ using FramePtr = std::shared_ptr<const SseFrame>;
 FramePtr make_frame(const JobEvent& event);
 
 class EventHub;
+class StatusCache;
 
 // One subscriber's queue; unregisters itself when destroyed.
 class Subscription {
@@ -78,6 +79,9 @@ class EventHub {
   void stop();  // closes every subscription
   bool stopped() const { return stopped_; }
   std::size_t subscribers() const { return all_.size(); }
+  // Keeps `cache` fresh from the log: each event drops its job's entry; the cache is off
+  // while the log cannot be read.
+  void keep_fresh(StatusCache* cache) { status_cache_ = cache; }
   // Whether an /events subscriber with this filter wants the event (looks up engine/tags).
   boost::asio::awaitable<bool> matches(const EventFilter& filter, const JobEvent& event);
 
@@ -102,6 +106,7 @@ class EventHub {
   std::size_t filtered_by_meta_ = 0;  // subscribers that filter by engine or tag
   std::unordered_map<std::string, JobMeta> meta_;
   boost::asio::steady_timer idle_;
+  StatusCache* status_cache_ = nullptr;
 };
 
 }  // namespace nox

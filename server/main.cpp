@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "server/app.hpp"
 #include "server/event_hub.hpp"
+#include "server/status_cache.hpp"
 #include "server/http_server.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"
@@ -154,11 +155,17 @@ int main(int argc, char** argv) {
   dispatch.listen = settings.listen;
   dispatch.slots = slots;
   dispatch.lease = nox::Lease(static_cast<std::int64_t>(settings.lease_s * 1000));
+  dispatch.worker_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings.worker_timeout_s * 1000));
   dispatch.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
   nox::Dispatcher dispatcher(io.get_executor(), the_store, runner, engines, dispatch);
 
   nox::EventHub events(io.get_executor(), the_store, settings.sse_max_buffer_bytes);
+  nox::StatusCache status_cache;
   nox::App app{settings, the_store, dispatcher, engines, &events};
+  if (the_store.pipelines()) {
+    events.keep_fresh(&status_cache);
+    app.status_cache = &status_cache;
+  }
   nox::add_routes(app.router);
   nox::HttpServer server(io, app);
   if (auto error = server.listen(settings.listen)) {

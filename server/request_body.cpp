@@ -1,5 +1,8 @@
 #include "server/request_body.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "core/job_id.hpp"
@@ -7,6 +10,7 @@
 
 namespace nox {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
@@ -20,21 +24,20 @@ bool is_json_media_type(std::string_view content_type) {
   return lower == "application/json";
 }
 
-}  // namespace
+// A big body (a batch of thousands of jobs) is parsed this much at a time, the event loop
+// running other work in between.
+constexpr std::size_t json_piece_bytes = 128 * 1024;
 
-std::variant<json::value, HttpResponse> read_json_body(const HttpRequest& request) {
+std::optional<HttpResponse> reject_non_json(const HttpRequest& request) {
   const auto content_type = request.header("content-type");
-  if (!is_json_media_type(content_type))
-    return error_response(415, "unsupported_media_type",
-                          content_type.empty() ? "send the job as JSON with Content-Type: application/json"
-                                               : "expected Content-Type: application/json, got " +
-                                                     std::string(content_type));
-  const std::string& body = request.body;
-  json::stream_parser parser;
-  boost::system::error_code ec;
-  std::size_t consumed = parser.write(body.data(), body.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (!ec) return parser.release();
+  if (is_json_media_type(content_type)) return std::nullopt;
+  return error_response(415, "unsupported_media_type",
+                        content_type.empty() ? "send the job as JSON with Content-Type: application/json"
+                                             : "expected Content-Type: application/json, got " +
+                                                   std::string(content_type));
+}
+
+HttpResponse malformed_json(const std::string& body, std::size_t consumed, boost::system::error_code ec) {
   if (body.empty()) consumed = 0;
   std::size_t line = 1, column = 1;
   for (std::size_t i = 0; i < consumed && i < body.size(); ++i) {
@@ -51,6 +54,36 @@ std::variant<json::value, HttpResponse> read_json_body(const HttpRequest& reques
                                            "): " + ec.message();
   return error_response(400, "invalid_json", message,
                         json::array{json::object{{"offset", consumed}, {"line", line}, {"column", column}}});
+}
+
+}  // namespace
+
+std::variant<json::value, HttpResponse> read_json_body(const HttpRequest& request) {
+  if (auto refused = reject_non_json(request)) return std::move(*refused);
+  const std::string& body = request.body;
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  std::size_t consumed = parser.write(body.data(), body.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (!ec) return parser.release();
+  return malformed_json(body, consumed, ec);
+}
+
+asio::awaitable<std::variant<json::value, HttpResponse>> read_json_body_yielding(const HttpRequest& request) {
+  if (auto refused = reject_non_json(request)) co_return std::move(*refused);
+  const std::string& body = request.body;
+  json::stream_parser parser;
+  boost::system::error_code ec;
+  std::size_t consumed = 0;
+  while (consumed < body.size()) {
+    const std::size_t piece = std::min(json_piece_bytes, body.size() - consumed);
+    consumed += parser.write(body.data() + consumed, piece, ec);
+    if (ec) co_return malformed_json(body, consumed, ec);
+    if (consumed < body.size()) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+  parser.finish(ec);
+  if (ec) co_return malformed_json(body, consumed, ec);
+  co_return parser.release();
 }
 
 std::optional<HttpResponse> reject_malformed_job_id(std::string_view id) {

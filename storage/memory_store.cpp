@@ -3,12 +3,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <iterator>
-#include <sstream>
+#include <limits>
 
 #include "core/transitions.hpp"
 
@@ -19,21 +21,34 @@ namespace json = boost::json;
 
 namespace {
 
+// Entries a list request looks at before it answers a short page with a cursor: with sparse
+// filters a request costs this much at most, never a walk over every job.
+constexpr std::size_t list_scan_budget = 2000;
+// Jobs a retention sweep removes between two yields to the event loop.
+constexpr std::size_t sweep_step = 256;
+// How often a retention sweep also looks for artifact directories without a job.
+constexpr TimeMs orphan_scan_interval_ms = 3600 * 1000;
+
 // Event ids are "<epoch>-<seq>": the epoch (start time of this store) makes an id from a
 // previous run of the process answer `reset` instead of silently matching a new event.
 std::string event_id(TimeMs epoch, std::uint64_t seq) { return std::to_string(epoch) + "-" + std::to_string(seq); }
 
-bool matches(const Job& job, const ListQuery& q) {
-  if (q.state && job.state != *q.state) return false;
-  if (q.engine && job.engine() != *q.engine) return false;
-  if (q.tag) {
-    auto tags = job.tags();
-    if (std::find(tags.begin(), tags.end(), *q.tag) == tags.end()) return false;
-  }
-  return true;
+const TimeMs store_epoch = now_ms();
+
+std::string text_of(const json::value& value) { return value.is_null() ? std::string() : json::serialize(value); }
+
+json::value value_of(const std::string& text) {
+  if (text.empty()) return nullptr;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  return ec ? json::value(nullptr) : parsed;
 }
 
-const TimeMs store_epoch = now_ms();
+json::object lost_error(const Job& job) {
+  return json::object{{"code", "lost"},
+                      {"message", "the instance running this job stopped (lost " + std::to_string(job.lost) + " of " +
+                                      std::to_string(job.max_lost) + " times allowed)"}};
+}
 
 }  // namespace
 
@@ -44,45 +59,125 @@ MemoryStore::MemoryStore(asio::any_io_executor executor, MemoryStoreOptions opti
 
 asio::awaitable<bool> MemoryStore::ping() { co_return true; }
 
-void MemoryStore::append_event(EventType type, const Job& job, json::object data) {
+// --- records and indexes ---
+
+Job MemoryStore::to_job(const std::string& id, const Entry& entry, const RecordParts& parts) {
+  Job job;
+  job.id = id;
+  job.state = entry.state;
+  job.created_at = entry.created_at;
+  job.started_at = entry.started_at;
+  job.finished_at = entry.finished_at;
+  job.attempts = entry.attempts;
+  job.max_attempts = entry.max_attempts;
+  job.lost = entry.lost;
+  job.max_lost = entry.max_lost;
+  job.priority = entry.priority;
+  if (json::value spec = value_of(parts.spec); spec.is_object()) job.spec = std::move(spec.get_object());
+  job.result = value_of(parts.result);
+  job.error = value_of(parts.error);
+  job.progress = value_of(parts.progress);
+  job.owner = parts.owner;
+  return job;
+}
+
+Job MemoryStore::to_job(const std::string& id, const Entry& entry) {
+  return to_job(id, entry, unpack_record(entry.packed));
+}
+
+void MemoryStore::repack(Entry& entry, RecordParts parts) {
+  const bool finished = is_terminal(entry.state);
+  if (finished) parts.summary.clear();  // derived from the spec when asked for
+  entry.packed = pack_record(parts, finished);
+}
+
+MemoryStore::Entry* MemoryStore::find(const std::string& id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+void MemoryStore::index(const std::string& id, const Entry& entry, const Job& job) {
+  by_order_.emplace(entry.order, &jobs_.find(id)->first);
+  by_state_[static_cast<std::size_t>(entry.state)].insert(entry.order);
+  by_engine_[job.engine()].insert(entry.order);
+  for (const auto& tag : job.tags()) by_tag_[tag].insert(entry.order);
+}
+
+void MemoryStore::unindex(const Entry& entry, const Job& job) {
+  by_order_.erase(entry.order);
+  by_state_[static_cast<std::size_t>(entry.state)].erase(entry.order);
+  auto drop = [&](std::map<std::string, OrderIndex, std::less<>>& index, const std::string& value) {
+    auto it = index.find(value);
+    if (it == index.end()) return;
+    it->second.erase(entry.order);
+    if (it->second.empty()) index.erase(it);
+  };
+  drop(by_engine_, job.engine());
+  for (const auto& tag : job.tags()) drop(by_tag_, tag);
+  if (is_terminal(entry.state)) by_finish_.erase({entry.finished_at, entry.order});
+}
+
+bool MemoryStore::indexed(const std::map<std::string, OrderIndex, std::less<>>& index, const std::string& value,
+                          std::uint64_t order) {
+  auto it = index.find(value);
+  return it != index.end() && it->second.contains(order);
+}
+
+// --- events ---
+
+void MemoryStore::append_event(EventType type, const std::string& job_id, JobState state, json::object data) {
   JobEvent event;
-  event.id = event_id(store_epoch, next_event_seq_++);
+  const std::uint64_t seq = next_event_seq_++;
+  event.id = event_id(store_epoch, seq);
   event.type = type;
-  event.job_id = job.id;
-  event.state = job.state;
+  event.job_id = job_id;
+  event.state = state;
   event.time = now_ms();
   event.data = std::move(data);
   events_.push_back(std::move(event));
-  if (events_.size() > options_.events_capacity) events_.pop_front();
+  events_of_job_[job_id].push_back(seq);
+  if (events_.size() > options_.events_capacity) {
+    // The oldest event leaves the ring, and so its job's history (it is that job's oldest).
+    auto it = events_of_job_.find(events_.front().job_id);
+    if (it != events_of_job_.end()) {
+      if (!it->second.empty()) it->second.erase(it->second.begin());
+      if (it->second.empty()) events_of_job_.erase(it);
+    }
+    events_.pop_front();
+  }
   wake(event_waiters_);
 }
 
-std::optional<StoreError> MemoryStore::apply_transition(Entry& entry, JobState to, json::object event_data) {
-  Job& job = entry.job;
-  auto event = transition_event(job.state, to);
+std::optional<StoreError> MemoryStore::apply_transition(const std::string& id, Entry& entry, JobState to,
+                                                        json::object event_data) {
+  auto event = transition_event(entry.state, to);
   if (!event)
-    return conflict("job " + job.id + " is " + std::string(to_string(job.state)) + " and cannot become " +
+    return conflict("job " + id + " is " + std::string(to_string(entry.state)) + " and cannot become " +
                         std::string(to_string(to)),
-                    job.state);
-  if (job.state == JobState::pending) dequeue(entry);
-  if (job.state == JobState::running) entry.lease_expires_at = 0;
-  entry.status_json.clear();
-  job.state = to;
-  if (is_terminal(to)) job.finished_at = now_ms();
-  if (to == JobState::pending) enqueue(entry);
-  append_event(*event, job, std::move(event_data));
+                    entry.state);
+  if (entry.state == JobState::pending) dequeue(id);
+  if (entry.state == JobState::running) entry.lease_expires_at = 0;
+  // Engine and tags never change: only the state's indexes move.
+  by_state_[static_cast<std::size_t>(entry.state)].erase(entry.order);
+  if (is_terminal(entry.state)) by_finish_.erase({entry.finished_at, entry.order});
+  entry.state = to;
+  if (is_terminal(to)) entry.finished_at = now_ms();
+  by_state_[static_cast<std::size_t>(to)].insert(entry.order);
+  if (is_terminal(to)) by_finish_.emplace(entry.finished_at, entry.order);
+  if (to == JobState::pending) enqueue(id, entry);
+  append_event(*event, id, to, std::move(event_data));
   return std::nullopt;
 }
 
-void MemoryStore::enqueue(Entry& entry) {
-  QueueKey key{-entry.job.priority, next_enqueue_++, entry.job.id};
+void MemoryStore::enqueue(const std::string& id, Entry& entry) {
+  QueueKey key{-entry.priority, next_enqueue_++, id};
   queue_.insert(key);
-  queue_position_[entry.job.id] = key;
+  queue_position_[id] = std::move(key);
   wake(work_waiters_);
 }
 
-void MemoryStore::dequeue(const Entry& entry) {
-  auto it = queue_position_.find(entry.job.id);
+void MemoryStore::dequeue(const std::string& id) {
+  auto it = queue_position_.find(id);
   if (it == queue_position_.end()) return;
   queue_.erase(it->second);
   queue_position_.erase(it);
@@ -101,67 +196,133 @@ asio::awaitable<void> MemoryStore::wait_on(std::vector<asio::steady_timer*>& wai
   std::erase(waiters, &timer);  // no-op when wake() already cleared the list
 }
 
+// --- jobs ---
+
 asio::awaitable<Result<Job>> MemoryStore::create(Job job) {
-  if (jobs_.contains(job.id)) co_return conflict("job " + job.id + " already exists", jobs_.at(job.id).job.state);
+  if (const Entry* existing = find(job.id)) co_return conflict("job " + job.id + " already exists", existing->state);
+  if (jobs_.size() >= options_.max_jobs)
+    co_return full("the store holds its maximum of " + std::to_string(options_.max_jobs) +
+                   " jobs (max_jobs); finished jobs leave it after the retention period or when deleted");
   job.state = JobState::pending;
-  Entry entry{std::move(job), next_order_++, 0, {}};
-  auto [it, inserted] = jobs_.emplace(entry.job.id, std::move(entry));
-  by_order_.emplace(it->second.order, it->first);
-  enqueue(it->second);
-  append_event(EventType::submitted, it->second.job, {});
-  co_return it->second.job;
+  Entry entry;
+  entry.state = JobState::pending;
+  entry.attempts = job.attempts;
+  entry.max_attempts = job.max_attempts;
+  entry.lost = job.lost;
+  entry.max_lost = job.max_lost;
+  entry.priority = job.priority;
+  entry.created_at = job.created_at;
+  entry.order = next_order_++;
+  RecordParts parts;
+  parts.spec = json::serialize(job.spec);
+  parts.summary = json::serialize(job_summary_json(job));
+  repack(entry, std::move(parts));
+  auto [it, inserted] = jobs_.emplace(job.id, std::move(entry));
+  index(it->first, it->second, job);
+  enqueue(it->first, it->second);
+  append_event(EventType::submitted, it->first, JobState::pending, {});
+  co_return job;
 }
 
 asio::awaitable<Result<Job>> MemoryStore::get(std::string id) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  co_return it->second.job;
+  const Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  co_return to_job(id, *entry);
 }
 
 asio::awaitable<Result<std::string>> MemoryStore::status_json(std::string id) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  Entry& entry = it->second;
-  if (entry.status_json.empty()) entry.status_json = json::serialize(job_status_json(entry.job));
-  co_return entry.status_json;
+  const Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  RecordParts parts = unpack_record(entry->packed);
+  const bool summarized = !parts.summary.empty();
+  std::string summary_text = std::move(parts.summary);
+  if (summarized) parts.spec.clear();  // the status does not need it
+  Job job = to_job(id, *entry, parts);
+  if (!summarized) co_return json::serialize(job_status_json(job));
+  json::value summary = value_of(summary_text);
+  co_return json::serialize(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
 }
 
 asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {
   JobPage page;
-  auto it = by_order_.rbegin();
+  std::uint64_t before = std::numeric_limits<std::uint64_t>::max();
   if (!query.cursor.empty()) {
-    std::uint64_t before = 0;
     auto [ptr, ec] = std::from_chars(query.cursor.data(), query.cursor.data() + query.cursor.size(), before);
     if (ec != std::errc{} || ptr != query.cursor.data() + query.cursor.size())
       co_return StoreError{StoreErrc::invalid, "the cursor is not one this server issued", {}};
-    it = std::make_reverse_iterator(by_order_.lower_bound(before));
   }
-  for (; it != by_order_.rend(); ++it) {
-    const Entry& entry = jobs_.at(it->second);
-    if (!matches(entry.job, query)) continue;
-    if (page.jobs.size() == query.limit) {
-      page.next_cursor = std::to_string(jobs_.at(page.jobs.back().id).order);
-      break;
+  if (query.limit == 0) co_return page;
+  // Walk the smallest index that every match is in; check the other filters per entry.
+  static const OrderIndex nothing;
+  const OrderIndex* walk = nullptr;
+  auto narrow = [&](const OrderIndex* index) {
+    if (!walk || index->size() < walk->size()) walk = index;
+  };
+  if (query.state) narrow(&by_state_[static_cast<std::size_t>(*query.state)]);
+  if (query.engine) {
+    auto it = by_engine_.find(*query.engine);
+    narrow(it == by_engine_.end() ? &nothing : &it->second);
+  }
+  if (query.tag) {
+    auto it = by_tag_.find(*query.tag);
+    narrow(it == by_tag_.end() ? &nothing : &it->second);
+  }
+  auto matches = [&](const Entry& entry) {
+    if (query.state && entry.state != *query.state) return false;
+    if (query.engine && !indexed(by_engine_, *query.engine, entry.order)) return false;
+    if (query.tag && !indexed(by_tag_, *query.tag, entry.order)) return false;
+    return true;
+  };
+  std::size_t looked_at = 0;
+  std::uint64_t last_looked_at = 0;
+  std::uint64_t last_taken = 0;
+  auto consider = [&](std::uint64_t order) {  // false: stop here
+    if (looked_at == list_scan_budget) {
+      // Sparse filters: answer what was found; the cursor continues the walk from here.
+      page.next_cursor = std::to_string(page.jobs.size() == query.limit ? last_taken : last_looked_at);
+      return false;
     }
-    page.jobs.push_back(entry.job);
+    ++looked_at;
+    const std::string& id = *by_order_.at(order);
+    const Entry& entry = jobs_.at(id);
+    if (matches(entry)) {
+      if (page.jobs.size() == query.limit) {  // one more match: there is a next page
+        page.next_cursor = std::to_string(last_taken);
+        return false;
+      }
+      page.jobs.push_back(to_job(id, entry));
+      last_taken = order;
+    }
+    last_looked_at = order;
+    return true;
+  };
+  if (walk) {
+    for (auto it = std::make_reverse_iterator(walk->lower_bound(before)); it != walk->rend(); ++it)
+      if (!consider(*it)) break;
+  } else {
+    for (auto it = std::make_reverse_iterator(by_order_.lower_bound(before)); it != by_order_.rend(); ++it)
+      if (!consider(it->first)) break;
   }
   co_return page;
 }
 
 asio::awaitable<Result<Job>> MemoryStore::cancel(std::string id) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  if (auto error = apply_transition(it->second, JobState::cancelled, {})) co_return *error;
-  it->second.job.error = json::object{{"code", "cancelled"}, {"message", "cancelled on request"}};
-  it->second.status_json.clear();
-  co_return it->second.job;
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  RecordParts parts = unpack_record(entry->packed);
+  if (auto error = apply_transition(id, *entry, JobState::cancelled, {})) co_return *error;
+  parts.error = json::serialize(json::object{{"code", "cancelled"}, {"message", "cancelled on request"}});
+  parts.owner.clear();
+  Job job = to_job(id, *entry, parts);
+  repack(*entry, std::move(parts));
+  co_return job;
 }
 
 void MemoryStore::erase_job(const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
-  dequeue(it->second);
-  by_order_.erase(it->second.order);
+  dequeue(id);
+  unindex(it->second, to_job(id, it->second));  // engine and tags come from the spec
   jobs_.erase(it);
   // Removing the files is fire-and-forget on the file thread; nothing waits for it.
   boost::asio::co_spawn(executor_, files_.run([dir = artifact_dir(id)] {
@@ -172,30 +333,34 @@ void MemoryStore::erase_job(const std::string& id) {
 }
 
 asio::awaitable<Result<Done>> MemoryStore::remove(std::string id) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  Job& job = it->second.job;
-  if (!is_terminal(job.state))
-    co_return conflict("job " + id + " is " + std::string(to_string(job.state)) +
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  if (!is_terminal(entry->state))
+    co_return conflict("job " + id + " is " + std::string(to_string(entry->state)) +
                            "; cancel it before deleting it",
-                       job.state);
-  append_event(EventType::deleted, job, {});
+                       entry->state);
+  append_event(EventType::deleted, id, entry->state, {});
   erase_job(id);
   co_return Done{};
 }
 
+// --- queue with leases ---
+
 asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worker_id, Lease lease) {
   if (queue_.empty()) co_return std::optional<Job>{};
-  Entry& entry = jobs_.at(std::get<2>(*queue_.begin()));
-  Job& job = entry.job;
-  job.attempts += 1;
-  job.owner = worker_id;
-  job.started_at = now_ms();
-  job.error = nullptr;
-  json::object data{{"worker", worker_id}, {"attempt", job.attempts}};
-  if (auto error = apply_transition(entry, JobState::running, std::move(data))) co_return *error;
+  const std::string id = std::get<2>(*queue_.begin());
+  Entry& entry = jobs_.at(id);
+  json::object data{{"worker", worker_id}, {"attempt", entry.attempts + 1}};
+  if (auto error = apply_transition(id, entry, JobState::running, std::move(data))) co_return *error;
+  entry.attempts += 1;
+  entry.started_at = now_ms();
   entry.lease_expires_at = now_ms() + lease.count();
-  co_return std::optional<Job>{job};
+  RecordParts parts = unpack_record(entry.packed);
+  parts.owner = worker_id;
+  parts.error.clear();
+  Job job = to_job(id, entry, parts);
+  repack(entry, std::move(parts));
+  co_return std::optional<Job>{std::move(job)};
 }
 
 asio::awaitable<void> MemoryStore::wait_for_work(std::chrono::milliseconds max_wait) {
@@ -204,144 +369,95 @@ asio::awaitable<void> MemoryStore::wait_for_work(std::chrono::milliseconds max_w
 }
 
 asio::awaitable<Result<Done>> MemoryStore::renew(std::string id, std::string worker_id, Lease lease) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  Entry& entry = it->second;
-  if (entry.job.state != JobState::running || entry.job.owner != worker_id)
-    co_return conflict("job " + id + " is no longer running on " + worker_id, entry.job.state);
-  entry.lease_expires_at = now_ms() + lease.count();
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  if (entry->state != JobState::running || unpack_record(entry->packed).owner != worker_id)
+    co_return conflict("job " + id + " is no longer running on " + worker_id, entry->state);
+  entry->lease_expires_at = now_ms() + lease.count();
   co_return Done{};
 }
 
 asio::awaitable<Result<Job>> MemoryStore::finish(std::string id, std::string worker_id, Finish finish) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  Entry& entry = it->second;
-  Job& job = entry.job;
-  if (job.state != JobState::running || job.owner != worker_id)
-    co_return conflict("job " + id + " is no longer running on " + worker_id, job.state);
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  RecordParts parts = unpack_record(entry->packed);
+  if (entry->state != JobState::running || parts.owner != worker_id)
+    co_return conflict("job " + id + " is no longer running on " + worker_id, entry->state);
   JobState to = finish.state;
   json::object data;
-  if (to == JobState::failed && finish.retryable && job.attempts < job.max_attempts) {
+  // Lost attempts have their own budget (max_lost): only the job's own failures count here.
+  if (to == JobState::failed && finish.retryable && entry->attempts - entry->lost < entry->max_attempts) {
     to = JobState::pending;
     data["error"] = finish.error;
-    data["attempt"] = job.attempts;
+    data["attempt"] = entry->attempts;
   } else if (to == JobState::completed) {
     data["result"] = result_summary(finish.result);
   } else {
     data["error"] = finish.error;
   }
-  job.result = std::move(finish.result);
-  job.error = std::move(finish.error);
-  job.owner.clear();
-  if (auto error = apply_transition(entry, to, std::move(data))) co_return *error;
+  if (auto error = apply_transition(id, *entry, to, std::move(data))) co_return *error;
+  parts.result = text_of(finish.result);
+  parts.error = text_of(finish.error);
+  parts.owner.clear();
+  Job job = to_job(id, *entry, parts);
+  repack(*entry, std::move(parts));
   co_return job;
 }
 
 asio::awaitable<Result<Done>> MemoryStore::record_progress(std::string id, json::object progress) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  Job& job = it->second.job;
-  if (job.state != JobState::running) co_return conflict("job " + id + " is not running", job.state);
-  job.progress = progress;
-  it->second.status_json.clear();
-  append_event(EventType::progress, job, json::object{{"progress", std::move(progress)}});
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  if (entry->state != JobState::running) co_return conflict("job " + id + " is not running", entry->state);
+  RecordParts parts = unpack_record(entry->packed);
+  parts.progress = json::serialize(progress);
+  repack(*entry, std::move(parts));
+  append_event(EventType::progress, id, entry->state, json::object{{"progress", std::move(progress)}});
   co_return Done{};
 }
 
+bool MemoryStore::worker_alive(const std::string& worker_id, TimeMs now) const {
+  auto it = workers_.find(worker_id);
+  return it != workers_.end() && it->second.second >= now;
+}
+
+void MemoryStore::take_back_lost(const std::string& id, Entry& entry) {
+  entry.lost += 1;
+  RecordParts parts = unpack_record(entry.packed);
+  json::object lost = lost_error(to_job(id, entry, parts));
+  const JobState to = entry.lost <= entry.max_lost ? JobState::pending : JobState::failed;
+  apply_transition(id, entry, to, json::object{{"error", lost}, {"attempt", entry.attempts}});
+  parts.owner.clear();
+  parts.error = json::serialize(lost);
+  repack(entry, std::move(parts));
+}
+
 asio::awaitable<Result<std::size_t>> MemoryStore::requeue_expired() {
+  // Running jobs are at most the slots of the instances, so this walk is small.
   const TimeMs now = now_ms();
-  std::vector<std::string> expired;
-  for (auto& [id, entry] : jobs_)
-    if (entry.job.state == JobState::running && entry.lease_expires_at != 0 && entry.lease_expires_at < now)
-      expired.push_back(id);
-  for (const auto& id : expired) {
-    Entry& entry = jobs_.at(id);
-    Job& job = entry.job;
-    json::object lost{{"code", "lost"},
-                      {"message", "the instance running this job stopped renewing its lease (attempt " +
-                                      std::to_string(job.attempts) + " of " + std::to_string(job.max_attempts) +
-                                      ")"}};
-    job.owner.clear();
-    job.error = lost;
-    const JobState to = job.attempts < job.max_attempts ? JobState::pending : JobState::failed;
-    apply_transition(entry, to, json::object{{"error", lost}});
+  std::vector<std::string> gone;
+  for (std::uint64_t order : by_state_[static_cast<std::size_t>(JobState::running)]) {
+    const std::string& id = *by_order_.at(order);
+    const Entry& entry = jobs_.at(id);
+    const std::string owner = unpack_record(entry.packed).owner;
+    const bool known = workers_.contains(owner);
+    const bool alive = worker_alive(owner, now);
+    const bool lease_over = entry.lease_expires_at != 0 && entry.lease_expires_at < now;
+    // An owner whose heartbeat ran out is gone now; an unknown owner only once its lease is over.
+    if ((known && !alive) || (!known && lease_over)) gone.push_back(id);
   }
-  co_return expired.size();
+  for (const auto& id : gone) take_back_lost(id, jobs_.at(id));
+  co_return gone.size();
 }
 
 asio::awaitable<Result<QueueStats>> MemoryStore::stats() {
   QueueStats stats;
   stats.pending = queue_.size();
-  for (const auto& [id, entry] : jobs_) {
-    if (entry.job.state == JobState::running) ++stats.running;
-    if (entry.job.state == JobState::scheduled) ++stats.scheduled;
-  }
+  stats.running = by_state_[static_cast<std::size_t>(JobState::running)].size();
+  stats.scheduled = by_state_[static_cast<std::size_t>(JobState::scheduled)].size();
   co_return stats;
 }
 
-std::filesystem::path MemoryStore::artifact_dir(const std::string& id) const {
-  return options_.data_dir / "artifacts" / id;
-}
-
-asio::awaitable<Result<Done>> MemoryStore::put_artifacts(std::string id, std::vector<Artifact> artifacts) {
-  if (!jobs_.contains(id)) co_return not_found("no job " + id);
-  for (const auto& artifact : artifacts)
-    if (!is_valid_artifact_name(artifact.name))
-      co_return StoreError{StoreErrc::invalid, "invalid artifact name " + artifact.name, {}};
-  std::vector<ArtifactInfo> written;
-  for (const auto& artifact : artifacts) written.push_back({artifact.name, artifact.bytes.size(), artifact.media_type});
-  const auto dir = artifact_dir(id);
-  // A named lambda, not a temporary inside co_await: g++ 12 destroys such temporaries twice.
-  auto write_files = [dir, artifacts = std::move(artifacts)]() -> std::string {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
-    for (const auto& artifact : artifacts) {
-      std::ofstream out(dir / artifact.name, std::ios::binary | std::ios::trunc);
-      out.write(artifact.bytes.data(), static_cast<std::streamsize>(artifact.bytes.size()));
-      if (!out) return "cannot write artifact " + artifact.name + " under " + dir.string();
-    }
-    return {};
-  };
-  std::string problem = co_await files_.run(std::move(write_files));
-  if (!problem.empty()) co_return unavailable(problem);
-  auto it = jobs_.find(id);  // the job may have been removed while the files were written
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  auto& infos = it->second.artifacts;
-  for (auto& info : written) {
-    std::erase_if(infos, [&](const ArtifactInfo& existing) { return existing.name == info.name; });
-    infos.push_back(std::move(info));
-  }
-  co_return Done{};
-}
-
-asio::awaitable<Result<std::vector<ArtifactInfo>>> MemoryStore::list_artifacts(std::string id) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  co_return it->second.artifacts;
-}
-
-asio::awaitable<Result<Artifact>> MemoryStore::get_artifact(std::string id, std::string name) {
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) co_return not_found("no job " + id);
-  const auto& infos = it->second.artifacts;
-  auto info = std::find_if(infos.begin(), infos.end(), [&](const ArtifactInfo& i) { return i.name == name; });
-  if (info == infos.end()) co_return not_found("job " + id + " has no artifact " + name);
-  Artifact artifact{name, info->media_type, {}};
-  const auto path = artifact_dir(id) / name;
-  auto read_file = [path]() -> std::optional<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream content;
-    content << in.rdbuf();
-    return std::move(content).str();
-  };
-  std::optional<std::string> bytes = co_await files_.run(std::move(read_file));
-  if (!bytes) co_return unavailable("artifact " + name + " of job " + id + " cannot be read");
-  artifact.bytes = std::move(*bytes);
-  co_return artifact;
-}
+// --- event log ---
 
 asio::awaitable<Result<EventBatch>> MemoryStore::read_events(std::string after_id, std::size_t max,
                                                              std::chrono::milliseconds max_wait) {
@@ -361,7 +477,7 @@ asio::awaitable<Result<EventBatch>> MemoryStore::read_events(std::string after_i
 
   EventBatch batch;
   if (events_.empty()) co_return batch;
-  const std::uint64_t first = parse_event_id(events_.front().id)->second;
+  const std::uint64_t first = next_event_seq_ - events_.size();
   std::size_t index = after + 1 > first ? after + 1 - first : 0;
   for (; index < events_.size() && batch.events.size() < max; ++index) batch.events.push_back(events_[index]);
   co_return batch;
@@ -370,6 +486,39 @@ asio::awaitable<Result<EventBatch>> MemoryStore::read_events(std::string after_i
 asio::awaitable<Result<std::string>> MemoryStore::last_event_id() {
   co_return events_.empty() ? std::string{} : events_.back().id;
 }
+
+asio::awaitable<Result<std::vector<JobEvent>>> MemoryStore::job_events(std::string job_id) {
+  std::vector<JobEvent> history;
+  auto it = events_of_job_.find(job_id);
+  if (it == events_of_job_.end()) co_return history;
+  const std::uint64_t first = next_event_seq_ - events_.size();
+  for (std::uint64_t seq : it->second)
+    if (seq >= first && seq - first < events_.size()) history.push_back(events_[seq - first]);
+  co_return history;
+}
+
+// --- idempotent submissions ---
+
+asio::awaitable<Result<Done>> MemoryStore::remember_answer(std::string key, std::string answer,
+                                                           std::chrono::milliseconds ttl) {
+  const TimeMs now = now_ms();
+  // Forget expired answers first: they are few per call, and the map never outgrows the
+  // submissions of one ttl.
+  while (!answers_expiry_.empty() && answers_expiry_.begin()->first < now) {
+    answers_.erase(answers_expiry_.begin()->second);
+    answers_expiry_.erase(answers_expiry_.begin());
+  }
+  if (answers_.emplace(key, std::move(answer)).second) answers_expiry_.emplace(now + ttl.count(), std::move(key));
+  co_return Done{};
+}
+
+asio::awaitable<Result<std::optional<std::string>>> MemoryStore::recall_answer(std::string key) {
+  auto it = answers_.find(key);
+  if (it == answers_.end()) co_return std::optional<std::string>{};
+  co_return std::optional<std::string>{it->second};
+}
+
+// --- workers ---
 
 asio::awaitable<Result<Done>> MemoryStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
   worker.last_heartbeat = now_ms();
@@ -387,16 +536,28 @@ asio::awaitable<Result<std::vector<WorkerInfo>>> MemoryStore::workers() {
 }
 
 asio::awaitable<Result<std::size_t>> MemoryStore::sweep_retention(std::chrono::milliseconds retention) {
-  const TimeMs cutoff = now_ms() - retention.count();
-  std::vector<std::string> old;
-  for (const auto& [id, entry] : jobs_)
-    if (is_terminal(entry.job.state) && entry.job.finished_at != 0 && entry.job.finished_at < cutoff)
-      old.push_back(id);
-  for (const auto& id : old) {
-    append_event(EventType::deleted, jobs_.at(id).job, json::object{{"reason", "retention"}});
-    erase_job(id);
+  std::size_t removed = 0;
+  while (true) {
+    const TimeMs cutoff = now_ms() - retention.count();
+    std::size_t step = 0;
+    while (step < sweep_step && !by_finish_.empty() && by_finish_.begin()->first < cutoff) {
+      const std::string id = *by_order_.at(by_finish_.begin()->second);
+      append_event(EventType::deleted, id, jobs_.at(id).state, json::object{{"reason", "retention"}});
+      erase_job(id);
+      ++step;
+    }
+    removed += step;
+    if (step < sweep_step) break;
+    // A long sweep lets requests and the dispatcher run between its steps.
+    co_await asio::post(executor_, asio::use_awaitable);
   }
-  co_return old.size();
+  // Directories whose removal failed (or that another process left) go too; the listing is
+  // O(directories), so not at every sweep.
+  if (const TimeMs now = now_ms(); now - last_orphan_scan_ >= orphan_scan_interval_ms) {
+    last_orphan_scan_ = now;
+    co_await remove_orphan_artifacts();
+  }
+  co_return removed;
 }
 
 }  // namespace nox

@@ -4,6 +4,7 @@
 // ring buffer. Runs on the event loop's thread only: no locks.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 
 #include "storage/file_worker.hpp"
+#include "storage/packed_record.hpp"
 #include "storage/store.hpp"
 
 namespace nox {
@@ -20,6 +22,7 @@ namespace nox {
 struct MemoryStoreOptions {
   std::filesystem::path data_dir = "nox-data";
   std::size_t events_capacity = 100000;  // ring size; older ids answer `reset`
+  std::size_t max_jobs = 1000000;        // create answers StoreErrc::full beyond
 };
 
 class MemoryStore final : public Store {
@@ -46,31 +49,68 @@ class MemoryStore final : public Store {
 
   boost::asio::awaitable<Result<Done>> put_artifacts(std::string id, std::vector<Artifact> artifacts) override;
   boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) override;
-  boost::asio::awaitable<Result<Artifact>> get_artifact(std::string id, std::string name) override;
+  boost::asio::awaitable<Result<ArtifactInfo>> artifact_info(std::string id, std::string name) override;
+  boost::asio::awaitable<Result<std::string>> read_artifact(std::string id, std::string name, std::uint64_t offset,
+                                                            std::size_t length) override;
+  // Removes artifact directories of jobs this store does not hold (left by a job removed while
+  // its files were written, or a failed removal); the retention sweep calls it. Returns how many.
+  boost::asio::awaitable<std::size_t> remove_orphan_artifacts();
 
   boost::asio::awaitable<Result<EventBatch>> read_events(std::string after_id, std::size_t max,
                                                          std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<std::string>> last_event_id() override;
+  boost::asio::awaitable<Result<std::vector<JobEvent>>> job_events(std::string job_id) override;
+
+  boost::asio::awaitable<Result<Done>> remember_answer(std::string key, std::string answer,
+                                                       std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<std::optional<std::string>>> recall_answer(std::string key) override;
 
   boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
   boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) override;
 
  private:
+  // A job as kept here: scalars and what the indexes need, plus the text parts (spec, result,
+  // ...) packed in one string, compressed once the job has finished (storage/packed_record).
+  // Parsed again only when a reader asks for them.
   struct Entry {
-    Job job;
-    std::uint64_t order = 0;          // creation order, for listing and cursors
-    TimeMs lease_expires_at = 0;      // running only
+    JobState state = JobState::pending;
+    int attempts = 0;
+    int max_attempts = 1;
+    int lost = 0;
+    int max_lost = 3;
+    int priority = 0;
+    TimeMs created_at = 0;
+    TimeMs started_at = 0;
+    TimeMs finished_at = 0;
+    TimeMs lease_expires_at = 0;  // running only
+    std::uint64_t order = 0;      // creation order: listing, cursors and every index
+    std::string packed;           // pack_record(RecordParts)
     std::vector<ArtifactInfo> artifacts;
-    std::string status_json;  // serialized status, empty when the job changed since
   };
   using QueueKey = std::tuple<int, std::uint64_t, std::string>;  // (-priority, enqueue seq, id)
+  using OrderIndex = std::set<std::uint64_t>;                      // creation orders
 
-  // Moves `entry` to `to` if allowed, appends the event; the single place states change.
-  std::optional<StoreError> apply_transition(Entry& entry, JobState to, boost::json::object event_data);
-  void append_event(EventType type, const Job& job, boost::json::object data);
-  void enqueue(Entry& entry);
-  void dequeue(const Entry& entry);
+  static Job to_job(const std::string& id, const Entry& entry, const RecordParts& parts);
+  static Job to_job(const std::string& id, const Entry& entry);
+  // Writes the parts back, compressed when the job has finished (rarely read from then on).
+  static void repack(Entry& entry, RecordParts parts);
+  Entry* find(const std::string& id);
+  // Moves `entry` to `to` if allowed, keeps the indexes, appends the event; the single place
+  // states change.
+  std::optional<StoreError> apply_transition(const std::string& id, Entry& entry, JobState to,
+                                             boost::json::object event_data);
+  // Engine and tags are not kept on the entry (they never change): the indexes hold them.
+  void index(const std::string& id, const Entry& entry, const Job& job);
+  void unindex(const Entry& entry, const Job& job);
+  static bool indexed(const std::map<std::string, OrderIndex, std::less<>>& index, const std::string& value,
+                      std::uint64_t order);
+  void append_event(EventType type, const std::string& job_id, JobState state, boost::json::object data);
+  void enqueue(const std::string& id, Entry& entry);
+  void dequeue(const std::string& id);
+  // Running jobs whose instance is gone: back to pending while lost < max_lost, else failed.
+  void take_back_lost(const std::string& id, Entry& entry);
+  bool worker_alive(const std::string& worker_id, TimeMs now) const;
   void wake(std::vector<boost::asio::steady_timer*>& waiters);
   boost::asio::awaitable<void> wait_on(std::vector<boost::asio::steady_timer*>& waiters,
                                        std::chrono::milliseconds max_wait);
@@ -80,7 +120,12 @@ class MemoryStore final : public Store {
   boost::asio::any_io_executor executor_;
   MemoryStoreOptions options_;
   std::unordered_map<std::string, Entry> jobs_;
-  std::map<std::uint64_t, std::string> by_order_;
+  // Ordered indexes (newest last), so every list and sweep reads O(log n + page) entries.
+  std::map<std::uint64_t, const std::string*> by_order_;  // order -> id (the key in jobs_)
+  std::array<OrderIndex, 6> by_state_;                     // by JobState
+  std::map<std::string, OrderIndex, std::less<>> by_engine_;
+  std::map<std::string, OrderIndex, std::less<>> by_tag_;
+  std::set<std::pair<TimeMs, std::uint64_t>> by_finish_;  // (finished_at, order): retention
   std::set<QueueKey> queue_;
   std::unordered_map<std::string, QueueKey> queue_position_;
   std::uint64_t next_order_ = 1;
@@ -88,11 +133,21 @@ class MemoryStore final : public Store {
 
   std::deque<JobEvent> events_;
   std::uint64_t next_event_seq_ = 1;
+  // The sequence numbers of each job's events still in the ring (a job's history in O(its events)).
+  std::unordered_map<std::string, std::vector<std::uint64_t>> events_of_job_;
   std::vector<boost::asio::steady_timer*> event_waiters_;
   std::vector<boost::asio::steady_timer*> work_waiters_;
 
+  TimeMs last_orphan_scan_ = 0;
+  std::unordered_map<std::string, std::string> answers_;      // Idempotency-Key -> first answer
+  std::set<std::pair<TimeMs, std::string>> answers_expiry_;  // (expires_at, key)
+
   std::map<std::string, std::pair<WorkerInfo, TimeMs>> workers_;  // id -> (info, expires_at)
   FileWorker files_;  // artifact file I/O off the loop
+  // This store does not survive a restart, so every artifact directory found at start is an
+  // orphan: they are moved aside at once and deleted on the file thread (after files_).
+  bool previous_artifacts_cleared_ = clear_previous_artifacts();
+  bool clear_previous_artifacts();
 };
 
 }  // namespace nox

@@ -10,6 +10,16 @@ boost::asio::awaitable<Result<std::string>> Store::status_json(std::string id) {
   co_return boost::json::serialize(job_status_json(*job));
 }
 
+boost::asio::awaitable<Result<std::vector<Job>>> Store::claim_batch(std::string worker_id, Lease lease,
+                                                                    std::size_t max) {
+  std::vector<Job> claimed;
+  if (max == 0) co_return claimed;
+  auto one = co_await claim(std::move(worker_id), lease);
+  if (!one) co_return one.error();
+  if (*one) claimed.push_back(std::move(**one));
+  co_return claimed;
+}
+
 boost::asio::awaitable<Result<std::vector<JobEvent>>> Store::job_events(std::string job_id) {
   std::vector<JobEvent> history;
   std::string after;

@@ -72,7 +72,8 @@ class Store {
   virtual boost::asio::awaitable<bool> ping() = 0;
 
   // --- jobs ---
-  // Saves a new job (state pending) and enqueues it; appends `submitted`.
+  // Saves a new job (state pending) and enqueues it; appends `submitted`. conflict when a job
+  // with that id exists (an Idempotency-Key replay relies on it); full beyond max_jobs.
   virtual boost::asio::awaitable<Result<Job>> create(Job job) = 0;
   virtual boost::asio::awaitable<Result<Job>> get(std::string id) = 0;
   virtual boost::asio::awaitable<Result<JobPage>> list(ListQuery query) = 0;
@@ -88,24 +89,42 @@ class Store {
   // --- queue with leases ---
   // Takes the best pending job: pending -> running, attempts+1, owner=worker; appends `started`.
   virtual boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) = 0;
+  // Up to `max` claims at once (a store may answer them in one round trip); the default claims
+  // one. Empty when the queue is.
+  virtual boost::asio::awaitable<Result<std::vector<Job>>> claim_batch(std::string worker_id, Lease lease,
+                                                                       std::size_t max);
   // Returns when work may have arrived, or after max_wait. Never busy-polls.
   virtual boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) = 0;
   // Extends the lease; conflict when the job is no longer running under this worker (cancelled, lost).
   virtual boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) = 0;
   // running (owned by worker) -> completed | failed, or -> pending with `retrying` when
-  // finish.retryable and attempts remain. conflict when the job is no longer ours.
+  // finish.retryable and the job's own attempts (attempts - lost) are below max_attempts.
+  // conflict when the job is no longer ours.
   virtual boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) = 0;
   // Appends a `progress` event and keeps the numbers on the job; no state change.
   virtual boost::asio::awaitable<Result<Done>> record_progress(std::string id, boost::json::object progress) = 0;
-  // Running jobs whose lease expired go back to pending (`retrying`) or, out of attempts,
-  // to failed with error code "lost". Returns how many were moved.
+  // Takes back the running jobs of instances that are gone: those whose owner's heartbeat has
+  // expired (at once, whatever their lease says; a stale worker record is kept until then), and
+  // those whose lease expired while their owner never sent a heartbeat. A lease whose owner still heartbeats is never taken: an
+  // instance that was cut off from the store keeps its work when it comes back. Each goes back
+  // to pending (`retrying`, lost + 1) while lost < max_lost, else to failed with code "lost".
+  // Time during which no instance could reach the store does not count against leases.
+  // Returns how many were moved.
   virtual boost::asio::awaitable<Result<std::size_t>> requeue_expired() = 0;
   virtual boost::asio::awaitable<Result<QueueStats>> stats() = 0;
 
   // --- artifacts ---
+  // Stores (or replaces, by name) files of an existing job. An artifact's sha256, when the
+  // producer computed it, is kept as given; otherwise the store computes it.
   virtual boost::asio::awaitable<Result<Done>> put_artifacts(std::string id, std::vector<Artifact> artifacts) = 0;
   virtual boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) = 0;
-  virtual boost::asio::awaitable<Result<Artifact>> get_artifact(std::string id, std::string name) = 0;
+  // One artifact's name, size, media type and SHA-256; not_found when the job or the file is not there.
+  virtual boost::asio::awaitable<Result<ArtifactInfo>> artifact_info(std::string id, std::string name) = 0;
+  // Up to `length` bytes (at most artifact_chunk_bytes) of an artifact from `offset`: fewer only at
+  // its end, "" at or past it. not_found when it is not there (any more). A download reads chunk by
+  // chunk, so no file is ever held whole in memory.
+  virtual boost::asio::awaitable<Result<std::string>> read_artifact(std::string id, std::string name,
+                                                                    std::uint64_t offset, std::size_t length) = 0;
 
   // --- event log ---
   // Events strictly after `after_id` ("" = from the oldest kept), at most `max`. When none
@@ -118,11 +137,21 @@ class Store {
   // The newest event id now ("" when the log is empty): where a live-only reader starts.
   virtual boost::asio::awaitable<Result<std::string>> last_event_id() = 0;
 
+  // --- idempotent submissions ---
+  // Keeps the first answer to a request made with an Idempotency-Key for `ttl`; a later
+  // request with the same key gets it back. `key` is already scoped (e.g. "submit:<key>").
+  virtual boost::asio::awaitable<Result<Done>> remember_answer(std::string key, std::string answer,
+                                                               std::chrono::milliseconds ttl) = 0;
+  // The remembered answer, or nullopt.
+  virtual boost::asio::awaitable<Result<std::optional<std::string>>> recall_answer(std::string key) = 0;
+
   // --- workers ---
+  // Records the instance as alive for `ttl` (its leases are safe from sweeps until then).
   virtual boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) = 0;
   virtual boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() = 0;
 
-  // Removes finished jobs older than the retention period with their artifacts. Returns how many.
+  // Removes finished jobs older than the retention period with their artifacts, oldest first, in
+  // bounded steps that let other work run between them. Returns how many.
   virtual boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) = 0;
 };
 

@@ -14,6 +14,9 @@ std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io
     options.prefix = settings.redis_prefix;
     options.events_maxlen = settings.events_capacity;
     options.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
+    options.command_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(settings.redis_command_timeout_s * 1000));
+    options.max_jobs = settings.max_jobs;
     auto store = RedisStore::make(std::move(executor), std::move(options));
     if (auto* error = std::get_if<std::string>(&store)) return "--redis-url: " + *error;
     return std::unique_ptr<Store>(std::move(std::get<std::unique_ptr<RedisStore>>(store)));
@@ -21,6 +24,7 @@ std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io
   MemoryStoreOptions options;
   options.data_dir = settings.data_dir;
   options.events_capacity = settings.events_capacity;
+  options.max_jobs = settings.max_jobs;
   return std::make_unique<MemoryStore>(std::move(executor), std::move(options));
 }
 

@@ -14,6 +14,7 @@ enum class StoreErrc {
   conflict,     // the job is not in a state this operation applies to
   unavailable,  // the store cannot be reached now (Redis down): retry later
   invalid,      // the request itself is not acceptable (e.g. artifact too large)
+  full,         // the store holds max_jobs jobs: new submissions wait until retention frees room
 };
 
 struct StoreError {
@@ -47,5 +48,6 @@ inline StoreError conflict(std::string message, JobState current) {
   return {StoreErrc::conflict, std::move(message), current};
 }
 inline StoreError unavailable(std::string message) { return {StoreErrc::unavailable, std::move(message), {}}; }
+inline StoreError full(std::string message) { return {StoreErrc::full, std::move(message), {}}; }
 
 }  // namespace nox

@@ -2,16 +2,21 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "core/job_id.hpp"
+#include "core/sha256.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 #include "server/request_body.hpp"
+#include "server/status_cache.hpp"
 #include "server/routes/routes.hpp"
 
 namespace nox::routes {
@@ -22,6 +27,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_batch_jobs = 10000;
+// A batch's specs validated, and jobs created, between two yields to the event loop.
+constexpr std::size_t specs_between_yields = 64;
+constexpr std::size_t creates_between_yields = 256;
 
 SpecLimits spec_limits(const Settings& s) {
   SpecLimits limits;
@@ -68,6 +76,14 @@ std::optional<Job> admit(const App& app, const json::value& body, const std::str
   return new_job(spec);
 }
 
+// create(), where a job that already exists under an idempotent id is the earlier attempt's.
+asio::awaitable<Result<Job>> create_or_find(Store& store, Job job, bool idempotent) {
+  std::string id = job.id;
+  auto created = co_await store.create(std::move(job));
+  if (created || !idempotent || created.error().code != StoreErrc::conflict) co_return created;
+  co_return co_await store.get(std::move(id));
+}
+
 // Waits until `remaining` creates have answered (their results land in one vector).
 struct BatchCreation {
   explicit BatchCreation(asio::any_io_executor executor, std::size_t count)
@@ -79,8 +95,9 @@ struct BatchCreation {
   asio::steady_timer all_done;
 };
 
-asio::awaitable<void> create_into(Store& store, Job job, std::shared_ptr<BatchCreation> batch, std::size_t index) {
-  batch->results[index] = co_await store.create(std::move(job));
+asio::awaitable<void> create_into(Store& store, Job job, std::shared_ptr<BatchCreation> batch, std::size_t index,
+                                  bool idempotent) {
+  batch->results[index] = co_await create_or_find(store, std::move(job), idempotent);
   if (--batch->remaining == 0) batch->all_done.cancel();
 }
 
@@ -89,6 +106,56 @@ HttpResponse partial_batch_error(const StoreError& error, std::size_t created) {
   auto response = store_error_response(error);
   if (created > 0) response.headers.emplace_back("X-Nox-Created", std::to_string(created));
   return response;
+}
+
+// Idempotency-Key (as in the IETF draft and Stripe's API): the first answer to a key is
+// remembered for a day and given again to a retry with the same key and body; the jobs get ids
+// derived from the key, so even a retry whose first answer was lost (a timeout) finds the jobs
+// already created instead of creating them again.
+constexpr std::chrono::hours idempotency_window{24};
+constexpr std::size_t max_idempotency_key = 255;
+
+struct Idempotency {
+  std::string scope;        // "<route>:<key>": the store's key for the remembered answer
+  std::string fingerprint;  // SHA-256 of the body: the same key with another body is an error
+};
+
+// nullopt without the header; an error response when the key is unusable.
+std::variant<std::monostate, Idempotency, HttpResponse> idempotency_of(const HttpRequest& request,
+                                                                       std::string_view route) {
+  const std::string_view key = request.header("idempotency-key");
+  if (key.empty()) return std::monostate{};
+  const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (key.size() > max_idempotency_key || !printable)
+    return error_response(400, "invalid_idempotency_key",
+                          "an Idempotency-Key is 1 to 255 visible ASCII characters (a UUID is a good choice)");
+  return Idempotency{std::string(route) + ":" + std::string(key), sha256_hex(request.body)};
+}
+
+// The remembered answer to this key, as the response to send again; nullopt when there is none.
+asio::awaitable<std::optional<HttpResponse>> replay(App& app, const Idempotency& idem) {
+  auto recalled = co_await app.store.recall_answer(idem.scope);
+  if (!recalled) co_return store_error_response(recalled.error());
+  if (!*recalled) co_return std::nullopt;
+  boost::system::error_code ec;
+  json::value stored = json::parse(**recalled, ec);
+  const json::object* answer = stored.if_object();
+  if (ec || !answer || !answer->contains("fingerprint") || !answer->contains("body")) co_return std::nullopt;
+  if (answer->at("fingerprint") != json::value(idem.fingerprint))
+    co_return error_response(422, "idempotency_key_reused",
+                             "this Idempotency-Key was used for a different request in the last 24 hours");
+  HttpResponse response = json_response(202, answer->at("body"));
+  response.headers.emplace_back("Idempotent-Replayed", "true");
+  if (const json::value* location = answer->if_contains("location"); location && location->is_string())
+    response.headers.emplace_back("Location", std::string(location->get_string()));
+  co_return response;
+}
+
+asio::awaitable<void> remember(App& app, const Idempotency& idem, const json::value& body, std::string location) {
+  json::object answer{{"fingerprint", idem.fingerprint}, {"body", body}};
+  if (!location.empty()) answer["location"] = std::move(location);
+  // Not remembering is no loss of safety: a retry then finds its jobs by their derived ids.
+  co_await app.store.remember_answer(idem.scope, json::serialize(answer), idempotency_window);
 }
 
 json::object accepted_json(const Job& job) {
@@ -101,20 +168,36 @@ json::object accepted_json(const Job& job) {
 }  // namespace
 
 asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, const PathParams&) {
+  auto idem = idempotency_of(request, "jobs");
+  if (auto* refused = std::get_if<HttpResponse>(&idem)) co_return std::move(*refused);
+  const Idempotency* key = std::get_if<Idempotency>(&idem);
+  if (key) {
+    if (auto again = co_await replay(app, *key)) co_return std::move(*again);
+  }
   auto body = read_json_body(request);
   if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
   FieldErrors errors;
   auto job = admit(app, std::get<json::value>(body), "", errors);
   if (!job) co_return field_errors_response(errors);
-  auto created = co_await app.store.create(std::move(*job));
+  if (key) job->id = job_id_for(key->scope);
+  auto created = co_await create_or_find(app.store, std::move(*job), key != nullptr);
   if (!created) co_return store_error_response(created.error());
-  HttpResponse response = json_response(202, accepted_json(*created));
-  response.headers.emplace_back("Location", "/jobs/" + created->id);
+  const std::string location = "/jobs/" + created->id;
+  json::value answer = accepted_json(*created);
+  if (key) co_await remember(app, *key, answer, location);
+  HttpResponse response = json_response(202, std::move(answer));
+  response.headers.emplace_back("Location", location);
   co_return response;
 }
 
 asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request, const PathParams&) {
-  auto body = read_json_body(request);
+  auto idem = idempotency_of(request, "batch");
+  if (auto* refused = std::get_if<HttpResponse>(&idem)) co_return std::move(*refused);
+  const Idempotency* key = std::get_if<Idempotency>(&idem);
+  if (key) {
+    if (auto again = co_await replay(app, *key)) co_return std::move(*again);
+  }
+  auto body = co_await read_json_body_yielding(request);
   if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
   const json::value& value = std::get<json::value>(body);
   const json::array* specs = value.if_array();
@@ -127,35 +210,45 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     co_return error_response(413, "batch_too_large",
                              "a batch holds at most " + std::to_string(max_batch_jobs) + " jobs, got " +
                                  std::to_string(specs->size()));
-  // All or nothing: every spec is validated before any job is created.
+  auto executor = co_await asio::this_coro::executor;
+  // All or nothing: every spec is validated before any job is created. Validating thousands
+  // takes a while: other requests run between every few.
   FieldErrors errors;
   std::vector<Job> jobs;
   jobs.reserve(specs->size());
-  for (std::size_t i = 0; i < specs->size(); ++i)
-    if (auto job = admit(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) jobs.push_back(std::move(*job));
+  for (std::size_t i = 0; i < specs->size(); ++i) {
+    if (i % specs_between_yields == specs_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
+    if (auto job = admit(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
+      if (key) job->id = job_id_for(key->scope + ":" + std::to_string(i));
+      jobs.push_back(std::move(*job));
+    }
+  }
   if (!errors.empty()) co_return field_errors_response(errors);
   json::array accepted;
   accepted.reserve(jobs.size());
   if (!app.store.pipelines()) {
-    for (auto& job : jobs) {
-      auto created = co_await app.store.create(std::move(job));
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (i % creates_between_yields == creates_between_yields - 1)
+        co_await asio::post(executor, asio::use_awaitable);
+      auto created = co_await create_or_find(app.store, std::move(jobs[i]), key != nullptr);
       if (!created) co_return partial_batch_error(created.error(), accepted.size());
       accepted.push_back(accepted_json(*created));
     }
-    co_return json_response(202, json::object{{"jobs", std::move(accepted)}});
+  } else {
+    // All creates at once: with Redis they are pipelined on one connection instead of
+    // waiting a round trip each.
+    auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), batch, i, key != nullptr), asio::detached);
+    while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    for (auto& created : batch->results) {
+      if (!created) co_return partial_batch_error(created.error(), accepted.size());
+      accepted.push_back(accepted_json(*created));
+    }
   }
-  // All creates at once: with Redis they are pipelined on one connection instead of
-  // waiting a round trip each.
-  auto executor = co_await asio::this_coro::executor;
-  auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
-  for (std::size_t i = 0; i < jobs.size(); ++i)
-    asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), batch, i), asio::detached);
-  while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-  for (auto& created : batch->results) {
-    if (!created) co_return partial_batch_error(created.error(), accepted.size());
-    accepted.push_back(accepted_json(*created));
-  }
-  co_return json_response(202, json::object{{"jobs", std::move(accepted)}});
+  json::value answer = json::object{{"jobs", std::move(accepted)}};
+  if (key) co_await remember(app, *key, answer, {});
+  co_return json_response(202, std::move(answer));
 }
 
 asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, const PathParams&) {
@@ -203,9 +296,18 @@ asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest&, const PathPa
 asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest&, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
-  auto status = co_await app.store.status_json(std::string(id));
-  if (!status) co_return store_error_response(status.error());
+  const std::string job_id(id);
   HttpResponse response;
+  if (app.status_cache) {
+    if (auto cached = app.status_cache->find(job_id)) {
+      response.body = std::move(*cached);
+      co_return response;
+    }
+  }
+  const std::uint64_t generation = app.status_cache ? app.status_cache->generation() : 0;
+  auto status = co_await app.store.status_json(job_id);
+  if (!status) co_return store_error_response(status.error());
+  if (app.status_cache) app.status_cache->put(job_id, *status, generation);
   response.body = std::move(*status);
   co_return response;
 }
@@ -228,6 +330,7 @@ asio::awaitable<HttpResponse> cancel_job(App& app, const HttpRequest&, const Pat
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
   auto job = co_await app.store.cancel(std::string(id));
+  if (app.status_cache) app.status_cache->invalidate(std::string(id));
   if (!job) co_return store_error_response(job.error());
   app.dispatcher.cancel_local(job->id);
   co_return json_response(200, job_status_json(*job));
@@ -237,6 +340,7 @@ asio::awaitable<HttpResponse> delete_job(App& app, const HttpRequest&, const Pat
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
   auto removed = co_await app.store.remove(std::string(id));
+  if (app.status_cache) app.status_cache->invalidate(std::string(id));
   if (!removed) co_return store_error_response(removed.error());
   HttpResponse response;
   response.status = 204;

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "core/job_id.hpp"
+#include "core/sha256.hpp"
 #include "storage/memory_store.hpp"
 #include "storage/redis/redis_store.hpp"
 #include "tests/support/redis_server.hpp"
@@ -69,7 +70,7 @@ struct RedisBackend {
 using Backends = boost::mpl::list<MemoryBackend, RedisBackend>;
 
 std::string describe(const StoreError& e) {
-  static const char* names[] = {"not_found", "conflict", "unavailable", "invalid"};
+  static const char* names[] = {"not_found", "conflict", "unavailable", "invalid", "full"};
   return std::string(names[static_cast<int>(e.code)]) + ": " + e.message;
 }
 
@@ -453,7 +454,8 @@ asio::awaitable<void> remove_case(Store& store) {
   Result<Done> removed = co_await store.remove(job.id);
   BOOST_TEST_REQUIRE(removed.ok(), why(removed));
   BOOST_TEST(is(co_await store.get(job.id), StoreErrc::not_found));
-  BOOST_TEST(is(co_await store.get_artifact(job.id, "out.log"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.artifact_info(job.id, "out.log"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.read_artifact(job.id, "out.log", 0, 3), StoreErrc::not_found));
   BOOST_TEST(is(co_await store.list_artifacts(job.id), StoreErrc::not_found));
   BOOST_TEST((co_await store.list(ListQuery()))->jobs.empty());
   BOOST_TEST(is(co_await store.remove(job.id), StoreErrc::not_found));
@@ -486,7 +488,11 @@ asio::awaitable<void> progress_case(Store& store) {
 }
 
 asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
-  Job job = co_await must_create(store, make_job("echo", 0, no_tags, 2));
+  // Regression: with the default max_attempts 1, a job whose instance died was failed `lost`
+  // instead of running again. Lost attempts have their own budget (max_lost).
+  Job fresh = make_job("echo", 0, no_tags, 1);
+  fresh.max_lost = 1;
+  Job job = co_await must_create(store, fresh);
 
   // Renewed in time: nothing moves.
   co_await must_claim(store, "w1", 150ms);
@@ -498,7 +504,7 @@ asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
   BOOST_TEST(*(co_await store.requeue_expired()) == 0u);
   BOOST_TEST(((co_await store.get(job.id))->state == JobState::running));
 
-  // w1 disappears: after its lease the job runs again elsewhere.
+  // w1 disappears (it never sent a heartbeat): after its lease the job runs again elsewhere.
   BOOST_TEST((co_await store.renew(job.id, "w1", 50ms)).ok());
   co_await sleep_for(120ms);
   Result<std::size_t> moved = co_await store.requeue_expired();
@@ -507,6 +513,7 @@ asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
   Result<Job> requeued = co_await store.get(job.id);
   BOOST_TEST((requeued->state == JobState::pending));
   BOOST_TEST(requeued->attempts == 1);
+  BOOST_TEST(requeued->lost == 1);
   BOOST_TEST(requeued->owner.empty());
   BOOST_TEST(error_code_of(*requeued) == "lost");
   // The late owner cannot report any more.
@@ -519,6 +526,7 @@ asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
   Result<Job> lost = co_await store.get(job.id);
   BOOST_TEST((lost->state == JobState::failed));
   BOOST_TEST(error_code_of(*lost) == "lost");
+  BOOST_TEST(lost->lost == 2);
   BOOST_TEST(lost->finished_at > 0);
   BOOST_TEST(*(co_await store.requeue_expired()) == 0u);
 
@@ -526,6 +534,139 @@ asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
   BOOST_TEST(types_of(events) == "submitted,started,retrying,started,failed");
   BOOST_TEST(events[2].data.at("error").at("code") == "lost");
   BOOST_TEST(events[4].data.at("error").at("code") == "lost");
+}
+
+// A lost attempt does not spend max_attempts: the job's own failure afterwards still retries.
+asio::awaitable<void> lost_attempts_have_their_own_budget_case(Store& store) {
+  Job job = co_await must_create(store, make_job("echo", 0, no_tags, 2));
+  co_await must_claim(store, "gone", 30ms);
+  co_await sleep_for(80ms);
+  BOOST_TEST(*(co_await store.requeue_expired()) == 1u);
+  co_await must_claim(store, "w", 30s);
+  Finish crash;
+  crash.state = JobState::failed;
+  crash.error = json::object{{"code", "crashed"}, {"message", "signal 11"}};
+  crash.retryable = true;
+  Result<Job> retried = co_await store.finish(job.id, "w", crash);
+  BOOST_TEST_REQUIRE(retried.ok(), why(retried));
+  BOOST_TEST((retried->state == JobState::pending));  // own attempts 1 of 2
+  co_await must_claim(store, "w", 30s);
+  Result<Job> failed = co_await store.finish(job.id, "w", crash);
+  BOOST_TEST_REQUIRE(failed.ok(), why(failed));
+  BOOST_TEST((failed->state == JobState::failed));  // own attempts 2 of 2
+  BOOST_TEST(failed->attempts == 3);
+  BOOST_TEST(failed->lost == 1);
+}
+
+WorkerInfo worker_named(std::string id) {
+  WorkerInfo w;
+  w.id = std::move(id);
+  w.host = "test";
+  w.slots = 1;
+  return w;
+}
+
+// Regression (outage longer than the lease): a sweep took the leases of an instance that was
+// only cut off, and that instance killed its own healthy jobs. A lease whose owner still
+// heartbeats is never taken.
+asio::awaitable<void> fresh_heartbeat_keeps_its_leases_case(Store& store) {
+  Job job = co_await must_create(store, make_job());
+  BOOST_TEST((co_await store.heartbeat(worker_named("alive"), 5s)).ok());
+  co_await must_claim(store, "alive", 50ms);
+  co_await sleep_for(150ms);  // the lease is over, the heartbeat is not
+  BOOST_TEST(*(co_await store.requeue_expired()) == 0u);
+  BOOST_TEST(((co_await store.get(job.id))->state == JobState::running));
+  BOOST_TEST((co_await store.renew(job.id, "alive", 30s)).ok());
+}
+
+// An instance whose heartbeat ran out is gone: its jobs are taken over at once, without
+// waiting for their (long) leases.
+asio::awaitable<void> dead_instance_is_taken_over_at_once_case(Store& store) {
+  Job job = co_await must_create(store, make_job());
+  BOOST_TEST((co_await store.heartbeat(worker_named("dying"), 60ms)).ok());
+  co_await must_claim(store, "dying", 10min);
+  BOOST_TEST(*(co_await store.requeue_expired()) == 0u);
+  co_await sleep_for(200ms);
+  BOOST_TEST(*(co_await store.requeue_expired()) == 1u);
+  Result<Job> back = co_await store.get(job.id);
+  BOOST_TEST((back->state == JobState::pending));
+  BOOST_TEST(back->lost == 1);
+  BOOST_TEST(is(co_await store.renew(job.id, "dying", 30s), StoreErrc::conflict));
+}
+
+// The ids of every page of a listing, following the cursors.
+asio::awaitable<std::vector<std::string>> all_pages(Store& store, ListQuery query) {
+  std::vector<std::string> ids;
+  for (int guard = 0; guard < 100; ++guard) {
+    Result<JobPage> page = co_await store.list(query);
+    BOOST_TEST_REQUIRE(page.ok(), why(page));
+    for (const auto& j : page->jobs) ids.push_back(j.id);
+    if (page->next_cursor.empty()) break;
+    query.cursor = page->next_cursor;
+  }
+  co_return ids;
+}
+
+// Every filter combination pages correctly through a store where matches are rare.
+asio::awaitable<void> list_filters_on_a_big_store_case(Store& store) {
+  std::vector<std::string> rare_xtb;  // newest last
+  for (int i = 0; i < 1500; ++i) {
+    const bool rare = i % 300 == 7;
+    Job job = make_job(rare ? "xtb" : "echo", 0, rare ? std::vector<std::string>{"rare", "x"} : no_tags);
+    co_await must_create(store, job);
+    if (rare) rare_xtb.push_back(job.id);
+  }
+  // Run one of the rare ones to completion so states differ.
+  while (true) {
+    Job claimed = co_await must_claim(store, "w");
+    Finish done;
+    done.result = json::object{{"energy_eh", -1.0}};
+    BOOST_TEST_REQUIRE((co_await store.finish(claimed.id, "w", done)).ok());
+    if (claimed.id == rare_xtb.front()) break;
+  }
+  const std::vector<std::string> newest_first(rare_xtb.rbegin(), rare_xtb.rend());
+  ListQuery by_tag;
+  by_tag.tag = "rare";
+  by_tag.limit = 2;
+  std::vector<std::string> got = co_await all_pages(store, by_tag);
+  BOOST_TEST(got == newest_first);
+  ListQuery tag_and_engine = by_tag;
+  tag_and_engine.engine = "xtb";
+  got = co_await all_pages(store, tag_and_engine);
+  BOOST_TEST(got == newest_first);
+  ListQuery engine_and_state;
+  engine_and_state.engine = "xtb";
+  engine_and_state.state = JobState::completed;
+  got = co_await all_pages(store, engine_and_state);
+  BOOST_TEST(got == std::vector<std::string>{rare_xtb.front()});
+  ListQuery tag_pending = by_tag;
+  tag_pending.state = JobState::pending;
+  got = co_await all_pages(store, tag_pending);
+  BOOST_TEST(got == std::vector<std::string>(newest_first.begin(), newest_first.end() - 1));
+  ListQuery none;
+  none.tag = "absent";
+  got = co_await all_pages(store, none);
+  BOOST_TEST(got.empty());
+  ListQuery all;
+  all.limit = 1000;
+  got = co_await all_pages(store, all);
+  BOOST_TEST(got.size() == 1500u);
+}
+
+// What an Idempotency-Key's first answer is kept as: the first write wins.
+asio::awaitable<void> remembered_answers_case(Store& store) {
+  Result<std::optional<std::string>> none = co_await store.recall_answer("jobs:k1");
+  BOOST_TEST_REQUIRE(none.ok(), why(none));
+  BOOST_TEST(!none->has_value());
+  BOOST_TEST((co_await store.remember_answer("jobs:k1", "first", 1h)).ok());
+  BOOST_TEST((co_await store.remember_answer("jobs:k1", "second", 1h)).ok());
+  Result<std::optional<std::string>> got = co_await store.recall_answer("jobs:k1");
+  BOOST_TEST_REQUIRE(got.ok(), why(got));
+  BOOST_TEST(got->value_or("") == "first");
+  BOOST_TEST((co_await store.remember_answer("jobs:short", "x", 50ms)).ok());
+  co_await sleep_for(150ms);
+  BOOST_TEST((co_await store.remember_answer("jobs:k2", "y", 1h)).ok());  // lets the memory store forget
+  BOOST_TEST(!(co_await store.recall_answer("jobs:short"))->has_value());
 }
 
 asio::awaitable<void> read_events_after_an_id_case(Store& store) {
@@ -611,19 +752,32 @@ asio::awaitable<void> artifacts_case(Store& store) {
   BOOST_TEST(infos[1].name == "xtbrestart");
   BOOST_TEST(infos[1].size == 4u);
 
-  Result<Artifact> binary = co_await store.get_artifact(job.id, "xtbrestart");
-  BOOST_TEST_REQUIRE(binary.ok());
-  BOOST_TEST((binary->bytes == files[1].bytes));
-  BOOST_TEST(binary->media_type == "application/octet-stream");
-  BOOST_TEST(is(co_await store.get_artifact(job.id, "missing.log"), StoreErrc::not_found));
-  BOOST_TEST(is(co_await store.get_artifact(new_job_id(), "xtbopt.xyz"), StoreErrc::not_found));
+  // The SHA-256 is kept (computed by the store when the producer gave none).
+  BOOST_TEST(infos[0].sha256 == sha256_hex(files[0].bytes));
+  BOOST_TEST(infos[1].sha256 == sha256_hex(files[1].bytes));
+  Result<ArtifactInfo> info = co_await store.artifact_info(job.id, "xtbrestart");
+  BOOST_TEST_REQUIRE(info.ok(), why(info));
+  BOOST_TEST(info->size == 4u);
+  BOOST_TEST(info->media_type == "application/octet-stream");
+  BOOST_TEST(info->sha256 == sha256_hex(files[1].bytes));
+  Result<std::string> binary = co_await store.read_artifact(job.id, "xtbrestart", 0, 4);
+  BOOST_TEST_REQUIRE(binary.ok(), why(binary));
+  BOOST_TEST((*binary == files[1].bytes));
+  // Reads are ranges: fewer bytes only at the end, none past it.
+  BOOST_TEST((*(co_await store.read_artifact(job.id, "xtbrestart", 1, 2)) == std::string("\x01\xff", 2)));
+  BOOST_TEST((*(co_await store.read_artifact(job.id, "xtbrestart", 2, 100)) == std::string("\xff\0", 2)));
+  BOOST_TEST((co_await store.read_artifact(job.id, "xtbrestart", 4, 100))->empty());
+  BOOST_TEST(is(co_await store.artifact_info(job.id, "missing.log"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.read_artifact(job.id, "missing.log", 0, 10), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.artifact_info(new_job_id(), "xtbopt.xyz"), StoreErrc::not_found));
   BOOST_TEST(is(co_await store.list_artifacts(new_job_id()), StoreErrc::not_found));
 
   // Writing a name again replaces it.
   std::vector<Artifact> replacement = {{"xtbopt.xyz", "chemical/x-xyz", "1\n\nH 0 0 0\n"}};
   BOOST_TEST((co_await store.put_artifacts(job.id, replacement)).ok());
-  Result<Artifact> replaced = co_await store.get_artifact(job.id, "xtbopt.xyz");
-  BOOST_TEST(replaced->bytes == "1\n\nH 0 0 0\n");
+  Result<std::string> replaced = co_await store.read_artifact(job.id, "xtbopt.xyz", 0, 1000);
+  BOOST_TEST(*replaced == "1\n\nH 0 0 0\n");
+  BOOST_TEST((co_await store.artifact_info(job.id, "xtbopt.xyz"))->sha256 == sha256_hex("1\n\nH 0 0 0\n"));
   BOOST_TEST((co_await store.list_artifacts(job.id))->size() == 2u);
 }
 
@@ -667,7 +821,7 @@ asio::awaitable<void> retention_sweep_case(Store& store) {
   BOOST_TEST_REQUIRE(swept.ok(), why(swept));
   BOOST_TEST(*swept == 1u);
   BOOST_TEST(is(co_await store.get(done.id), StoreErrc::not_found));
-  BOOST_TEST(is(co_await store.get_artifact(done.id, "out.log"), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.artifact_info(done.id, "out.log"), StoreErrc::not_found));
   BOOST_TEST((co_await store.get(waiting.id)).ok());
   Result<JobPage> left = co_await store.list(ListQuery());
   BOOST_TEST_REQUIRE(left->jobs.size() == 1u);
@@ -727,5 +881,10 @@ NOX_CONTRACT_CASE(artifacts)
 NOX_CONTRACT_CASE(workers)
 NOX_CONTRACT_CASE(retention_sweep)
 NOX_CONTRACT_CASE(wait_for_work)
+NOX_CONTRACT_CASE(lost_attempts_have_their_own_budget)
+NOX_CONTRACT_CASE(fresh_heartbeat_keeps_its_leases)
+NOX_CONTRACT_CASE(dead_instance_is_taken_over_at_once)
+NOX_CONTRACT_CASE(list_filters_on_a_big_store)
+NOX_CONTRACT_CASE(remembered_answers)
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -50,7 +50,9 @@ BOOST_AUTO_TEST_CASE(engine_and_tags_come_from_the_spec) {
 
 BOOST_AUTO_TEST_CASE(full_json_has_every_field_with_rfc3339_times) {
   const json::object o = nox::job_to_json(sample_job());
-  BOOST_TEST(o.size() == 12u);
+  BOOST_TEST(o.size() == 14u);
+  BOOST_TEST(o.at("lost").as_int64() == 0);
+  BOOST_TEST(o.at("max_lost").as_int64() == 3);
   BOOST_TEST(o.at("job_id").as_string() == "0123456789abcdef0123456789abcdef");
   BOOST_TEST(o.at("state").as_string() == "completed");
   BOOST_TEST(o.at("spec").as_object().at("engine").as_string() == "xtb");

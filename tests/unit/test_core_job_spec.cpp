@@ -505,6 +505,25 @@ BOOST_AUTO_TEST_CASE(timeout_values) {
   expect_one_error(spec_with(R"({"timeout_s": 0})"), "timeout_s", "must be more than 0 and at most 604800");
   expect_one_error(spec_with(R"({"timeout_s": -5})"), "timeout_s", "must be more than 0");
   expect_one_error(spec_with(R"({"timeout_s": 604801})"), "timeout_s", "got 604801");
+}
+
+// Regression: 0.0004 s became 0 ms in the runner, which means "no timeout" (and so bypassed
+// max_timeout_s). Any positive timeout is enforced, rounded up to a whole millisecond.
+BOOST_AUTO_TEST_CASE(timeout_rounds_up_never_to_none) {
+  using std::chrono::milliseconds;
+  BOOST_TEST(parse_ok(spec_with(R"({"timeout_s": 0.0004})")).timeout() == milliseconds(1));
+  BOOST_TEST(parse_ok(spec_with(R"({"timeout_s": 1e-9})")).timeout() == milliseconds(1));
+  BOOST_TEST(parse_ok(spec_with(R"({"timeout_s": 0.0015})")).timeout() == milliseconds(2));
+  BOOST_TEST(parse_ok(spec_with(R"({"timeout_s": 2.5})")).timeout() == milliseconds(2500));
+  expect_one_error(spec_with(R"({"timeout_s": -0.0})"), "timeout_s", "must be more than 0");
+}
+
+BOOST_AUTO_TEST_CASE(max_lost_values) {
+  BOOST_TEST(parse_ok(spec_with(json::object{})).max_lost == 3);
+  BOOST_TEST(parse_ok(spec_with(R"({"max_lost": 0})")).max_lost == 0);
+  BOOST_TEST(parse_ok(spec_with(R"({"max_lost": 100})")).max_lost == 100);
+  expect_one_error(spec_with(R"({"max_lost": 101})"), "max_lost", "100");
+  expect_one_error(spec_with(R"({"max_lost": -1})"), "max_lost", "0");
   expect_one_error(spec_with(R"({"timeout_s": "1h"})"), "timeout_s",
                    "expected a number of seconds, got a string");
   nox::SpecLimits limits;
@@ -573,7 +592,8 @@ BOOST_AUTO_TEST_CASE(name_values) {
 BOOST_AUTO_TEST_CASE(to_json_is_complete_and_normalised) {
   const nox::JobSpec s = parse_ok(spec_with(json::object{}));
   const json::object o = s.to_json();
-  BOOST_TEST(o.size() == 15u);
+  BOOST_TEST(o.size() == 16u);
+  BOOST_TEST(o.at("max_lost").as_int64() == 3);
   BOOST_TEST(o.at("engine").as_string() == "xtb");
   BOOST_TEST(o.at("task").as_string() == "energy");
   BOOST_TEST(o.at("method").as_string() == "gfn2");

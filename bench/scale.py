@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Nox at a lab's scale (issue 7): a store holding FINISHED finished echo jobs and PENDING
+queued xtb jobs, then, while a mixed load runs (small submissions, xtb running, readers):
+  - p99 of GET /jobs with filter combinations, GET /jobs/{id}, /status, a job's event history,
+    /health, /ready (goal < 10 ms memory, < 20 ms Redis);
+  - p99 of a probe every 10 ms during a 10,000-job batch and during a retention sweep of
+    SWEPT jobs (goal < 5 ms);
+  - RSS per finished echo job (memory store; goal <= 1 KiB) or Redis memory per job
+    (INFO used_memory delta, goal <= 600 B).
+Env: STORE=memory|redis (default memory), FINISHED (1000000), PENDING (100000), SWEPT (100000),
+NOXD, REDIS_PORT (redis: a running redis-server on 127.0.0.1, flushed first), MEMORY_ONLY=1 (stop after
+the memory figure).
+Loopback only; stops what it starts."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from noxbench import Noxd, echo_spec, figure, get_json, request, rss_kib, WATER_XYZ  # noqa: E402
+
+STORE = os.environ.get("STORE", "memory")
+FINISHED = int(os.environ.get("FINISHED", "1000000"))
+PENDING = int(os.environ.get("PENDING", "100000"))
+SWEPT = int(os.environ.get("SWEPT", "100000"))
+REDIS_PORT = os.environ.get("REDIS_PORT", "")
+BATCH = 10000
+GOAL_MS = 10 if STORE == "memory" else 20
+
+
+def redis_cli(*args):
+    return subprocess.run(["redis-cli", "-p", REDIS_PORT, *map(str, args)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def redis_used_memory():
+    info = redis_cli("INFO", "memory")
+    for line in info.splitlines():
+        if line.startswith("used_memory:"):
+            return int(line.split(":")[1])
+    return 0
+
+
+def pct(samples, p):
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(len(s) * p / 100))] if s else float("nan")
+
+
+def submit_batches(conn, count, make_spec, label):
+    ids = []
+    t0 = time.perf_counter()
+    for start in range(0, count, BATCH):
+        n = min(BATCH, count - start)
+        body = json.dumps([make_spec(start + i) for i in range(n)])
+        status, reply = request(conn, "POST", "/jobs/batch", body)
+        if status != 202:
+            raise RuntimeError(f"batch {label}: {status} {reply[:300]!r}")
+        ids.extend(j["job_id"] for j in json.loads(reply)["jobs"])
+    print(f"  submitted {count} {label} jobs in {time.perf_counter() - t0:.1f} s", flush=True)
+    return ids
+
+
+def wait_for(conn, predicate, what, timeout=1800):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        h = get_json(conn, "/health")
+        if predicate(h):
+            return h
+        time.sleep(0.5)
+    raise TimeoutError(what)
+
+
+class Prober(threading.Thread):
+    """GET path every `every` seconds on its own connection; latencies in ms."""
+
+    def __init__(self, nox, path, every=0.010):
+        super().__init__(daemon=True)
+        self.nox, self.path, self.every = nox, path, every
+        self.samples, self.stop_flag = [], threading.Event()
+
+    def run(self):
+        conn = self.nox.conn()
+        next_at = time.perf_counter()
+        while not self.stop_flag.is_set():
+            t0 = time.perf_counter()
+            request(conn, "GET", self.path)
+            self.samples.append((time.perf_counter() - t0) * 1000)
+            next_at += self.every
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    def finish(self):
+        self.stop_flag.set()
+        self.join()
+        return self.samples
+
+
+class MixedLoad(threading.Thread):
+    """Submits 50 echo jobs every 100 ms while the readers are measured."""
+
+    def __init__(self, nox):
+        super().__init__(daemon=True)
+        self.nox, self.stop_flag, self.submitted = nox, threading.Event(), 0
+
+    def run(self):
+        conn = self.nox.conn()
+        while not self.stop_flag.is_set():
+            body = json.dumps([echo_spec(tags=["live"]) for _ in range(50)])
+            request(conn, "POST", "/jobs/batch", body)
+            self.submitted += 50
+            time.sleep(0.1)
+
+
+def main():
+    args = ["--slots", "1", "--max-body-bytes", str(64 << 20), "--max-jobs", str(FINISHED + PENDING + SWEPT + 200000),
+            "--events-capacity", "100000"]
+    if STORE == "redis":
+        if not REDIS_PORT:
+            sys.exit("STORE=redis needs REDIS_PORT of a running redis-server")
+        redis_cli("FLUSHALL")
+        args += ["--redis-url", f"redis://127.0.0.1:{REDIS_PORT}/0"]
+    nox = Noxd(*args)
+    conn = nox.conn(timeout=600)
+    print(f"noxd {STORE} store: {nox.banner}", flush=True)
+    rss0 = rss_kib(nox.pid)
+    mem0 = redis_used_memory() if STORE == "redis" else 0
+
+    # 1. FINISHED echo jobs: 1 in 1,000 tagged "rare", every job one of 100 tags.
+    finished_ids = submit_batches(
+        conn, FINISHED, lambda i: echo_spec(tags=["t%d" % (i % 100)] + (["rare"] if i % 1000 == 7 else [])),
+        "echo")
+    wait_for(conn, lambda h: h["queue"]["pending"] == 0 and h["queue"]["running"] == 0, "echo jobs to finish")
+    rss1 = rss_kib(nox.pid)
+    if STORE == "memory":
+        per_job = (rss1 - rss0) * 1024 / FINISHED
+        figure(f"memory store RSS per finished echo job ({FINISHED} jobs)", f"{per_job:.0f} B", "<= 1024 B",
+               "met" if per_job <= 1024 else "MISSED")
+    else:
+        per_job = (redis_used_memory() - mem0) / FINISHED
+        figure(f"Redis used_memory per finished echo job ({FINISHED} jobs)", f"{per_job:.0f} B", "<= 600 B",
+               "met" if per_job <= 600 else "MISSED")
+
+    if os.environ.get("MEMORY_ONLY"):
+        nox.stop()
+        return
+
+    # 2. PENDING xtb jobs (one slot: they stay queued while the measurements run).
+    spec_xtb = {"engine": "xtb", "task": "energy", "molecule": {"xyz": WATER_XYZ}, "tags": ["queued"]}
+    submit_batches(conn, PENDING, lambda i: spec_xtb, "pending xtb")
+
+    # 3. Readers under a mixed load.
+    load = MixedLoad(nox)
+    load.start()
+    some_id = finished_ids[len(finished_ids) // 2]
+    paths = {
+        "GET /jobs": "/jobs?limit=50",
+        "GET /jobs?state=pending": "/jobs?state=pending&limit=50",
+        "GET /jobs?state=completed&tag=t5": "/jobs?state=completed&tag=t5&limit=50",
+        "GET /jobs?tag=rare&engine=echo": "/jobs?tag=rare&engine=echo&limit=20",
+        "GET /jobs?engine=xtb&state=pending&tag=queued": "/jobs?engine=xtb&state=pending&tag=queued&limit=50",
+        "GET /jobs?tag=absent": "/jobs?tag=absent&limit=50",
+        "GET /jobs?state=completed (page 2)": None,
+        "GET /jobs/{id}": f"/jobs/{some_id}",
+        "GET /jobs/{id}/status": f"/jobs/{some_id}/status",
+        "GET /jobs/{id}/events (history)": f"/jobs/{finished_ids[-1]}/events",
+        "GET /health": "/health",
+        "GET /ready": "/ready",
+    }
+    first = get_json(conn, "/jobs?state=completed&limit=50")
+    paths["GET /jobs?state=completed (page 2)"] = "/jobs?state=completed&limit=50&cursor=" + (first["next_cursor"] or "")
+    reader = nox.conn()
+    for name, path in paths.items():
+        samples = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            status, _ = request(reader, "GET", path)
+            samples.append((time.perf_counter() - t0) * 1000)
+            if status not in (200, 503):
+                raise RuntimeError(f"{path}: {status}")
+        p99 = pct(samples, 99)
+        figure(f"{STORE}: {name} p99 (mixed load)", f"{p99:.2f} ms", f"< {GOAL_MS} ms",
+               "met" if p99 < GOAL_MS else "MISSED")
+    load.stop_flag.set()
+    load.join()
+
+    # 4. A probe every 10 ms during one 10,000-job echo batch (submitted and run).
+    probe = Prober(nox, f"/jobs/{some_id}/status")
+    probe.start()
+    time.sleep(0.2)
+    submit_batches(nox.conn(timeout=600), BATCH, lambda i: echo_spec(), "probe-batch echo")
+    wait_for(conn, lambda h: h["queue"]["pending"] <= PENDING + 5, "probe batch to run", timeout=600)
+    samples = probe.finish()
+    p99 = pct(samples, 99)
+    figure(f"{STORE}: probe p99 during a 10,000-job batch ({len(samples)} probes, max {max(samples):.1f} ms)",
+           f"{p99:.2f} ms", "< 5 ms", "met" if p99 < 5 else "MISSED")
+
+    nox.stop()
+    if SWEPT:
+        sweep_probe()
+
+
+def sweep_probe():
+    """A retention sweep of SWEPT jobs: a fresh noxd with a short retention; its sweep runs once
+    a minute, so the probe runs until the jobs are gone."""
+    args = ["--slots", "1", "--max-body-bytes", str(64 << 20), "--retention-s", "5"]
+    if STORE == "redis":
+        redis_cli("FLUSHALL")
+        args += ["--redis-url", f"redis://127.0.0.1:{REDIS_PORT}/0"]
+    nox = Noxd(*args)
+    conn = nox.conn(timeout=600)
+    ids = submit_batches(conn, SWEPT, lambda i: echo_spec(), "to be swept")
+    wait_for(conn, lambda h: h["queue"]["pending"] == 0 and h["queue"]["running"] == 0, "jobs to finish")
+    keep = request(conn, "POST", "/jobs", json.dumps(echo_spec(engine="xtb")))  # a probe target that stays
+    probe_id = json.loads(keep[1])["job_id"]
+    probe = Prober(nox, f"/jobs/{probe_id}/status")
+    probe.start()
+    t0 = time.time()
+    while time.time() - t0 < 150:
+        status, _ = request(conn, "GET", f"/jobs/{ids[-1]}/status")
+        if status == 404:
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    samples = probe.finish()
+    gone = time.time() - t0
+    p99 = pct(samples, 99)
+    figure(f"{STORE}: probe p99 during a retention sweep of {SWEPT} jobs ({len(samples)} probes over {gone:.0f} s, "
+           f"max {max(samples):.1f} ms)", f"{p99:.2f} ms", "< 5 ms", "met" if p99 < 5 else "MISSED")
+    nox.stop()
+
+
+if __name__ == "__main__":
+    main()

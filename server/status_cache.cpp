@@ -1,0 +1,30 @@
+#include "server/status_cache.hpp"
+
+namespace nox {
+
+void StatusCache::set_enabled(bool enabled) {
+  if (enabled == enabled_) return;
+  enabled_ = enabled;
+  entries_.clear();
+  ++generation_;
+}
+
+std::optional<std::string> StatusCache::find(const std::string& job_id) const {
+  if (!enabled_) return std::nullopt;
+  auto it = entries_.find(job_id);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void StatusCache::put(const std::string& job_id, std::string status, std::uint64_t read_generation) {
+  if (!enabled_ || read_generation != generation_) return;
+  if (entries_.size() >= capacity_) entries_.clear();  // a bound, not an LRU: refilled by the next reads
+  entries_.insert_or_assign(job_id, std::move(status));
+}
+
+void StatusCache::invalidate(const std::string& job_id) {
+  ++generation_;
+  entries_.erase(job_id);
+}
+
+}  // namespace nox

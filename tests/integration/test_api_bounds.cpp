@@ -1,0 +1,135 @@
+// Submissions under retries and limits, over HTTP against a real noxd: Idempotency-Key,
+// max_jobs, and timeouts too small to round to "none".
+#include <set>
+
+#include "tests/integration/api_fixture.hpp"
+
+using namespace nox::test;
+namespace json = boost::json;
+
+namespace {
+
+struct Server {
+  NoxdProcess noxd{{"--slots", "2"}};
+  HttpClient client{noxd.port()};
+};
+
+HttpReply post_with_key(HttpClient& client, const std::string& target, const std::string& body,
+                        const std::string& key) {
+  return client.request("POST", target, body, {{"content-type", "application/json"}, {"idempotency-key", key}});
+}
+
+std::string echo_spec(const std::string& name) {
+  return job_spec_json("echo", "energy", molecule_xyz("water"), "\"name\":\"" + name + "\"");
+}
+
+std::size_t jobs_listed(HttpClient& client) {
+  std::size_t count = 0;
+  std::string cursor;
+  while (true) {
+    auto page = client.get("/jobs?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor)).json();
+    count += page.at("jobs").as_array().size();
+    if (page.at("next_cursor").is_null()) return count;
+    cursor = std::string(page.at("next_cursor").as_string());
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_bounds)
+
+BOOST_FIXTURE_TEST_CASE(idempotency_key_returns_the_first_answer, Server) {
+  auto first = post_with_key(client, "/jobs", echo_spec("once"), "key-1");
+  BOOST_REQUIRE_EQUAL(first.status, 202);
+  const auto id = json_string(first.json(), "job_id");
+  BOOST_TEST(first.header("idempotent-replayed").empty());
+  wait_until_finished(client, id);
+
+  auto again = post_with_key(client, "/jobs", echo_spec("once"), "key-1");
+  BOOST_REQUIRE_EQUAL(again.status, 202);
+  BOOST_TEST(json_string(again.json(), "job_id") == id);
+  BOOST_TEST(again.body == first.body);
+  BOOST_TEST(again.header("idempotent-replayed") == "true");
+  BOOST_TEST(again.header("location") == "/jobs/" + id);
+  BOOST_TEST(jobs_listed(client) == 1u);
+
+  // The same key with another body is a client bug, not a retry.
+  auto other = post_with_key(client, "/jobs", echo_spec("different"), "key-1");
+  BOOST_TEST(other.status == 422);
+  BOOST_TEST(error_code(other) == "idempotency_key_reused");
+  // Another key is another submission.
+  auto second = post_with_key(client, "/jobs", echo_spec("once"), "key-2");
+  BOOST_REQUIRE_EQUAL(second.status, 202);
+  BOOST_TEST(json_string(second.json(), "job_id") != id);
+
+  auto bad = post_with_key(client, "/jobs", echo_spec("x"), std::string(256, 'k'));
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(error_code(bad) == "invalid_idempotency_key");
+}
+
+BOOST_FIXTURE_TEST_CASE(idempotent_batch_creates_each_job_once, Server) {
+  const std::string body = "[" + echo_spec("a") + "," + echo_spec("b") + "," + echo_spec("c") + "]";
+  auto first = post_with_key(client, "/jobs/batch", body, "batch-1");
+  BOOST_REQUIRE_EQUAL(first.status, 202);
+  auto again = post_with_key(client, "/jobs/batch", body, "batch-1");
+  BOOST_REQUIRE_EQUAL(again.status, 202);
+  BOOST_TEST(again.body == first.body);
+  std::set<std::string> ids;
+  const json::value answer = first.json();
+  for (const auto& j : answer.at("jobs").as_array()) ids.insert(std::string(j.at("job_id").as_string()));
+  BOOST_TEST(ids.size() == 3u);
+  for (const auto& id : ids) wait_until_finished(client, id);
+  BOOST_TEST(jobs_listed(client) == 3u);
+}
+
+// Regression: timeout_s 0.0005 truncated to 0 ms, which the runner takes as "no timeout", so the
+// job ran as long as it liked (and max_timeout_s was bypassed).
+BOOST_FIXTURE_TEST_CASE(sub_millisecond_timeout_is_enforced, Server) {
+  const auto id =
+      submit(client, job_spec_json("xtb", "optimize_hessian", molecule_xyz("triacontane"), "\"timeout_s\":0.0005"));
+  auto status = wait_until_finished(client, id, std::chrono::seconds(60));
+  BOOST_TEST(json_string(status, "state") == "failed");
+  auto job = client.get("/jobs/" + id).json();
+  BOOST_TEST(job.at("error").at("code").as_string() == "timeout");
+  BOOST_TEST(job.at("spec").at("timeout_s").to_number<double>() == 0.0005);
+}
+
+BOOST_AUTO_TEST_CASE(max_jobs_bounds_the_memory_store) {
+  NoxdProcess noxd{{"--slots", "1", "--max-jobs", "3"}};
+  HttpClient client{noxd.port()};
+  for (int i = 0; i < 3; ++i) submit(client, echo_spec("n" + std::to_string(i)));
+  auto refused = client.post_json("/jobs", echo_spec("over"));
+  BOOST_TEST(refused.status == 503);
+  BOOST_TEST(error_code(refused) == "store_full");
+  BOOST_TEST(!refused.header("retry-after").empty());
+  auto batch = client.post_json("/jobs/batch", "[" + echo_spec("b") + "]");
+  BOOST_TEST(batch.status == 503);
+  BOOST_TEST(jobs_listed(client) == 3u);
+
+  // Deleting a finished job makes room again.
+  const json::value page = client.get("/jobs?limit=1").json();
+  const auto newest = std::string(page.at("jobs").as_array().at(0).at("job_id").as_string());
+  wait_until_finished(client, newest);
+  BOOST_TEST(client.request("DELETE", "/jobs/" + newest).status == 204);
+  BOOST_TEST(client.post_json("/jobs", echo_spec("room")).status == 202);
+}
+
+// Regression: the dispatcher drained a long queue of echo jobs without ever yielding, so a
+// request that arrived meanwhile waited until the last job had run (0.3-0.8 s for 10,000).
+// Now a request sent right after the batch is answered while most of it is still queued.
+BOOST_AUTO_TEST_CASE(a_long_queue_does_not_hold_up_requests) {
+  NoxdProcess noxd{{"--slots", "1", "--max-body-bytes", "16777216"}};
+  HttpClient submitter{noxd.port()};
+  HttpClient prober{noxd.port()};
+  std::string body = "[";
+  for (int i = 0; i < 10000; ++i) body += (i ? "," : "") + echo_spec("j" + std::to_string(i));
+  body += "]";
+  auto accepted = submitter.post_json("/jobs/batch", body);
+  BOOST_REQUIRE_EQUAL(accepted.status, 202);
+  const json::value health = prober.get("/health").json();
+  const auto pending = health.at("queue").at("pending").to_number<std::int64_t>();
+  BOOST_TEST(pending > 0, "the queue was drained before a request could be answered");
+  BOOST_TEST_MESSAGE("pending when the probe was answered: " << pending);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
