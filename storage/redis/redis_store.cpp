@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "core/job_id.hpp"
+#include "storage/redis/script_replies.hpp"
 #include "storage/redis/scripts.hpp"
 
 namespace nox {
@@ -23,6 +24,11 @@ using namespace boost::asio::experimental::awaitable_operators;
 using redis::Command;
 using redis::Reply;
 using redis::ReplyArray;
+using redis::item;
+using redis::nil_reply;
+using redis::refusal;
+using redis::status_of;
+using redis::text_or;
 
 namespace {
 
@@ -43,27 +49,6 @@ std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.cou
 std::chrono::milliseconds key_ttl(std::chrono::milliseconds retention) {
   if (retention.count() <= 0) return std::chrono::milliseconds(0);
   return retention + std::min<std::chrono::milliseconds>(retention, std::chrono::hours(1));
-}
-
-const Reply& nil_reply() {
-  static const Reply nil{};
-  return nil;
-}
-
-// The i-th element of an array reply, or nil.
-const Reply& item(const Reply& reply, std::size_t i) {
-  const ReplyArray* a = reply.array();
-  return a && i < a->size() ? (*a)[i] : nil_reply();
-}
-
-std::string text_or(const Reply& reply, std::string fallback = {}) {
-  const std::string* t = reply.text();
-  return t ? *t : fallback;
-}
-
-std::string_view status_of(const Reply& reply) {
-  const std::string* t = item(reply, 0).text();
-  return t ? std::string_view(*t) : std::string_view{};
 }
 
 // Fields of core's job record whose values are strings are kept raw in the hash (the scripts
@@ -125,18 +110,6 @@ Result<Job> job_from_hash(const Reply& reply, std::string_view id) {
     put_field(record, *field, *value);
   }
   return job_from_record_checked(record, id);
-}
-
-// A script's refusal ({'not_found'} / {'conflict', state}) or an answer we do not understand.
-StoreError refusal(const Reply& reply, std::string_view id, std::string_view what) {
-  const std::string_view status = status_of(reply);
-  if (status == "not_found") return not_found("no job " + std::string(id));
-  if (status == "conflict") {
-    const std::string state = text_or(item(reply, 1));
-    return conflict("job " + std::string(id) + " is " + state + ": " + std::string(what),
-                    parse_job_state(state).value_or(JobState::pending));
-  }
-  return unavailable("unexpected answer from Redis: " + reply.describe());
 }
 
 using StreamId = EventSequence;

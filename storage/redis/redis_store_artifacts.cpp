@@ -8,6 +8,7 @@
 
 #include "core/sha256.hpp"
 #include "storage/redis/redis_store.hpp"
+#include "storage/redis/script_replies.hpp"
 #include "storage/redis/scripts.hpp"
 
 namespace nox {
@@ -17,40 +18,12 @@ namespace json = boost::json;
 using redis::Command;
 using redis::Reply;
 using redis::ReplyArray;
+using redis::item;
+using redis::refusal;
+using redis::status_of;
+using redis::text_or;
 
 namespace {
-
-// Duplicates of redis_store.cpp's reply helpers (kept local to avoid touching that file).
-const Reply& nil_reply() {
-  static const Reply nil{};
-  return nil;
-}
-
-const Reply& item(const Reply& reply, std::size_t i) {
-  const ReplyArray* a = reply.array();
-  return a && i < a->size() ? (*a)[i] : nil_reply();
-}
-
-std::string text_or(const Reply& reply, std::string fallback = {}) {
-  const std::string* t = reply.text();
-  return t ? *t : fallback;
-}
-
-std::string_view status_of(const Reply& reply) {
-  const std::string* t = item(reply, 0).text();
-  return t ? std::string_view(*t) : std::string_view{};
-}
-
-StoreError refusal(const Reply& reply, std::string_view id, std::string_view what) {
-  const std::string_view status = status_of(reply);
-  if (status == "not_found") return not_found("no job " + std::string(id));
-  if (status == "conflict") {
-    const std::string state = text_or(item(reply, 1));
-    return conflict("job " + std::string(id) + " is " + state + ": " + std::string(what),
-                    parse_job_state(state).value_or(JobState::pending));
-  }
-  return unavailable("unexpected answer from Redis: " + reply.describe());
-}
 
 // Bytes per upload command: a 50 MiB file never becomes one 50 MiB command buffer.
 constexpr std::size_t upload_chunk_bytes = 1024 * 1024;
