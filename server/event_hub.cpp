@@ -1,6 +1,6 @@
 #include "server/event_hub.hpp"
 
-#include "server/status_cache.hpp"
+#include "core/status_cache.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -19,7 +19,7 @@
 #include "core/log.hpp"
 #include "server/app.hpp"
 #include "server/event_hub.hpp"
-#include "server/status_cache.hpp"
+#include "core/status_cache.hpp"
 #include "server/http_server.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"

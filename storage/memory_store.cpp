@@ -55,6 +55,7 @@ json::object lost_error(const Job& job) {
 MemoryStore::MemoryStore(asio::any_io_executor executor, MemoryStoreOptions options)
     : executor_(std::move(executor)), options_(std::move(options)) {
   if (options_.events_capacity == 0) options_.events_capacity = 1;
+  statuses_.set_enabled(true);  // every change below drops its job's entry at once
 }
 
 asio::awaitable<bool> MemoryStore::ping() { co_return true; }
@@ -134,6 +135,7 @@ void MemoryStore::append_event(EventType type, const std::string& job_id, JobSta
   event.state = state;
   event.time = now_ms();
   event.data = std::move(data);
+  statuses_.invalidate(job_id);  // every change of a job appends an event
   events_.push_back(std::move(event));
   events_of_job_[job_id].push_back(seq);
   if (events_.size() > options_.events_capacity) {
@@ -231,6 +233,7 @@ asio::awaitable<Result<Job>> MemoryStore::get(std::string id) {
 }
 
 asio::awaitable<Result<std::string>> MemoryStore::status_json(std::string id) {
+  if (auto cached = statuses_.find(id)) co_return std::move(*cached);
   const Entry* entry = find(id);
   if (!entry) co_return not_found("no job " + id);
   RecordParts parts = unpack_record(entry->packed);
@@ -238,9 +241,15 @@ asio::awaitable<Result<std::string>> MemoryStore::status_json(std::string id) {
   std::string summary_text = std::move(parts.summary);
   if (summarized) parts.spec.clear();  // the status does not need it
   Job job = to_job(id, *entry, parts);
-  if (!summarized) co_return json::serialize(job_status_json(job));
-  json::value summary = value_of(summary_text);
-  co_return json::serialize(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
+  std::string status;
+  if (!summarized) {
+    status = json::serialize(job_status_json(job));
+  } else {
+    json::value summary = value_of(summary_text);
+    status = json::serialize(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
+  }
+  statuses_.put(id, status, statuses_.generation());
+  co_return status;
 }
 
 asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "core/status_cache.hpp"
 #include "storage/file_worker.hpp"
 #include "storage/packed_record.hpp"
 #include "storage/store.hpp"
@@ -139,6 +140,9 @@ class MemoryStore final : public Store {
   std::vector<boost::asio::steady_timer*> work_waiters_;
 
   TimeMs last_orphan_scan_ = 0;
+  // Serialized statuses of recently polled jobs: status is the hottest read, and building it
+  // from a packed record costs a decompression and a parse of the spec.
+  StatusCache statuses_{10000};
   std::unordered_map<std::string, std::string> answers_;      // Idempotency-Key -> first answer
   std::set<std::pair<TimeMs, std::string>> answers_expiry_;  // (expires_at, key)
 

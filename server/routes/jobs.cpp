@@ -16,7 +16,7 @@
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 #include "server/request_body.hpp"
-#include "server/status_cache.hpp"
+#include "core/status_cache.hpp"
 #include "server/routes/routes.hpp"
 
 namespace nox::routes {

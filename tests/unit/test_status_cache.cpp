@@ -2,7 +2,7 @@
 // and never filled with an answer that an event overtook.
 #include <boost/test/unit_test.hpp>
 
-#include "server/status_cache.hpp"
+#include "core/status_cache.hpp"
 
 BOOST_AUTO_TEST_SUITE(status_cache)
 

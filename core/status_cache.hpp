@@ -1,9 +1,9 @@
 #pragma once
-// StatusCache: this instance's copy of recently read GET /jobs/{id}/status answers, for a
-// store that costs a round trip per read (Redis). It is kept fresh by the event log the
-// instance already reads (EventHub): every event of a job drops that job's entry, and while
-// the log cannot be read nothing is served from it. A read from the store is kept only if no
-// event came in while it was out, so a stale answer is never stored.
+// StatusCache: recently served GET /jobs/{id}/status answers, bounded. Every change of a job
+// drops its entry: the memory store drops it in the same step that changes the job; for Redis
+// the server drops it on each event of the log the instance already reads (EventHub), and
+// serves nothing from it while the log cannot be read. A read kept with put() is dropped if
+// anything changed while it was out, so a stale answer is never stored.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-#include "server/status_cache.hpp"
+#include "core/status_cache.hpp"
 
 namespace nox {
 
