@@ -41,7 +41,8 @@ json::value value_of(const std::string& text) {
   if (text.empty()) return nullptr;
   boost::system::error_code ec;
   json::value parsed = json::parse(text, ec);
-  return ec ? json::value(nullptr) : parsed;
+  if (ec) return nullptr;
+  return parsed;  // moved: a conditional expression here would copy the whole tree
 }
 
 json::object lost_error(const Job& job) {
@@ -299,7 +300,9 @@ asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {
         page.next_cursor = std::to_string(last_taken);
         return false;
       }
-      page.jobs.push_back(to_job(id, entry));
+      RecordParts parts = unpack_record(entry.packed);
+      parts.result.clear();  // a list shows statuses: parsing results would be most of its cost
+      page.jobs.push_back(to_job(id, entry, parts));
       last_taken = order;
     }
     last_looked_at = order;

@@ -25,7 +25,7 @@ struct ListQuery {
 };
 
 struct JobPage {
-  std::vector<Job> jobs;    // newest first
+  std::vector<Job> jobs;    // newest first; `result` may be left null (a list shows statuses)
   std::string next_cursor;  // empty when there is no further page
 };
 
