@@ -4,6 +4,7 @@
 // the server drops it on each event of the log the instance already reads (EventHub), and
 // serves nothing from it while the log cannot be read. A read kept with put() is dropped if
 // anything changed while it was out, so a stale answer is never stored.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,13 +14,16 @@ namespace nox {
 
 class StatusCache {
  public:
-  explicit StatusCache(std::size_t capacity = 50000) : capacity_(capacity) {}
+  // `max_age` (zero: none) bounds how long an entry is served: for changes that come with no
+  // event (a Redis key expiring at the end of its retention).
+  explicit StatusCache(std::size_t capacity = 50000, std::chrono::milliseconds max_age = {})
+      : capacity_(capacity), max_age_(max_age) {}
 
   // Only while the event log is being followed.
   bool enabled() const { return enabled_; }
   void set_enabled(bool enabled);
 
-  std::optional<std::string> find(const std::string& job_id) const;
+  std::optional<std::string> find(const std::string& job_id);
   // Taken before a store read; `put` keeps the answer only if nothing changed since.
   std::uint64_t generation() const { return generation_; }
   void put(const std::string& job_id, std::string status, std::uint64_t read_generation);
@@ -27,10 +31,15 @@ class StatusCache {
   void invalidate(const std::string& job_id);
 
  private:
+  struct Entry {
+    std::string status;
+    std::chrono::steady_clock::time_point stored;
+  };
   std::size_t capacity_;
+  std::chrono::milliseconds max_age_;
   bool enabled_ = false;
   std::uint64_t generation_ = 0;
-  std::unordered_map<std::string, std::string> entries_;
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace nox

@@ -1,6 +1,7 @@
 // The Redis status cache: served only while the event log is followed, dropped by events,
 // and never filled with an answer that an event overtook.
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 
 #include "core/status_cache.hpp"
 
@@ -50,6 +51,16 @@ BOOST_AUTO_TEST_CASE(holds_at_most_its_capacity) {
   for (const char* id : {"a", "b", "c"}) held += cache.find(id) ? 1 : 0;
   BOOST_TEST(held <= 2);
   BOOST_TEST(cache.find("c").value_or("") == "C");
+}
+
+BOOST_AUTO_TEST_CASE(entries_older_than_max_age_are_not_served) {
+  nox::StatusCache cache(10, std::chrono::milliseconds(1));
+  cache.set_enabled(true);
+  cache.put("a", "A", cache.generation());
+  const auto stored = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - stored < std::chrono::milliseconds(3)) {
+  }
+  BOOST_TEST(!cache.find("a"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
