@@ -154,6 +154,13 @@ def main():
     load = MixedLoad(nox)
     load.start()
     some_id = finished_ids[len(finished_ids) // 2]
+    # A job whose events are still in the log (the log keeps the newest events_capacity): its
+    # history stream ends after `completed`. (A job whose events left the log streams only
+    # heartbeats today: an issue of part 5.)
+    status, body = request(conn, "POST", "/jobs", json.dumps(echo_spec(tags=["history"], priority=1000)))
+    recent_id = json.loads(body)["job_id"]
+    while get_json(conn, f"/jobs/{recent_id}/status")["state"] != "completed":
+        time.sleep(0.05)
     paths = {
         "GET /jobs": "/jobs?limit=50",
         "GET /jobs?state=pending": "/jobs?state=pending&limit=50",
@@ -164,7 +171,7 @@ def main():
         "GET /jobs?state=completed (page 2)": None,
         "GET /jobs/{id}": f"/jobs/{some_id}",
         "GET /jobs/{id}/status": f"/jobs/{some_id}/status",
-        "GET /jobs/{id}/events (history)": f"/jobs/{finished_ids[-1]}/events",
+        "GET /jobs/{id}/events (history)": f"/jobs/{recent_id}/events",
         "GET /health": "/health",
         "GET /ready": "/ready",
     }
