@@ -1,12 +1,10 @@
 #include "server/request_body.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include "core/job_id.hpp"
 #include "server/api_error.hpp"
+#include "server/large_json.hpp"
 
 namespace nox {
 
@@ -23,10 +21,6 @@ bool is_json_media_type(std::string_view content_type) {
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower == "application/json";
 }
-
-// A big body (a batch of thousands of jobs) is parsed this much at a time, the event loop
-// running other work in between.
-constexpr std::size_t json_piece_bytes = 128 * 1024;
 
 std::optional<HttpResponse> reject_non_json(const HttpRequest& request) {
   const auto content_type = request.header("content-type");
@@ -69,21 +63,12 @@ std::variant<json::value, HttpResponse> read_json_body(const HttpRequest& reques
   return malformed_json(body, consumed, ec);
 }
 
-asio::awaitable<std::variant<json::value, HttpResponse>> read_json_body_yielding(const HttpRequest& request) {
+asio::awaitable<std::variant<json::value, HttpResponse>> read_json_body_yielding(const HttpRequest& request,
+                                                                                  json::storage_ptr storage) {
   if (auto refused = reject_non_json(request)) co_return std::move(*refused);
-  const std::string& body = request.body;
-  json::stream_parser parser;
-  boost::system::error_code ec;
-  std::size_t consumed = 0;
-  while (consumed < body.size()) {
-    const std::size_t piece = std::min(json_piece_bytes, body.size() - consumed);
-    consumed += parser.write(body.data() + consumed, piece, ec);
-    if (ec) co_return malformed_json(body, consumed, ec);
-    if (consumed < body.size()) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-  }
-  parser.finish(ec);
-  if (ec) co_return malformed_json(body, consumed, ec);
-  co_return parser.release();
+  ParsedJson parsed = co_await parse_yielding(request.body, std::move(storage));
+  if (parsed.error) co_return malformed_json(request.body, parsed.consumed, parsed.error);
+  co_return std::move(parsed.value);
 }
 
 std::optional<HttpResponse> reject_malformed_job_id(std::string_view id) {

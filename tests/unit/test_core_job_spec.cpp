@@ -676,4 +676,39 @@ BOOST_AUTO_TEST_CASE(status_shows_the_formula_of_a_stored_spec) {
   BOOST_TEST(!nox::job_status_json(job).contains("formula"));
 }
 
+// POST /jobs/batch parses its specs into an arena that is released with the request: a spec
+// must copy what it keeps, never hold a node of the arena (that would be a use after free,
+// or keep the arena's megabytes alive for as long as the job).
+bool uses_resource(const json::value& v, const json::memory_resource* resource) {
+  if (v.storage().get() == resource) return true;
+  if (const auto* o = v.if_object()) {
+    for (const auto& member : *o)
+      if (uses_resource(member.value(), resource)) return true;
+  } else if (const auto* a = v.if_array()) {
+    for (const auto& item : *a)
+      if (uses_resource(item, resource)) return true;
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(a_spec_keeps_nothing_of_the_arena_its_body_was_parsed_into) {
+  nox::JobSpec spec;
+  json::object as_json;
+  {
+    json::monotonic_resource arena;
+    json::value body = json::parse(
+        R"({"engine":"xtb","task":"optimize","method":"gfn2","molecule":{"xyz":"3\nwater\nO 0 0 0.117\nH 0 0.757 -0.467\nH 0 -0.757 -0.467\n"},
+            "charge":0,"multiplicity":1,"solvent":{"name":"water","model":"alpb"},
+            "keywords":{"opt_level":"tight","accuracy":0.5,"electronic_temperature":400,"max_iterations":300},
+            "tags":["screen","batch-7"],"name":"water opt","outputs":["molden"],"timeout_s":60,"priority":3})",
+        &arena);
+    spec = parse_ok(body);
+    as_json = spec.to_json();
+    BOOST_TEST(!uses_resource(as_json, &arena));
+    BOOST_TEST(!uses_resource(spec.keywords, &arena));
+  }
+  // Under ASan, any node left in the (now freed) arena is reported here.
+  BOOST_TEST(json::serialize(spec.to_json()) == json::serialize(as_json));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,55 @@
+#include "server/large_json.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serializer.hpp>
+#include <boost/json/stream_parser.hpp>
+
+namespace nox {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// About a millisecond of work between two yields.
+constexpr std::size_t parse_piece_bytes = 128 * 1024;
+constexpr std::size_t serialize_piece_bytes = 256 * 1024;
+
+asio::awaitable<void> yield() { co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable); }
+
+}  // namespace
+
+json::storage_ptr arena() { return json::make_shared_resource<json::monotonic_resource>(); }
+
+asio::awaitable<ParsedJson> parse_yielding(std::string_view text, json::storage_ptr storage) {
+  ParsedJson out;
+  json::stream_parser parser;
+  parser.reset(std::move(storage));
+  while (out.consumed < text.size()) {
+    const std::size_t piece = std::min(parse_piece_bytes, text.size() - out.consumed);
+    out.consumed += parser.write(text.data() + out.consumed, piece, out.error);
+    if (out.error) co_return out;
+    if (out.consumed < text.size()) co_await yield();
+  }
+  parser.finish(out.error);
+  if (!out.error) out.value = parser.release();
+  co_return out;
+}
+
+asio::awaitable<std::string> serialize_yielding(const json::value& value) {
+  json::serializer serializer;
+  serializer.reset(&value);
+  std::string out;
+  while (!serializer.done()) {
+    const std::size_t size = out.size();
+    out.resize(size + serialize_piece_bytes);
+    out.resize(size + serializer.read(out.data() + size, serialize_piece_bytes).size());
+    if (!serializer.done()) co_await yield();
+  }
+  co_return out;
+}
+
+}  // namespace nox
