@@ -23,7 +23,7 @@ namespace {
 // once, so that with Redis the next claim does not wait for the previous job's round trip.
 constexpr std::size_t max_in_process_in_flight = 64;
 // Jobs started between two yields of the claim loop to the rest of the event loop.
-constexpr std::size_t jobs_between_yields = 32;
+constexpr std::size_t jobs_between_yields = 16;
 
 // Specs in the store were validated at submission (with this server's limits); when
 // they are read back to run, only their shape matters.
@@ -92,7 +92,10 @@ asio::awaitable<void> Dispatcher::run() {
       co_await slot_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    const std::size_t free = std::min(options_.slots - busy_, max_in_process_in_flight - in_process_in_flight_);
+    std::size_t free = std::min(options_.slots - busy_, max_in_process_in_flight - in_process_in_flight_);
+    // A store that answers without waiting (memory) runs what it hands out before the next
+    // yield: hand out no more than one stretch between yields.
+    if (!store_.pipelines()) free = std::min(free, jobs_between_yields);
     auto claimed = co_await store_.claim_batch(options_.worker_id, options_.lease, free);
     if (!claimed) {
       log_warn("claim failed: " + claimed.error().message);

@@ -15,6 +15,7 @@
 #include "storage/memory_store.hpp"
 #include "storage/redis/redis_store.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -26,20 +27,10 @@ namespace {
 
 struct MemoryBackend {
   asio::io_context ioc;
-  std::filesystem::path dir;
-  std::unique_ptr<MemoryStore> store;
-
-  MemoryBackend() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nox-memory-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir = pattern;
-    store = std::make_unique<MemoryStore>(ioc.get_executor(), MemoryStoreOptions{dir, 100000});
-  }
-  ~MemoryBackend() {
-    store.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  }
+  nox::test::TempDir dir{"nox-memory-"};
+  std::unique_ptr<MemoryStore> store =
+      std::make_unique<MemoryStore>(ioc.get_executor(), MemoryStoreOptions{dir.path(), 100000});
+  ~MemoryBackend() { store.reset(); }
 };
 
 // "" when started, else why not (use_future needs a default-constructible result).
