@@ -27,6 +27,8 @@ constexpr std::size_t list_scan_budget = 2000;
 // Jobs a retention sweep removes between two yields to the event loop (each costs the parse
 // of its spec, for the engine and tag indexes: ~1 ms per step).
 constexpr std::size_t sweep_step = 32;
+// Beyond this many, hash tables grow (and rehash) as jobs arrive instead of being sized at start.
+constexpr std::size_t max_reserved_jobs = 4'000'000;
 // How often a retention sweep also looks for artifact directories without a job.
 constexpr TimeMs orphan_scan_interval_ms = 3600 * 1000;
 
@@ -58,6 +60,13 @@ MemoryStore::MemoryStore(asio::any_io_executor executor, MemoryStoreOptions opti
     : executor_(std::move(executor)), options_(std::move(options)) {
   if (options_.events_capacity == 0) options_.events_capacity = 1;
   statuses_.set_enabled(true);  // every change below drops its job's entry at once
+  // Hash tables sized for max_jobs now (8 bytes a bucket: 16 MB for both at the default
+  // 1,000,000): growing past a million entries rehashes all of them in one go, which held
+  // the loop for tens of milliseconds in the middle of a batch.
+  const std::size_t expected_jobs = std::min<std::size_t>(options_.max_jobs, max_reserved_jobs);
+  jobs_.reserve(expected_jobs);
+  queue_position_.reserve(expected_jobs);
+  events_of_job_.reserve(std::min(options_.events_capacity, max_reserved_jobs));
 }
 
 asio::awaitable<bool> MemoryStore::ping() { co_return true; }
