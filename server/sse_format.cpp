@@ -7,9 +7,14 @@ namespace nox {
 std::string sse_frame(const JobEvent& event) {
   std::string frame;
   frame.reserve(160);
-  frame += "id: ";
-  frame += event.id;
-  frame += "\nevent: ";
+  // An event with no log id (a job's final state, told after its events left the log) has no
+  // id line: the client keeps the Last-Event-ID it had.
+  if (!event.id.empty()) {
+    frame += "id: ";
+    frame += event.id;
+    frame += '\n';
+  }
+  frame += "event: ";
   frame += to_string(event.type);
   frame += "\ndata: ";
   frame += boost::json::serialize(event.payload());

@@ -59,6 +59,11 @@ class EventStream final : public StreamBody {
 
   void stop() override { subscription_->close(); }
 
+  // The job had already ended when the stream opened: if its history (the log's part of it)
+  // holds no final event, because the log has dropped it, the stream tells this one and ends
+  // instead of waiting for an event that will never come.
+  void end_with(JobEvent final_state) { final_state_ = std::move(final_state); }
+
  private:
   bool one_job() const { return !subscription_->filter().job_id.empty(); }
 
@@ -79,6 +84,10 @@ class EventStream final : public StreamBody {
     auto history = co_await app_.store.job_events(subscription_->filter().job_id);
     if (!history) co_return false;
     for (const auto& event : *history) append(*make_frame(event));
+    if (!finished_ && final_state_) {
+      pending_ += sse_frame(*final_state_);
+      finished_ = true;
+    }
     co_return true;
   }
 
@@ -109,14 +118,33 @@ class EventStream final : public StreamBody {
   std::string last_sent_;
   std::string pending_;
   bool finished_ = false;
+  std::optional<JobEvent> final_state_;
 };
 
-HttpResponse stream_response(App& app, EventFilter filter, std::string last_event_id) {
+// The event that ended `job` (terminal), without a log id.
+JobEvent final_event_of(const Job& job) {
+  JobEvent event;
+  event.type = job.state == JobState::completed ? EventType::completed
+               : job.state == JobState::failed  ? EventType::failed
+                                                : EventType::cancelled;
+  event.job_id = job.id;
+  event.state = job.state;
+  event.time = job.finished_at;
+  if (job.state == JobState::completed) event.data["result"] = result_summary(job.result);
+  else if (!job.error.is_null()) event.data["error"] = job.error;
+  return event;
+}
+
+HttpResponse stream_response(std::shared_ptr<EventStream> stream) {
   HttpResponse response;
   response.content_type = "text/event-stream";
   response.headers = {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}};
-  response.stream = std::make_shared<EventStream>(app, app.events->subscribe(std::move(filter)), std::move(last_event_id));
+  response.stream = std::move(stream);
   return response;
+}
+
+std::shared_ptr<EventStream> open_stream(App& app, EventFilter filter, std::string last_event_id) {
+  return std::make_shared<EventStream>(app, app.events->subscribe(std::move(filter)), std::move(last_event_id));
 }
 
 std::string last_event_id_of(const HttpRequest& request) {
@@ -146,7 +174,7 @@ asio::awaitable<HttpResponse> stream_events(App& app, const HttpRequest& request
   }
   if (auto engine = query_param(q, "engine")) filter.engine = *engine;
   if (auto tag = query_param(q, "tag")) filter.tag = *tag;
-  co_return stream_response(app, std::move(filter), last_event_id_of(request));
+  co_return stream_response(open_stream(app, std::move(filter), last_event_id_of(request)));
 }
 
 asio::awaitable<HttpResponse> stream_job_events(App& app, const HttpRequest& request, const PathParams& params) {
@@ -156,10 +184,11 @@ asio::awaitable<HttpResponse> stream_job_events(App& app, const HttpRequest& req
   EventFilter filter;
   filter.job_id = std::string(id);
   // Subscribe before looking the job up, so nothing that happens in between is missed.
-  auto response = stream_response(app, std::move(filter), last_event_id_of(request));
+  auto stream = open_stream(app, std::move(filter), last_event_id_of(request));
   auto job = co_await app.store.get(std::string(id));
   if (!job) co_return store_error_response(job.error());
-  co_return response;
+  if (is_terminal(job->state)) stream->end_with(final_event_of(*job));
+  co_return stream_response(std::move(stream));
 }
 
 }  // namespace nox::routes

@@ -143,6 +143,31 @@ BOOST_FIXTURE_TEST_CASE(too_old_last_event_id_gets_reset, SseServer) {
   BOOST_TEST(events[0].type == "reset");
 }
 
+// Regression: a finished job whose events had left the log got a stream of heartbeats that
+// never ended. Now it is told the job's final state (no id: the log has none for it) and ends.
+BOOST_FIXTURE_TEST_CASE(finished_job_whose_events_left_the_log_gets_its_final_state_and_the_end, SseServer) {
+  const auto first = submit(client, echo_spec);
+  wait_until_finished(client, first);
+  std::string batch = "[";
+  for (int i = 0; i < 50; ++i) batch += (i ? "," : "") + echo_spec;  // 150 events: the log keeps 100
+  auto reply = client.post_json("/jobs/batch", batch + "]");
+  BOOST_REQUIRE_EQUAL(reply.status, 202);
+  const auto accepted = reply.json();
+  for (const auto& job : accepted.at("jobs").as_array())
+    wait_until_finished(client, std::string(job.at("job_id").as_string()));
+
+  SseClient stream(noxd.port(), "/jobs/" + first + "/events");
+  BOOST_REQUIRE_EQUAL(stream.status(), 200);
+  auto events = read_events(stream, 1);
+  BOOST_TEST(events[0].type == "completed");
+  BOOST_TEST(events[0].id.empty());
+  auto data = json::parse(events[0].data);
+  BOOST_TEST(data.at("job_id").as_string() == first);
+  BOOST_TEST(data.at("state").as_string() == "completed");
+  BOOST_TEST(!stream.next(std::chrono::seconds(5)));
+  BOOST_TEST(stream.ended());
+}
+
 BOOST_FIXTURE_TEST_CASE(optimization_streams_progress, SseServer) {
   const auto id = submit(client, job_spec_json("xtb", "optimize", molecule_xyz("decane")));
   SseClient stream(noxd.port(), "/jobs/" + id + "/events");
