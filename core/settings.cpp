@@ -83,7 +83,10 @@ const std::vector<Descriptor>& descriptors() {
         count(&Settings::max_atoms, 1, 1000000));
     add("max_connections", "10000", "open HTTP connections at most; more are refused at accept",
         count(&Settings::max_connections, 1, 1000000));
-    add("header_timeout_s", "10", "time a client has to send a request's headers",
+    add("max_connections_per_address", "1000",
+        "open HTTP connections from one client address at most (behind a proxy: raise to max_connections)",
+        count(&Settings::max_connections_per_address, 1, 1000000));
+    add("header_timeout_s", "10", "time a client has, from connecting, to send its first request's headers",
         seconds(&Settings::header_timeout_s, 0.1, 3600));
     add("idle_timeout_s", "60", "a keep-alive connection idle this long is closed",
         seconds(&Settings::idle_timeout_s, 0.1, 86400));

@@ -23,6 +23,7 @@ struct Settings {
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_atoms = 10000;
   std::uint64_t max_connections = 10000;
+  std::uint64_t max_connections_per_address = 1000;
   double header_timeout_s = 10;
   double idle_timeout_s = 60;
   double lease_s = 30;

@@ -2,6 +2,7 @@
 // What every route handler can reach: settings, the store, the dispatcher, the engines.
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/settings.hpp"
@@ -25,6 +26,7 @@ struct App {
   Router router;
   TimeMs started_at = now_ms();
   std::size_t open_connections = 0;
+  std::unordered_map<std::string, std::size_t> connections_by_address;  // open ones, per client address
   bool stopping = false;
 };
 

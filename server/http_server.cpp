@@ -1,7 +1,11 @@
 #include "server/http_server.hpp"
 
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <optional>
+#include <string>
+#include <vector>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -166,6 +170,35 @@ asio::awaitable<void> send_and_close(beast::tcp_stream& stream, HttpResponse res
   co_await write_response(stream, response, version, false, false);
 }
 
+// RFC 9112 6.1: a request body is framed by Content-Length or by the chunked coding, last.
+// Beast takes any other Transfer-Encoding (`identity`, `xchunked`, `gzip`) as "no body" and
+// would read the body as the next request (request smuggling behind a proxy that framed it
+// differently): such a request is refused and the connection closed. nullopt when it is fine.
+std::optional<HttpResponse> refuse_transfer_encoding(const http::request<http::string_body>& req) {
+  const auto field = req.find(http::field::transfer_encoding);
+  if (field == req.end()) return std::nullopt;
+  std::vector<std::string> codings;
+  std::string_view rest = field->value();
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view token = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    std::string coding(token);
+    for (auto& c : coding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    codings.push_back(std::move(coding));
+  }
+  if (codings.size() == 1 && codings.front() == "chunked") return std::nullopt;
+  if (codings.empty() || codings.back() != "chunked")
+    return error_response(400, "bad_transfer_encoding",
+                          "Transfer-Encoding '" + std::string(field->value()) +
+                              "' does not end with chunked, so the body's length is unknown; send "
+                              "Content-Length or Transfer-Encoding: chunked");
+  return error_response(501, "unsupported_transfer_encoding",
+                        "only the chunked transfer coding is supported, not '" + std::string(field->value()) + "'");
+}
+
 // A response that turns the connection into an event stream.
 struct StreamStart {
   HttpResponse head;  // status and headers; head.stream is the body
@@ -178,8 +211,12 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_
   const auto idle_timeout = seconds_setting(app.settings.idle_timeout_s);
   const auto header_timeout = seconds_setting(app.settings.header_timeout_s);
   beast::flat_buffer buffer;
+  // A new connection has header_timeout from accept for its first request's headers: one that
+  // never sends a byte must not hold a connection slot for the idle timeout.
+  bool first_request = true;
+  stream.expires_after(header_timeout);
   while (true) {
-    if (buffer.size() == 0) {
+    if (buffer.size() == 0 && !first_request) {
       // Waiting for the next request on a kept-alive connection: the idle timeout.
       stream.expires_after(idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), tuple_awaitable);
@@ -189,7 +226,8 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_
     http::request_parser<http::string_body> parser;
     parser.header_limit(32 * 1024);
     parser.body_limit(app.settings.max_body_bytes);
-    stream.expires_after(header_timeout);
+    if (!first_request) stream.expires_after(header_timeout);
+    first_request = false;
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
     if (hec == http::error::body_limit) {
       // Beast refuses a Content-Length above the limit while parsing the header.
@@ -206,6 +244,10 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_
       break;
     }
     const unsigned version = parser.get().version();
+    if (auto refused = refuse_transfer_encoding(parser.get())) {
+      co_await send_and_close(stream, std::move(*refused), version);
+      break;
+    }
     if (!parser.is_done()) {
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> proceed{http::status::continue_, version};
@@ -230,12 +272,18 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_
   co_return std::nullopt;
 }
 
-asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream) {
+asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream, std::string address) {
   ++app.open_connections;
+  ++app.connections_by_address[address];
   struct Release {
     App& app;
-    ~Release() { --app.open_connections; }
-  } release{app};
+    const std::string& address;
+    ~Release() {
+      --app.open_connections;
+      auto it = app.connections_by_address.find(address);
+      if (it != app.connections_by_address.end() && --it->second == 0) app.connections_by_address.erase(it);
+    }
+  } release{app, address};
   auto started = co_await serve_requests(app, stream);
   if (started) {
     auto body = std::move(started->head.stream);
@@ -278,14 +326,33 @@ asio::awaitable<void> HttpServer::accept_loop() {
       co_await pause.async_wait(tuple_awaitable);
       continue;
     }
-    if (app_.open_connections >= app_.settings.max_connections) {
-      log_warn("connection refused: " + std::to_string(app_.open_connections) + " open (max_connections)");
+    boost::system::error_code ignored;
+    std::string address = socket.remote_endpoint(ignored).address().to_string();
+    const auto from_address = app_.connections_by_address.find(address);
+    const bool address_full = from_address != app_.connections_by_address.end() &&
+                              from_address->second >= app_.settings.max_connections_per_address;
+    if (app_.open_connections >= app_.settings.max_connections || address_full) {
+      note_refusal();
       continue;  // the socket closes as it goes out of scope
     }
-    boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(io_, serve_connection(app_, beast::tcp_stream(std::move(socket))), asio::detached);
+    asio::co_spawn(io_, serve_connection(app_, beast::tcp_stream(std::move(socket)), std::move(address)),
+                   asio::detached);
   }
+}
+
+// One line per refused connection let a flood of connections flood the log too (written
+// synchronously on the loop): at most one line per interval, with the count.
+void HttpServer::note_refusal() {
+  ++refused_since_warning_;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refusal_warning_ < refusal_warning_interval) return;
+  log_warn("refused " + std::to_string(refused_since_warning_) + " connection(s) since the last warning: " +
+           std::to_string(app_.open_connections) + " open (max_connections " +
+           std::to_string(app_.settings.max_connections) + ", max_connections_per_address " +
+           std::to_string(app_.settings.max_connections_per_address) + ")");
+  refused_since_warning_ = 0;
+  last_refusal_warning_ = now;
 }
 
 void HttpServer::stop_accepting() {

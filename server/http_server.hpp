@@ -1,9 +1,11 @@
 #pragma once
 // The HTTP listener and one coroutine per connection (Beast): keep-alive, timeouts,
-// body limit, a cap on open connections, and streamed (SSE) responses.
+// body limit, caps on open connections (in all and per client address), and streamed (SSE)
+// responses.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -23,9 +25,14 @@ class HttpServer {
   void stop_accepting();
 
  private:
+  void note_refusal();
+
   boost::asio::io_context& io_;
   App& app_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  static constexpr std::chrono::seconds refusal_warning_interval{10};
+  std::size_t refused_since_warning_ = 0;
+  std::chrono::steady_clock::time_point last_refusal_warning_{};
 };
 
 }  // namespace nox

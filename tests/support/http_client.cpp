@@ -1,6 +1,8 @@
 #include "tests/support/http_client.hpp"
 
+#include <array>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -25,6 +27,35 @@ struct HttpClient::Impl {
     socket.connect({asio::ip::make_address(host), port});
   }
 };
+
+RawExchange raw_exchange(std::uint16_t port, const std::string& bytes, std::chrono::milliseconds timeout,
+                         const std::string& from) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  if (!from.empty()) {
+    socket.open(asio::ip::tcp::v4());
+    socket.bind({asio::ip::make_address(from), 0});
+  }
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(socket, asio::buffer(bytes));
+  RawExchange out;
+  std::array<char, 4096> chunk{};
+  bool timed_out = false;
+  while (!out.closed_by_server && !timed_out) {
+    socket.async_read_some(asio::buffer(chunk), [&](boost::system::error_code ec, std::size_t n) {
+      out.received.append(chunk.data(), n);
+      if (ec && ec != asio::error::operation_aborted) out.closed_by_server = true;  // not our cancel
+    });
+    io.restart();
+    if (io.run_for(timeout) == 0) {
+      timed_out = true;
+      socket.cancel();
+      io.restart();
+      io.run();
+    }
+  }
+  return out;
+}
 
 boost::json::value HttpReply::json() const { return boost::json::parse(body); }
 

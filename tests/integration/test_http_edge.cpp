@@ -1,0 +1,94 @@
+// The HTTP edge with real sockets: how connections are framed, timed out and capped. Each
+// case is a finding of a review that drove noxd with raw sockets.
+#include <future>
+#include <vector>
+
+#include "tests/integration/api_fixture.hpp"
+
+using namespace nox::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A connection that sends nothing; true when the server closed it within `within`.
+bool closed_by_server_within(std::uint16_t port, std::chrono::milliseconds within, const std::string& from = "") {
+  return raw_exchange(port, "", within, from).closed_by_server;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(http_edge)
+
+// Regression: `Transfer-Encoding: identity` (or `xchunked`) was taken as "no body" and the
+// connection kept, so the body was answered as a second request (request smuggling). Now:
+// 400 (chunked is not last) or 501 (a coding we do not decode), and the connection closes.
+BOOST_AUTO_TEST_CASE(a_transfer_encoding_other_than_chunked_is_refused_and_the_connection_closed) {
+  NoxdProcess noxd{{"--slots", "1"}};
+  const std::string smuggled = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  for (const std::string coding : {"identity", "xchunked", "chunked, identity"}) {
+    const auto reply = raw_exchange(noxd.port(),
+                                    "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                    "Transfer-Encoding: " + coding + "\r\n\r\n" + smuggled);
+    BOOST_TEST(reply.received.rfind("HTTP/1.1 400 ", 0) == 0, coding << ": " << reply.received.substr(0, 80));
+    BOOST_TEST(reply.received.find("bad_transfer_encoding") != std::string::npos, coding);
+    BOOST_TEST(reply.received.find("HTTP/1.1 200") == std::string::npos, coding << ": the body was served as a request");
+    BOOST_TEST(reply.closed_by_server, coding);
+  }
+  const auto gzip = raw_exchange(noxd.port(),
+                                 "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                 "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+  BOOST_TEST(gzip.received.rfind("HTTP/1.1 501 ", 0) == 0, gzip.received.substr(0, 80));
+  BOOST_TEST(gzip.received.find("unsupported_transfer_encoding") != std::string::npos);
+  BOOST_TEST(gzip.closed_by_server);
+  // Chunked alone still works.
+  const auto chunked = raw_exchange(noxd.port(),
+                                    "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                                    "Connection: close\r\n\r\n0\r\n\r\n");
+  BOOST_TEST(chunked.received.rfind("HTTP/1.1 200 ", 0) == 0, chunked.received.substr(0, 80));
+}
+
+// Regression: a connection that never sent a byte was held for the 60 s idle timeout (the
+// 10 s header timeout started at the first byte), so with --max-connections 3, three silent
+// sockets locked every other client out. Now the header deadline runs from accept.
+BOOST_AUTO_TEST_CASE(silent_connections_are_dropped_after_the_header_timeout_and_lock_nobody_out) {
+  NoxdProcess noxd{{"--slots", "1", "--max-connections", "3", "--header-timeout-s", "0.5", "--idle-timeout-s", "60"}};
+  std::vector<std::future<bool>> silent;
+  for (int i = 0; i < 3; ++i)
+    silent.push_back(std::async(std::launch::async, closed_by_server_within, noxd.port(), 10000ms, std::string()));
+  for (auto& s : silent) BOOST_TEST(s.get(), "a silent connection was still open after 10 s");
+  HttpClient client{noxd.port()};
+  BOOST_TEST(client.get("/ready").status == 200);
+}
+
+// A kept-alive connection between requests still gets the idle timeout, not the header one.
+BOOST_AUTO_TEST_CASE(a_kept_alive_connection_waits_the_idle_timeout_between_requests) {
+  NoxdProcess noxd{{"--slots", "1", "--header-timeout-s", "0.5", "--idle-timeout-s", "60"}};
+  const auto reply = raw_exchange(noxd.port(), "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 2000ms);
+  BOOST_TEST(reply.received.rfind("HTTP/1.1 200 ", 0) == 0, reply.received.substr(0, 80));
+  BOOST_TEST(!reply.closed_by_server, "closed after 0.5 s although the idle timeout is 60 s");
+}
+
+// One client address cannot take every connection: beyond max_connections_per_address its
+// new connections are closed at once, while another address is still served.
+BOOST_AUTO_TEST_CASE(one_address_cannot_take_every_connection) {
+  NoxdProcess noxd{{"--slots", "1", "--max-connections-per-address", "2", "--header-timeout-s", "30"}};
+  std::vector<std::future<bool>> held;
+  for (int i = 0; i < 2; ++i)
+    held.push_back(std::async(std::launch::async, closed_by_server_within, noxd.port(), 3000ms, std::string()));
+  // Wait until the server holds both (its /health counts open connections, its own included).
+  bool both_held = false;
+  for (int i = 0; i < 200 && !both_held; ++i) {
+    const auto health = raw_exchange(
+        noxd.port(), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 2000ms, "127.0.0.2");
+    both_held = health.received.find("\"connections\":3") != std::string::npos;
+  }
+  BOOST_REQUIRE(both_held);
+  BOOST_TEST(closed_by_server_within(noxd.port(), 1000ms), "a third connection from 127.0.0.1 was kept");
+  const auto from_other_address =
+      raw_exchange(noxd.port(), "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 2000ms,
+                   "127.0.0.2");
+  BOOST_TEST(from_other_address.received.rfind("HTTP/1.1 200 ", 0) == 0, from_other_address.received.substr(0, 80));
+  for (auto& h : held) BOOST_TEST(!h.get(), "a connection within the cap was closed");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
