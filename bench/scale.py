@@ -11,7 +11,9 @@ Env: STORE=memory|redis (default memory), FINISHED (1000000), PENDING (100000), 
 NOXD, REDIS_PORT (redis: a running redis-server on 127.0.0.1, flushed first), MEMORY_ONLY=1 (stop after
 the memory figure).
 Loopback only; stops what it starts."""
+import http.client
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -73,32 +75,43 @@ def wait_for(conn, predicate, what, timeout=1800):
     raise TimeoutError(what)
 
 
-class Prober(threading.Thread):
-    """GET path every `every` seconds on its own connection; latencies in ms."""
+def _probe_loop(port, path, every, samples_out, stop):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    request(conn, "GET", path)  # connected before the first timed probe
+    samples = []
+    next_at = time.perf_counter()
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        request(conn, "GET", path)
+        samples.append((time.perf_counter() - t0) * 1000)
+        next_at += every
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+    samples_out.put(samples)
+
+
+class Prober:
+    """GET path every `every` seconds on its own connection, from a process of its own (a
+    thread would share the GIL with the thread building multi-megabyte batch bodies and
+    measure that instead of noxd); latencies in ms."""
 
     def __init__(self, nox, path, every=0.010):
-        super().__init__(daemon=True)
-        self.nox, self.path, self.every = nox, path, every
-        self.samples, self.stop_flag = [], threading.Event()
+        self.samples_out, self.stop_flag = multiprocessing.Queue(), multiprocessing.Event()
+        self.proc = multiprocessing.Process(target=_probe_loop,
+                                            args=(nox.port, path, every, self.samples_out, self.stop_flag))
 
-    def run(self):
-        conn = self.nox.conn()
-        next_at = time.perf_counter()
-        while not self.stop_flag.is_set():
-            t0 = time.perf_counter()
-            request(conn, "GET", self.path)
-            self.samples.append((time.perf_counter() - t0) * 1000)
-            next_at += self.every
-            time.sleep(max(0.0, next_at - time.perf_counter()))
+    def start(self):
+        self.proc.start()
 
     def finish(self):
         self.stop_flag.set()
-        self.join()
-        return self.samples
+        samples = self.samples_out.get()
+        self.proc.join()
+        return samples
 
 
 class MixedLoad(threading.Thread):
-    """Submits 50 echo jobs every 100 ms while the readers are measured."""
+    """Submits 50 echo jobs every 100 ms while the readers are measured (priority 1000: they run
+    ahead of the queued xtb jobs, as a live workload would)."""
 
     def __init__(self, nox):
         super().__init__(daemon=True)
@@ -107,7 +120,7 @@ class MixedLoad(threading.Thread):
     def run(self):
         conn = self.nox.conn()
         while not self.stop_flag.is_set():
-            body = json.dumps([echo_spec(tags=["live"]) for _ in range(50)])
+            body = json.dumps([echo_spec(tags=["live"], priority=1000) for _ in range(50)])
             request(conn, "POST", "/jobs/batch", body)
             self.submitted += 50
             time.sleep(0.1)
@@ -196,7 +209,7 @@ def main():
     probe = Prober(nox, f"/jobs/{some_id}/status")
     probe.start()
     time.sleep(0.2)
-    submit_batches(nox.conn(timeout=600), BATCH, lambda i: echo_spec(), "probe-batch echo")
+    submit_batches(nox.conn(timeout=600), BATCH, lambda i: echo_spec(priority=1000), "probe-batch echo")
     wait_for(conn, lambda h: h["queue"]["pending"] <= PENDING + 5, "probe batch to run", timeout=600)
     samples = probe.finish()
     p99 = pct(samples, 99)
