@@ -86,6 +86,14 @@ const std::vector<Descriptor>& descriptors() {
     add("max_connections_per_address", "1000",
         "open HTTP connections from one client address at most (behind a proxy: raise to max_connections)",
         count(&Settings::max_connections_per_address, 1, 1000000));
+    add("allowed_hosts", "",
+        "Host names this server answers to besides localhost, 127.0.0.1, ::1 and the listen host "
+        "(comma-separated; * for any); other Host headers get 421",
+        text(&Settings::allowed_hosts));
+    add("cors_origins", "",
+        "origins whose pages may call the API (comma-separated, e.g. https://dash.lab.example; * for any); "
+        "state changes from other origins get 403",
+        text(&Settings::cors_origins));
     add("header_timeout_s", "10", "time a client has, from connecting, to send its first request's headers",
         seconds(&Settings::header_timeout_s, 0.1, 3600));
     add("idle_timeout_s", "60", "a keep-alive connection idle this long is closed",

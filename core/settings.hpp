@@ -24,6 +24,8 @@ struct Settings {
   std::uint64_t max_atoms = 10000;
   std::uint64_t max_connections = 10000;
   std::uint64_t max_connections_per_address = 1000;
+  std::string allowed_hosts;  // Host names answered besides loopback and the listen host; "*": any
+  std::string cors_origins;   // origins allowed cross-origin ("https://dash.lab.example"); "*": any
   double header_timeout_s = 10;
   double idle_timeout_s = 60;
   double lease_s = 30;

@@ -8,6 +8,7 @@
 #include "core/settings.hpp"
 #include "engines/engine_registry.hpp"
 #include "server/dispatcher.hpp"
+#include "server/edge_policy.hpp"
 #include "server/router.hpp"
 #include "storage/store.hpp"
 
@@ -27,6 +28,7 @@ struct App {
   TimeMs started_at = now_ms();
   std::size_t open_connections = 0;
   std::unordered_map<std::string, std::size_t> connections_by_address;  // open ones, per client address
+  EdgePolicy edge;  // Host, Origin and CORS rules (server/edge_policy.hpp)
   bool stopping = false;
 };
 

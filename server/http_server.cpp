@@ -50,7 +50,7 @@ HttpRequest to_request(http::request<http::string_body>& req) {
   return request;
 }
 
-asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
+asio::awaitable<HttpResponse> route(App& app, const HttpRequest& request) {
   // HEAD is answered like GET; the body is dropped when the response is written.
   const RouteMatch match = app.router.match(request.method == "HEAD" ? "GET" : request.method, request.path());
   switch (match.kind) {
@@ -73,6 +73,14 @@ asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
     log_error(request.method + " " + request.target + ": " + e.what());
   }
   co_return error_response(500, "internal_error", "the server failed to handle this request; it is logged");
+}
+
+// The edge policy first (Host, Origin, preflight), then the route; CORS headers on the way out.
+asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
+  if (auto refused = app.edge.screen(request)) co_return std::move(*refused);
+  HttpResponse response = co_await route(app, request);
+  app.edge.add_cors_headers(request, response);
+  co_return response;
 }
 
 // The head, then a sized body piece by piece: one piece in memory per download, and the next

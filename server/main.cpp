@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
     app.status_cache = &status_cache;
   }
   nox::add_routes(app.router);
+  app.edge = nox::EdgePolicy::from(settings, settings.listen.substr(0, settings.listen.rfind(':')));
   nox::HttpServer server(io, app);
   if (auto error = server.listen(settings.listen)) {
     std::cerr << "noxd: " << *error << "\n";

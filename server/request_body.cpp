@@ -11,8 +11,6 @@ namespace nox {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-namespace {
-
 bool is_json_media_type(std::string_view content_type) {
   auto semicolon = content_type.find(';');
   std::string_view type = content_type.substr(0, semicolon);
@@ -21,6 +19,8 @@ bool is_json_media_type(std::string_view content_type) {
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return lower == "application/json";
 }
+
+namespace {
 
 std::optional<HttpResponse> reject_non_json(const HttpRequest& request) {
   const auto content_type = request.header("content-type");

@@ -11,6 +11,9 @@
 
 namespace nox {
 
+// Whether a Content-Type value is application/json (parameters and case ignored).
+bool is_json_media_type(std::string_view content_type);
+
 // The body as JSON, or the error response to send.
 std::variant<boost::json::value, HttpResponse> read_json_body(const HttpRequest& request);
 // The same for bodies that may be megabytes: parsed in pieces, yielding to the event loop

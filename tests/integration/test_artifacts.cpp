@@ -144,15 +144,8 @@ fs::path fake_xtb(const fs::path& dir, std::size_t bytes) {
 
 // HEAD over a raw socket (the test client would wait for a body): the status line and headers.
 std::string raw_head(std::uint16_t port, const std::string& target) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"), port});
-  const std::string request = "HEAD " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  asio::write(socket, asio::buffer(request));
-  std::string response;
-  boost::system::error_code ec;
-  asio::read(socket, asio::dynamic_buffer(response), ec);  // until the server closes
-  return response;
+  return test::raw_exchange(port, "HEAD " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+      .received;
 }
 
 // The whole HTTP contract of one artifact download, on a finished xtb job of `noxd`.

@@ -91,4 +91,30 @@ BOOST_AUTO_TEST_CASE(one_address_cannot_take_every_connection) {
   for (auto& h : held) BOOST_TEST(!h.get(), "a connection within the cap was closed");
 }
 
+// Regression: the Host header was never checked (DELETE with `Host: evil.example` answered
+// 204) and a cross-origin POST /jobs/{id}/cancel with Content-Type text/plain was accepted,
+// so a web page could drive a localhost noxd (DNS rebinding, or a form post).
+BOOST_AUTO_TEST_CASE(a_foreign_host_or_origin_cannot_change_jobs) {
+  NoxdProcess noxd{{"--slots", "1"}};
+  HttpClient client{noxd.port()};
+  const auto id = submit(client, job_spec_json("echo", "energy", molecule_xyz("water")));
+  wait_until_finished(client, id);
+
+  const auto rebound = raw_exchange(
+      noxd.port(), "DELETE /jobs/" + id + " HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(rebound.received.rfind("HTTP/1.1 421 ", 0) == 0, rebound.received.substr(0, 80));
+  BOOST_TEST(rebound.received.find("host_not_allowed") != std::string::npos);
+
+  const auto form_post = raw_exchange(noxd.port(), "POST /jobs/" + id +
+                                                       "/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                       "Origin: http://evil.example\r\nContent-Type: text/plain\r\n"
+                                                       "Content-Length: 0\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(form_post.received.rfind("HTTP/1.1 403 ", 0) == 0, form_post.received.substr(0, 80));
+  BOOST_TEST(form_post.received.find("origin_not_allowed") != std::string::npos);
+
+  // The job is untouched, and the same requests from the right host and no foreign origin work.
+  BOOST_TEST(client.get("/jobs/" + id).status == 200);
+  BOOST_TEST(client.request("DELETE", "/jobs/" + id).status == 204);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
