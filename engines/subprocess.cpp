@@ -7,6 +7,7 @@
 // start stalled the event loop's page faults and allocations for 10-30 ms. A CLONE_VM child
 // shares the parent's memory until execve (as glibc's posix_spawn does), which costs the same
 // at any size; posix_spawn itself cannot set PR_SET_PDEATHSIG or check for a dead parent.
+// (ASan and TSan builds still fork: see run_process.)
 #include "engines/subprocess.hpp"
 
 #include <fcntl.h>
@@ -346,6 +347,13 @@ ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
 
   ChildStart child{&plan, program.c_str(), devnull.get(), out_write.get(), err_write.get(), report_write.get(),
                    ::getpid()};
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Sanitizer builds fork: their interceptors (sigaction, dup2, ...) would write the
+  // sanitizer's own tables from a child that shares our memory. Speed is not their point.
+  pid_t pid = ::fork();
+  if (pid == 0) child_entry(&child);
+  const int clone_errno = errno;
+#else
   // Every signal blocked around clone: no handler of ours may run in the child while it
   // shares our memory (it clears the mask itself after resetting the handlers).
   std::vector<char> child_stack(child_stack_bytes);
@@ -355,7 +363,8 @@ ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
   pid_t pid = ::clone(child_entry, child_stack.data() + child_stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &child);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (pid < 0) return spawn_failure(std::string("clone failed: ") + std::strerror(clone_errno), start);
+#endif
+  if (pid < 0) return spawn_failure(std::string("cannot start a process: ") + std::strerror(clone_errno), start);
 
   ChildGuard guard(pid);
   // Also from the parent (harmless: the child did it before execve, and CLONE_VFORK has
