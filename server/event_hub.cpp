@@ -70,7 +70,7 @@ void Subscription::request_reset() {
 }
 
 EventHub::EventHub(asio::any_io_executor executor, Store& store, std::size_t max_buffer_bytes)
-    : executor_(executor), store_(store), max_buffer_bytes_(max_buffer_bytes), idle_(executor) {}
+    : executor_(executor), store_(store), max_buffer_bytes_(max_buffer_bytes), idle_(executor), all_closed_(executor) {}
 
 std::unique_ptr<Subscription> EventHub::subscribe(EventFilter filter) {
   auto subscription = std::make_unique<Subscription>(*this, executor_, std::move(filter));
@@ -88,6 +88,7 @@ std::unique_ptr<Subscription> EventHub::subscribe(EventFilter filter) {
 
 void EventHub::unregister(Subscription* s) {
   all_.erase(s);
+  if (all_.empty()) all_closed_.cancel();
   if (!s->filter_.job_id.empty()) {
     auto [first, last] = by_job_.equal_range(s->filter_.job_id);
     for (auto it = first; it != last; ++it)
@@ -105,6 +106,14 @@ void EventHub::stop() {
   stopped_ = true;
   for (auto* s : all_) s->close();
   idle_.cancel();
+}
+
+asio::awaitable<void> EventHub::closed(std::chrono::milliseconds max_wait) {
+  const auto deadline = std::chrono::steady_clock::now() + max_wait;
+  while (!all_.empty() && std::chrono::steady_clock::now() < deadline) {
+    all_closed_.expires_at(deadline);
+    co_await all_closed_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 }
 
 asio::awaitable<const EventHub::JobMeta*> EventHub::meta_of(const std::string& job_id) {

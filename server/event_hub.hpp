@@ -77,6 +77,9 @@ class EventHub {
   boost::asio::awaitable<void> run();
   std::unique_ptr<Subscription> subscribe(EventFilter filter);
   void stop();  // closes every subscription
+  // Returns once every subscription is gone (its stream wrote its last chunk and ended), or
+  // after `max_wait`: the drain waits for it before the loop stops.
+  boost::asio::awaitable<void> closed(std::chrono::milliseconds max_wait);
   bool stopped() const { return stopped_; }
   std::size_t subscribers() const { return all_.size(); }
   // Keeps `cache` fresh from the log: each event drops its job's entry; the cache is off
@@ -106,6 +109,7 @@ class EventHub {
   std::size_t filtered_by_meta_ = 0;  // subscribers that filter by engine or tag
   std::unordered_map<std::string, JobMeta> meta_;
   boost::asio::steady_timer idle_;
+  boost::asio::steady_timer all_closed_;  // cancelled when the last subscription goes
   StatusCache* status_cache_ = nullptr;
 };
 

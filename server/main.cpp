@@ -75,6 +75,9 @@ asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio
   instance.app.events->stop();  // every SSE stream ends with a clean last chunk
   instance.app.dispatcher.stop();
   co_await instance.app.dispatcher.drained();
+  // The streams end on their own coroutines: the loop must run until they have written their
+  // last chunk (stopping it at once cut 20 of 20 idle streams short), a slow client at most 5 s.
+  co_await instance.app.events->closed(std::chrono::seconds(5));
   nox::stop_store(instance.app.store);
   nox::log_info("stopped");
   instance.io.stop();

@@ -331,4 +331,32 @@ BOOST_AUTO_TEST_CASE(sigterm_hands_back_running_jobs_and_closes_streams) {
   BOOST_TEST(job.at("error").at("code").as_string() == "interrupted");
 }
 
+// Regression: SIGTERM with idle SSE streams and no running job stopped the loop before the
+// streams had written their last chunk: 20 of 20 ended short (curl exit 18).
+void check_idle_streams_end_cleanly(std::vector<std::string> flags) {
+  auto noxd = std::make_unique<NoxdProcess>(std::move(flags));
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (int i = 0; i < 20; ++i) {
+    streams.push_back(std::make_unique<SseClient>(noxd->port(), i % 2 ? "/events" : "/events?engine=xtb"));
+    BOOST_REQUIRE_EQUAL(streams.back()->status(), 200);
+  }
+  const int status = noxd->stop();
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+  int ended = 0;
+  for (auto& stream : streams) {
+    while (stream->next(2s)) {
+    }
+    ended += stream->ended() ? 1 : 0;
+  }
+  BOOST_TEST(ended == 20, ended << " of 20 streams got their last chunk");
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_ends_every_idle_stream_with_its_last_chunk) {
+  check_idle_streams_end_cleanly({"--slots", "1"});
+  RedisServer redis;
+  redis.start();
+  check_idle_streams_end_cleanly({"--slots", "1", "--redis-url", redis.url()});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

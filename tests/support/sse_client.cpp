@@ -19,7 +19,8 @@ struct SseClient::Impl {
   std::map<std::string, std::string> headers;
   int status = 0;
   std::string text;  // received, not yet parsed
-  bool ended = false;
+  bool ended = false;           // nothing more will come
+  bool last_chunk_seen = false;  // ... because the server ended the body properly
   int comments = 0;
   std::optional<int> retry;
   char chunk[8192];
@@ -38,6 +39,7 @@ struct SseClient::Impl {
     http::read_some(socket, buffer, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     text.append(chunk, sizeof chunk - parser.get().body().size);
+    if (parser.is_done()) last_chunk_seen = true;
     if (parser.is_done() || (ec && ec != asio::error::would_block && ec != asio::error::try_again)) ended = true;
     return !ec;
   }
@@ -118,7 +120,7 @@ std::optional<SseEvent> SseClient::next(std::chrono::milliseconds timeout) {
   }
 }
 
-bool SseClient::ended() const { return impl_->ended; }
+bool SseClient::ended() const { return impl_->last_chunk_seen; }
 int SseClient::comments_seen() const { return impl_->comments; }
 std::optional<int> SseClient::retry_ms() const { return impl_->retry; }
 

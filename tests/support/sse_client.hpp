@@ -24,7 +24,9 @@ class SseClient {
   std::string header(const std::string& lower_case_name) const;
   // The next event, or nullopt when none arrives in time or the stream has ended.
   std::optional<SseEvent> next(std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  bool ended() const;  // the server closed the stream (last chunk)
+  // The server ended the stream properly (its last chunk arrived); a connection cut short
+  // without it is not `ended` (curl reports that as exit 18).
+  bool ended() const;
   int comments_seen() const;
   std::optional<int> retry_ms() const;
 
