@@ -87,8 +87,8 @@ const std::vector<Descriptor>& descriptors() {
         "open HTTP connections from one client address at most (behind a proxy: raise to max_connections)",
         count(&Settings::max_connections_per_address, 1, 1000000));
     add("allowed_hosts", "",
-        "Host names this server answers to besides localhost, 127.0.0.1, ::1 and the listen host "
-        "(comma-separated; * for any); other Host headers get 421",
+        "Host names this server answers to besides localhost, IP addresses and the listen host "
+        "(comma-separated; * for any); other Host names get 421",
         text(&Settings::allowed_hosts));
     add("cors_origins", "",
         "origins whose pages may call the API (comma-separated, e.g. https://dash.lab.example; * for any); "

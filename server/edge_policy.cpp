@@ -1,5 +1,7 @@
 #include "server/edge_policy.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,9 +78,21 @@ EdgePolicy EdgePolicy::from(const Settings& settings, std::string_view listen_ho
   return policy;
 }
 
+namespace {
+
+// DNS rebinding needs a name: a Host that is an IP address means the page itself was loaded
+// from that address, so it is the page's own origin, not a rebound one.
+bool is_ip_address(const std::string& name) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, name.c_str(), buffer) == 1 || ::inet_pton(AF_INET6, name.c_str(), buffer) == 1;
+}
+
+}  // namespace
+
 bool EdgePolicy::host_allowed(std::string_view host_header) const {
   if (hosts_.empty()) return true;
-  return std::find(hosts_.begin(), hosts_.end(), host_name(host_header)) != hosts_.end();
+  const std::string name = host_name(host_header);
+  return is_ip_address(name) || std::find(hosts_.begin(), hosts_.end(), name) != hosts_.end();
 }
 
 bool EdgePolicy::origin_listed(std::string_view origin) const {

@@ -2,7 +2,8 @@
 // What a browser may do to this server. A web page can reach a noxd on localhost: by DNS
 // rebinding (its own name resolving to 127.0.0.1, so the request carries its Host) or by a
 // cross-origin "simple" request (a form or fetch POST, sent without a preflight). So:
-//  - the Host header must name this server (`allowed_hosts`; loopback names by default);
+//  - the Host header must name this server (`allowed_hosts`; loopback names by default) or
+//    be an IP address (rebinding needs a name);
 //  - a state-changing request (POST, PUT, PATCH, DELETE) from a foreign Origin is refused,
 //    and so is one whose body is not JSON (a form cannot send application/json);
 //  - cross-origin reads and preflights are answered only for the `cors_origins` allowlist.

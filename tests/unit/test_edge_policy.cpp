@@ -40,9 +40,12 @@ BOOST_AUTO_TEST_SUITE(edge_policy)
 
 BOOST_AUTO_TEST_CASE(loopback_names_and_the_listen_host_are_answered_others_get_421) {
   const auto p = policy("", "", "10.0.0.5");
-  for (const char* host : {"127.0.0.1:8080", "localhost", "LOCALHOST:80", "[::1]:8080", "10.0.0.5:8080"})
+  // IP addresses too: a page loaded from an address is that address's own origin (rebinding
+  // needs a name).
+  for (const char* host : {"127.0.0.1:8080", "localhost", "LOCALHOST:80", "[::1]:8080", "10.0.0.5:8080",
+                           "192.168.1.20:8080", "[fd00::7]:8080"})
     BOOST_TEST(status_of(p, request("GET", {{"host", host}})) == 0, host);
-  for (const char* host : {"evil.example", "evil.example:8080", "127.0.0.1.evil.example", ""})
+  for (const char* host : {"evil.example", "evil.example:8080", "127.0.0.1.evil.example", "10.0.0.5.nip.io", ""})
     BOOST_TEST(status_of(p, request("DELETE", {{"host", host}})) == 421, host);
   auto refused = p.screen(request("GET", {{"host", "evil.example"}}));
   BOOST_REQUIRE(refused);
