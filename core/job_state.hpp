@@ -6,6 +6,8 @@
 namespace nox {
 
 enum class JobState { scheduled, pending, running, completed, failed, cancelled };
+inline constexpr JobState all_job_states[] = {JobState::scheduled, JobState::pending,   JobState::running,
+                                              JobState::completed, JobState::failed,    JobState::cancelled};
 
 enum class EventType { submitted, scheduled, started, progress, completed, failed, cancelled, retrying, deleted };
 

@@ -83,13 +83,20 @@ asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio
   instance.io.stop();
 }
 
+int exit_status = 0;  // main's, once the loop has stopped
+
 // Connects the store first (up to a few seconds for Redis), so that the first claims and the
 // event reader do not start against a store that is still connecting; HTTP is served
 // meanwhile (/ready says whether the store answers).
 asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, std::string banner) {
   auto executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor, instance.server.accept_loop(), asio::detached);
-  co_await nox::start_store(instance.app.store);
+  if (auto fatal = co_await nox::start_store(instance.app.store)) {
+    std::cerr << "noxd: " << *fatal << "\n";
+    exit_status = 2;
+    instance.io.stop();
+    co_return;
+  }
   // Scripts and units wait for this line (and READY=1): the store has been tried by now.
   const auto endpoint = instance.server.local_endpoint();
   std::printf("noxd %s listening on http://%s:%u %s\n", NOX_VERSION, endpoint.address().to_string().c_str(),
@@ -190,5 +197,5 @@ int main(int argc, char** argv) {
 
   io.run();
   runner.join();
-  return 0;
+  return exit_status;
 }

@@ -13,7 +13,6 @@ std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io
     options.url = settings.redis_url;
     options.prefix = settings.redis_prefix;
     options.events_maxlen = settings.events_capacity;
-    options.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
     options.command_timeout =
         std::chrono::milliseconds(static_cast<std::int64_t>(settings.redis_command_timeout_s * 1000));
     options.max_jobs = settings.max_jobs;
@@ -28,12 +27,14 @@ std::variant<std::unique_ptr<Store>, std::string> make_store(boost::asio::any_io
   return std::make_unique<MemoryStore>(std::move(executor), std::move(options));
 }
 
-boost::asio::awaitable<void> start_store(Store& store) {
+boost::asio::awaitable<std::optional<std::string>> start_store(Store& store) {
   auto* redis = dynamic_cast<RedisStore*>(&store);
-  if (!redis) co_return;
+  if (!redis) co_return std::nullopt;
   auto started = co_await redis->start(std::chrono::seconds(5));
+  if (!started && started.error().code == StoreErrc::invalid) co_return started.error().message;
   if (!started) log_warn("Redis not reachable yet (" + started.error().message + "); retrying in the background");
   else log_info("connected to Redis");
+  co_return std::nullopt;
 }
 
 void stop_store(Store& store) {

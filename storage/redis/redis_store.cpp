@@ -9,10 +9,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <charconv>
-#include <set>
 #include <stdexcept>
 
 #include "core/job_id.hpp"
+#include "storage/redis/job_blob.hpp"
 #include "storage/redis/script_replies.hpp"
 #include "storage/redis/scripts.hpp"
 
@@ -35,7 +35,8 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Wake tokens kept for idle instances; claim clears the list when the queue runs empty.
 constexpr std::size_t wake_cap = 1024;
-constexpr std::size_t script_batch = 200;  // entries a requeue/sweep script handles per call
+constexpr std::size_t script_batch = 200;
+constexpr const char* redis_layout = "2";  // of the records and indexes (lib.lua, job_blob.hpp)  // entries a requeue/sweep script handles per call
 
 constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
                                         "cancel",          "remove",        "progress",  "requeue_expired",
@@ -43,73 +44,18 @@ constexpr const char* script_names[] = {"create",          "claim",         "ren
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
-// How long a finished job's keys live: the retention plus a grace (as long again, at most an
-// hour), so that the retention sweep, which also drops the job's index entries, normally
-// deletes it first; the expiry is the safety net when no instance sweeps. 0: never.
-std::chrono::milliseconds key_ttl(std::chrono::milliseconds retention) {
-  if (retention.count() <= 0) return std::chrono::milliseconds(0);
-  return retention + std::min<std::chrono::milliseconds>(retention, std::chrono::hours(1));
-}
-
-// Fields of core's job record whose values are strings are kept raw in the hash (the scripts
-// compare `state` and `owner`); every other field is JSON text. Derived from job_to_record
-// itself so that a field added there is stored correctly without touching this file.
-const std::set<std::string>& string_fields() {
-  static const std::set<std::string> fields = [] {
-    std::set<std::string> out;
-    for (const auto& [name, value] : job_to_record(Job{}))
-      if (value.is_string()) out.insert(std::string(name));
-    return out;
-  }();
-  return fields;
-}
-
-// The record's fields for HSET, without those at core's default (null, "", 0, max_lost 3...):
-// job_from_record reads an absent field as its default, and a field costs Redis ~70 bytes.
-// job_id, state and created_at are always written (the scripts read them).
-std::vector<std::string> hash_fields(const Job& job) {
-  static const json::object defaults = job_to_record(Job{});
-  std::vector<std::string> out;
-  for (const auto& [name, value] : job_to_record(job)) {
-    const bool always = name == "job_id" || name == "state" || name == "created_at";
-    if (const json::value* d = defaults.if_contains(name); !always && d && *d == value) continue;
-    out.emplace_back(name);
-    out.push_back(value.is_string() ? std::string(value.get_string()) : json::serialize(value));
-  }
-  return out;
-}
-
-void put_field(json::object& record, const std::string& field, const std::string& value) {
-  if (!field.empty() && field.front() == '_') return;  // the store's own, not the record's
-  if (string_fields().contains(field)) {
-    record[field] = value;
-    return;
-  }
-  boost::system::error_code ec;
-  json::value parsed = json::parse(value, ec);
-  record[field] = ec ? json::value(json::string(value)) : std::move(parsed);
-}
-
-Result<Job> job_from_record_checked(const json::object& record, std::string_view id) {
+// A record (GET's reply, or one a script returned) -> Job; not_found for nil.
+Result<Job> job_from_blob(const Reply& reply, std::string_view id, bool with_result = true,
+                          std::string* spec_json = nullptr) {
+  const std::string* blob = reply.text();
+  if (!blob) return not_found("no job " + std::string(id));
   try {
-    return job_from_record(record);
+    Job job = job_blob::decode(*blob, id, with_result);
+    if (spec_json) *spec_json = json::serialize(job.spec);
+    return job;
   } catch (const std::exception& e) {
     return unavailable("the stored record of job " + std::string(id) + " is unreadable: " + e.what());
   }
-}
-
-// HGETALL's field/value list -> Job; not_found for an empty hash.
-Result<Job> job_from_hash(const Reply& reply, std::string_view id) {
-  const ReplyArray* items = reply.array();
-  if (!items || items->empty()) return not_found("no job " + std::string(id));
-  json::object record;
-  for (std::size_t i = 0; i + 1 < items->size(); i += 2) {
-    const std::string* field = (*items)[i].text();
-    const std::string* value = (*items)[i + 1].text();
-    if (!field || !value) continue;
-    put_field(record, *field, *value);
-  }
-  return job_from_record_checked(record, id);
 }
 
 using StreamId = EventSequence;
@@ -306,6 +252,25 @@ asio::awaitable<Result<Done>> RedisStore::start(std::chrono::milliseconds max_wa
   if (!up)
     co_return unavailable("Redis is not reachable at " + redis::redacted(commands_->config().url) + ": " +
                           commands_->last_error());
+  // Records are read and written in layout 2 (job_blob.hpp): a Redis holding records of an
+  // older Nox (layout 1: hashes, and the `jobs` index) is refused rather than misread.
+  Command layout;
+  layout.push({"GET", key("layout")}).push({"EXISTS", key("jobs")});
+  Result<std::vector<Reply>> found = co_await exec(std::move(layout));
+  if (!found) co_return found.error();
+  const std::string* stored = (*found)[0].text();
+  if ((stored && *stored != redis_layout) || (!stored && (*found)[1].integer().value_or(0) > 0))
+    co_return StoreError{StoreErrc::invalid,
+                         "Redis at " + redis::redacted(commands_->config().url) + " holds jobs of layout " +
+                             (stored ? *stored : std::string("1")) + " under the prefix \"" + options_.prefix +
+                             "\" (an older Nox); this one writes layout " + redis_layout +
+                             ": let the old instances finish and delete those keys, or use another redis_prefix",
+                         {}};
+  if (!stored) {
+    Command mark{"SET", key("layout"), redis_layout};
+    Result<std::vector<Reply>> marked = co_await exec(std::move(mark));
+    if (!marked) co_return marked.error();
+  }
   // Loaded now so the first operations need no extra round trip; eval() reloads on NOSCRIPT.
   for (int i = 0; i < script_count; ++i) {
     Result<Done> loaded = co_await load_script(static_cast<Script>(i));
@@ -470,18 +435,7 @@ struct RedisStore::PendingCreate {
 
 asio::awaitable<Result<Job>> RedisStore::create(Job job) {
   job.state = JobState::pending;
-  std::vector<std::string> fields = hash_fields(job);
-  // The status route's view of the spec, kept beside the record ('_' fields are the store's):
-  // GET /jobs/{id}/status then reads a few small fields and parses no spec.
-  fields.emplace_back("_summary");
-  fields.push_back(json::serialize(job_summary_json(job)));
-  // The engine and tags name the indexes the job joins (idx:engine:<e>, idx:tag:<t>).
-  std::vector<std::string> tags = job.tags();
-  std::vector<std::string> args = {job.id, std::to_string(job.created_at), std::to_string(job.priority), job.engine(),
-                                   std::to_string(tags.size())};
-  for (std::string& tag : tags) args.push_back(std::move(tag));
-  args.push_back(std::to_string(fields.size()));
-  for (std::string& field : fields) args.push_back(std::move(field));
+  std::vector<std::string> args = {job.id, job_blob::encode(job)};
   auto pending = std::make_shared<PendingCreate>(PendingCreate{
       std::move(job), std::move(args), std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
@@ -496,7 +450,9 @@ asio::awaitable<Result<Job>> RedisStore::create(Job job) {
 
 // Like flush_finishes: one script call for what is queued, then for what came meanwhile.
 asio::awaitable<void> RedisStore::flush_creates() {
-  constexpr std::size_t max_per_call = 100;
+  // A call of 100 creates ran ~5 ms inside Redis with layout 1, and every other command
+  // (a status read) waited behind it; 32 keep that wait near a millisecond.
+  constexpr std::size_t max_per_call = 32;
   co_await asio::post(executor_, asio::use_awaitable);
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
@@ -506,7 +462,7 @@ asio::awaitable<void> RedisStore::flush_creates() {
     const std::size_t n = std::min(create_queue_.size(), max_per_call);
     batch.assign(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     create_queue_.erase(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    std::vector<std::string> keys = {key("jobs"), key("queue"), key("events"), key("wake")};
+    std::vector<std::string> keys = {key("queue"), key("events"), key("wake"), key("count"), key("engines")};
     std::vector<std::string_view> args = {base_, maxlen, cap, max_jobs};
     for (const auto& p : batch) args.insert(args.end(), p->args.begin(), p->args.end());
     Result<Reply> reply = co_await eval(create_script, std::move(keys), std::move(args));
@@ -534,50 +490,31 @@ asio::awaitable<void> RedisStore::flush_creates() {
 }
 
 asio::awaitable<Result<Job>> RedisStore::get(std::string id) {
-  Command command{"HGETALL", key("job:" + id)};
+  Command command{"GET", key("job:" + id)};
   Result<std::vector<Reply>> replies = co_await exec(std::move(command));
   if (!replies) co_return replies.error();
-  co_return job_from_hash(replies->front(), id);
+  co_return job_from_blob(replies->front(), id);
 }
 
 asio::awaitable<Result<std::string>> RedisStore::status_json(std::string id) {
-  // The fields the status shows, plus the summary of the spec written at creation.
-  static const std::vector<std::string> fields = {"job_id",      "state",    "created_at", "started_at",
-                                                  "finished_at", "attempts", "progress",   "error"};
-  std::vector<std::string> argv = {"HMGET", key("job:" + id)};
-  argv.insert(argv.end(), fields.begin(), fields.end());
-  argv.emplace_back("_summary");
-  Command command;
-  command.push(argv);
+  // The record is one small string: the status is built from it whole, less the result.
+  Command command{"GET", key("job:" + id)};
   Result<std::vector<Reply>> replies = co_await exec(std::move(command));
   if (!replies) co_return replies.error();
-  const ReplyArray* values = replies->front().array();
-  json::object record;
-  for (std::size_t i = 0; values && i < values->size() && i < fields.size(); ++i)
-    if (const std::string* value = (*values)[i].text()) put_field(record, fields[i], *value);
-  if (record.empty()) co_return not_found("no job " + id);
-  const std::string* summary_text = values && values->size() > fields.size() ? (*values)[fields.size()].text() : nullptr;
-  boost::system::error_code ec;
-  json::value summary = summary_text ? json::parse(*summary_text, ec) : json::value();
-  if (!summary.is_object()) {
-    // A record written before summaries existed: read it whole.
-    Result<Job> job = co_await get(std::move(id));
-    if (!job) co_return job.error();
-    co_return json::serialize(job_status_json(*job));
-  }
-  Result<Job> job = job_from_record_checked(record, id);
+  Result<Job> job = job_from_blob(replies->front(), id, /*with_result=*/false);
   if (!job) co_return job.error();
-  co_return json::serialize(job_status_json(*job, summary.get_object()));
+  co_return json::serialize(job_status_json(*job));
 }
 
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
-  // Every index (`jobs`, idx:state:*, idx:engine:*, idx:tag:*) is a zset of job ids scored
-  // by creation time; members with equal scores come in reverse lexicographic order under REV.
-  // A position (score, id) is therefore exact in any of them: next come the ids below it at
-  // the same score, then everything at lower scores. The listing reads the most selective
-  // index of the filters, fetches only those records, checks the other filters, and stops
-  // after `list_scan_rounds` batches (a short page with a next_cursor) so that no request
-  // costs more than a few pages whatever the store holds.
+  // Every index is a zset of job ids scored by creation time: one per (state, engine) pair
+  // and one per tag (lib.lua). Members with equal scores come in reverse lexicographic order
+  // under REV, so a position (score, id) is exact in all of them: next come the ids below it
+  // at the same score, then everything at lower scores. The listing reads either the tag's
+  // index or the (state, engine) indexes the filters allow, merged (whichever holds fewer
+  // entries), fetches only those records, checks the other filters, and stops after
+  // `list_scan_rounds` batches (a short page with a next_cursor) so that no request costs
+  // more than a few pages whatever the store holds.
   std::optional<std::pair<std::string, std::string>> position;
   if (!query.cursor.empty()) {
     const std::size_t colon = query.cursor.find(':');
@@ -589,83 +526,108 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
   JobPage page;
   if (query.limit == 0) co_return page;
 
-  std::vector<std::string> indexes;
-  if (query.state) indexes.push_back(key("idx:state:" + std::string(to_string(*query.state))));
-  if (query.engine) indexes.push_back(key("idx:engine:" + *query.engine));
-  if (query.tag) indexes.push_back(key("idx:tag:" + *query.tag));
-  std::string index = key("jobs");
-  if (indexes.size() == 1) {
-    index = indexes.front();
-  } else if (indexes.size() > 1) {
+  std::vector<std::string> indexes;  // read together, merged
+  {
+    std::vector<std::string> engines;
+    if (query.engine) {
+      engines.push_back(*query.engine);
+    } else {
+      Command members{"SMEMBERS", key("engines")};
+      Result<std::vector<Reply>> known = co_await exec(std::move(members));
+      if (!known) co_return known.error();
+      if (const ReplyArray* names = known->front().array())
+        for (const Reply& name : *names) engines.push_back(text_or(name));
+    }
+    for (const JobState state : all_job_states)
+      if (!query.state || *query.state == state)
+        for (const std::string& engine : engines)
+          indexes.push_back(key("idx:" + std::string(to_string(state)) + ":" + engine));
+  }
+  if (query.tag) {
+    // The tag's index alone, unless the (state, engine) indexes hold fewer entries.
+    const std::string tag_index = key("idx:tag:" + *query.tag);
     Command sizes;
-    for (const std::string& candidate : indexes) sizes.push({"ZCARD", candidate});
+    sizes.push({"ZCARD", tag_index});
+    for (const std::string& index : indexes) sizes.push({"ZCARD", index});
     Result<std::vector<Reply>> counted = co_await exec(std::move(sizes));
     if (!counted) co_return counted.error();
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < indexes.size(); ++i)
-      if ((*counted)[i].integer().value_or(0) < (*counted)[best].integer().value_or(0)) best = i;
-    index = indexes[best];
+    std::int64_t others = 0;
+    for (std::size_t i = 1; i < counted->size(); ++i) others += (*counted)[i].integer().value_or(0);
+    if (counted->front().integer().value_or(0) <= others || indexes.empty()) indexes = {tag_index};
   }
+  if (indexes.empty()) co_return page;
 
   const std::size_t want = query.limit + 1;  // one more tells whether there is a next page
   const std::size_t batch = std::clamp<std::size_t>(want * 2, 50, 1000);
   const std::string batch_text = std::to_string(batch);
+  struct Candidate {
+    std::string score;
+    std::string id;
+    std::size_t index;
+  };
+  // Newest first: higher score, then (equal scores) the greater id.
+  auto newer = [](const Candidate& a, const Candidate& b) {
+    if (a.score.size() != b.score.size()) return a.score.size() > b.score.size();  // no leading zeros
+    if (a.score != b.score) return a.score > b.score;
+    return a.id > b.id;
+  };
   struct Found {
     std::string score;
     Job job;
   };
   std::vector<Found> found;
-  std::vector<std::string> stale;  // index entries whose record is gone
+  std::vector<std::pair<std::size_t, std::string>> stale;  // (index, id) whose record is gone
   bool exhausted = false;
   std::size_t rounds = 0;
   for (; found.size() < want && !exhausted && rounds < std::max<std::size_t>(options_.list_scan_rounds, 1);
        ++rounds) {
-    std::vector<std::pair<std::string, std::string>> candidates;  // (score, id), newest first
-    std::optional<std::int64_t> rank;
-    if (position) {
-      // Where the position is in this index (O(log n)); gone (deleted, or moved to another
-      // state) when nil, and then by score.
-      Command where{"ZREVRANK", index, position->second};
-      Result<std::vector<Reply>> at = co_await exec(std::move(where));
-      if (!at) co_return at.error();
-      rank = at->front().integer();
-    }
+    // Per index: the ids at the position's score below its id, then up to `batch` entries at
+    // lower scores. An index that returned a full batch may hold more below its last entry,
+    // so only candidates at or above the highest such last entry are certainly in order.
     Command range;
-    if (rank) {
-      range.push({"ZRANGE", index, std::to_string(*rank + 1), std::to_string(*rank + static_cast<std::int64_t>(batch)),
-                  "REV", "WITHSCORES"});
-    } else {
+    for (const std::string& index : indexes) {
       if (position) range.push({"ZRANGE", index, position->first, position->first, "BYSCORE", "REV"});
       const std::string max = position ? "(" + position->first : "+inf";
       range.push({"ZRANGE", index, max, "-inf", "BYSCORE", "REV", "LIMIT", "0", batch_text, "WITHSCORES"});
     }
     Result<std::vector<Reply>> replies = co_await exec(std::move(range));
     if (!replies) co_return replies.error();
-    if (position && !rank) {
-      if (const ReplyArray* ties = replies->front().array())
-        for (const Reply& member : *ties)
-          if (const std::string* id = member.text(); id && *id < position->second)
-            candidates.emplace_back(position->first, *id);
+    std::vector<Candidate> candidates;
+    std::optional<Candidate> boundary;
+    const std::size_t per_index = position ? 2 : 1;
+    for (std::size_t k = 0; k < indexes.size(); ++k) {
+      if (position) {
+        if (const ReplyArray* ties = (*replies)[k * per_index].array())
+          for (const Reply& member : *ties)
+            if (const std::string* id = member.text(); id && *id < position->second)
+              candidates.push_back({position->first, *id, k});
+      }
+      const ReplyArray* ranged = (*replies)[k * per_index + per_index - 1].array();
+      const std::size_t ranged_count = ranged ? ranged->size() / 2 : 0;
+      for (std::size_t i = 0; i < ranged_count; ++i) {
+        // Scores are integral milliseconds; Redis prints them without a fraction.
+        candidates.push_back({text_or((*ranged)[2 * i + 1]), text_or((*ranged)[2 * i]), k});
+      }
+      if (ranged_count == batch && (!boundary || newer(candidates.back(), *boundary))) boundary = candidates.back();
     }
-    const ReplyArray* ranged = replies->back().array();
-    const std::size_t ranged_count = ranged ? ranged->size() / 2 : 0;
-    for (std::size_t i = 0; i < ranged_count; ++i) {
-      // Scores are integral milliseconds; Redis prints them without a fraction.
-      candidates.emplace_back(text_or((*ranged)[2 * i + 1]), text_or((*ranged)[2 * i]));
+    std::sort(candidates.begin(), candidates.end(), newer);
+    if (boundary) {
+      std::erase_if(candidates, [&](const Candidate& c) { return newer(*boundary, c); });
     }
-    exhausted = ranged_count < batch;
+    exhausted = !boundary;
+    if (candidates.size() > batch) candidates.resize(batch), exhausted = false;
     if (candidates.empty()) break;
 
     Command fetch;
-    for (const auto& candidate : candidates) fetch.push({"HGETALL", key("job:" + candidate.second)});
+    for (const Candidate& candidate : candidates) fetch.push({"GET", key("job:" + candidate.id)});
     Result<std::vector<Reply>> records = co_await exec(std::move(fetch));
     if (!records) co_return records.error();
     for (std::size_t i = 0; i < candidates.size() && found.size() < want; ++i) {
-      position = candidates[i];
-      Result<Job> job = job_from_hash((*records)[i], candidates[i].second);
+      position.emplace(candidates[i].score, candidates[i].id);
+      Result<Job> job = job_from_blob((*records)[i], candidates[i].id, /*with_result=*/false);
       if (!job) {
         if (job.error().code != StoreErrc::not_found) co_return job.error();
-        stale.push_back(candidates[i].second);  // expired on its own
+        stale.emplace_back(candidates[i].index, candidates[i].id);  // deleted meanwhile
         continue;
       }
       if (query.state && job->state != *query.state) continue;
@@ -674,16 +636,15 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
         const auto tags = job->tags();
         if (std::find(tags.begin(), tags.end(), *query.tag) == tags.end()) continue;
       }
-      found.push_back({candidates[i].first, std::move(*job)});
+      found.push_back({candidates[i].score, std::move(*job)});
     }
+    if (found.size() >= want) exhausted = false;
   }
   if (!stale.empty()) {
-    // Entries of records that expired before the retention sweep reached them (their engine
-    // and tag indexes are only known here): dropped as they are met.
-    std::vector<std::string_view> argv = {"ZREM", index};
-    argv.insert(argv.end(), stale.begin(), stale.end());
+    // Entries whose record is gone (a script keeps them exact, so only a record deleted by
+    // hand leaves one): dropped as they are met.
     Command drop;
-    drop.push(argv);
+    for (const auto& [index, id] : stale) drop.push({"ZREM", indexes[index], id});
     co_await exec(std::move(drop));
   }
   if (found.size() == want) {
@@ -699,20 +660,18 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
 }
 
 asio::awaitable<Result<Job>> RedisStore::cancel(std::string id) {
-  const std::string retention = ms_text(key_ttl(options_.retention));
   const std::string maxlen = std::to_string(options_.events_maxlen);
-  std::vector<std::string> keys = {key("job:" + id), key("queue"),  key("scheduled"),
-                                   key("leases"),    key("events"), key("finished")};
-  std::vector<std::string_view> args = {base_, id, retention, maxlen};
+  std::vector<std::string> keys = {key("job:" + id), key("queue"), key("scheduled"), key("leases"), key("events")};
+  std::vector<std::string_view> args = {base_, id, maxlen};
   Result<Reply> reply = co_await eval(cancel_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it cannot be cancelled");
-  co_return job_from_hash(item(*reply, 2), id);
+  co_return job_from_blob(item(*reply, 2), id);
 }
 
 asio::awaitable<Result<Done>> RedisStore::remove(std::string id) {
   const std::string maxlen = std::to_string(options_.events_maxlen);
-  std::vector<std::string> keys = {key("job:" + id), key("jobs"), key("finished"), key("events")};
+  std::vector<std::string> keys = {key("job:" + id), key("events")};
   std::vector<std::string_view> args = {base_, id, maxlen};
   Result<Reply> reply = co_await eval(remove_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
@@ -724,18 +683,10 @@ asio::awaitable<Result<Done>> RedisStore::remove(std::string id) {
 // --- queue with leases ---
 
 asio::awaitable<Result<std::optional<Job>>> RedisStore::claim(std::string worker_id, Lease lease) {
-  const std::string lease_ms = ms_text(lease);
-  const std::string maxlen = std::to_string(options_.events_maxlen);
-  std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
-  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen};
-  Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
-  if (!reply) co_return reply.error();
-  const std::string_view status = status_of(*reply);
-  if (status == "empty") co_return std::optional<Job>{};
-  if (status != "ok") co_return unavailable("unexpected answer from Redis: " + reply->describe());
-  Result<Job> job = job_from_hash(item(*reply, 2), "claimed");
-  if (!job) co_return job.error();
-  co_return std::optional<Job>(std::move(*job));
+  Result<std::vector<Job>> claimed = co_await claim_batch(std::move(worker_id), lease, 1);
+  if (!claimed) co_return claimed.error();
+  if (claimed->empty()) co_return std::optional<Job>{};
+  co_return std::optional<Job>(std::move(claimed->front()));
 }
 
 asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_batch(std::string worker_id, Lease lease,
@@ -753,9 +704,15 @@ asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_batch(std::string wo
   if (status == "empty") co_return claimed;
   if (status != "ok") co_return unavailable("unexpected answer from Redis: " + reply->describe());
   const std::size_t size = reply->array() ? reply->array()->size() : 0;
-  for (std::size_t i = 1; i + 1 < size; i += 2) {
+  if (claimed_specs_.size() > 10000) claimed_specs_.clear();  // only a leak could fill it: results pack less well
+  for (std::size_t i = 1; i + 2 < size; i += 3) {
+    const std::string id = text_or(item(*reply, i));
+    std::string spec_json;
     // An unreadable record (a bug or a foreign writer) is left to the others: they ran.
-    if (Result<Job> job = job_from_hash(item(*reply, i + 1), "claimed")) claimed.push_back(std::move(*job));
+    if (Result<Job> job = job_from_blob(item(*reply, i + 2), id, true, &spec_json)) {
+      claimed_specs_[id] = std::move(spec_json);
+      claimed.push_back(std::move(*job));
+    }
   }
   co_return claimed;
 }
@@ -817,7 +774,7 @@ asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string work
   if (finish.state != JobState::completed && finish.state != JobState::failed)
     co_return StoreError{StoreErrc::invalid, "an attempt ends completed or failed", {}};
   auto pending = std::make_shared<PendingFinish>(PendingFinish{
-      id, worker_id, std::string(to_string(finish.state)), json::serialize(finish.result),
+      id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
       json::serialize(finish.error), json::serialize(result_summary(finish.result)), finish.retryable, std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
   finish_queue_.push_back(pending);
@@ -836,7 +793,6 @@ asio::awaitable<void> RedisStore::flush_finishes() {
   constexpr std::size_t max_per_call = 100;
   // Outcomes written in this same loop turn join the first call.
   co_await asio::post(executor_, asio::use_awaitable);
-  const std::string retention = ms_text(key_ttl(options_.retention));
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
   while (!finish_queue_.empty()) {
@@ -844,8 +800,8 @@ asio::awaitable<void> RedisStore::flush_finishes() {
     const std::size_t n = std::min(finish_queue_.size(), max_per_call);
     batch.assign(finish_queue_.begin(), finish_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     finish_queue_.erase(finish_queue_.begin(), finish_queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake"), key("finished")};
-    std::vector<std::string_view> args = {base_, retention, maxlen, cap};
+    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake")};
+    std::vector<std::string_view> args = {base_, maxlen, cap};
     for (const auto& p : batch) {
       args.insert(args.end(), {p->id, p->worker, p->outcome, p->result, p->error, p->retryable ? "1" : "0",
                                p->summary});
@@ -858,7 +814,7 @@ asio::awaitable<void> RedisStore::flush_finishes() {
       } else {
         const Reply& answer = item(*reply, i);
         if (status_of(answer) == "ok")
-          p.answer.emplace(job_from_hash(item(answer, 2), p.id));
+          p.answer.emplace(job_from_blob(item(answer, 2), p.id));
         else
           p.answer.emplace(refusal(answer, p.id, "it is no longer running on " + p.worker));
       }
@@ -882,14 +838,13 @@ asio::awaitable<Result<Done>> RedisStore::record_progress(std::string id, json::
 asio::awaitable<Result<std::size_t>> RedisStore::requeue_expired() {
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
-  const std::string retention = ms_text(key_ttl(options_.retention));
   const std::string limit = std::to_string(script_batch);
   const std::string threshold = ms_text(options_.outage_threshold);
   std::size_t moved = 0;
   for (;;) {
-    std::vector<std::string> keys = {key("leases"),   key("queue"),   key("events"),      key("wake"),
-                                     key("finished"), key("workers"), key("workers_seen")};
-    std::vector<std::string_view> args = {base_, maxlen, cap, retention, limit, threshold};
+    std::vector<std::string> keys = {key("leases"),  key("queue"),   key("events"),
+                                     key("wake"),    key("workers"), key("workers_seen")};
+    std::vector<std::string_view> args = {base_, maxlen, cap, limit, threshold};
     Result<Reply> reply = co_await eval(requeue_script, std::move(keys), std::move(args));
     if (!reply) co_return reply.error();
     moved += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
@@ -984,22 +939,18 @@ asio::awaitable<Result<std::string>> RedisStore::last_event_id() {
 }
 
 asio::awaitable<Result<std::vector<JobEvent>>> RedisStore::job_events(std::string job_id) {
-  // The ids are the record's `_h` field (comma-separated); records written before it kept
-  // them in a list key `history:<id>`.
-  Command lists;
-  lists.push({"HGET", key("job:" + job_id), "_h"}).push({"LRANGE", key("history:" + job_id), "0", "-1"});
-  Result<std::vector<Reply>> ids = co_await exec(std::move(lists));
-  if (!ids) co_return ids.error();
+  // The ids are the record's history `h` (kept by the scripts).
+  Command record{"GET", key("job:" + job_id)};
+  Result<std::vector<Reply>> replies = co_await exec(std::move(record));
+  if (!replies) co_return replies.error();
   std::vector<JobEvent> history;
   std::vector<std::string> event_ids;
-  if (const std::string* field = (*ids)[0].text()) {
-    for (std::size_t start = 0; start < field->size();) {
-      const std::size_t comma = std::min(field->find(',', start), field->size());
-      if (comma > start) event_ids.push_back(field->substr(start, comma - start));
-      start = comma + 1;
+  if (const std::string* blob = replies->front().text()) {
+    try {
+      event_ids = job_blob::history(*blob);
+    } catch (const std::exception& e) {
+      co_return unavailable("the stored record of job " + job_id + " is unreadable: " + e.what());
     }
-  } else if (const ReplyArray* id_list = (*ids)[1].array()) {
-    for (const Reply& id : *id_list) event_ids.push_back(text_or(id));
   }
   if (event_ids.empty()) co_return history;
   const std::string events_key = key("events");
@@ -1043,22 +994,40 @@ asio::awaitable<Result<std::vector<WorkerInfo>>> RedisStore::workers() {
 
 asio::awaitable<Result<std::size_t>> RedisStore::sweep_retention(std::chrono::milliseconds retention) {
   const std::string keep_for = ms_text(retention);
-  const std::string ttl = ms_text(key_ttl(options_.retention));
   const std::string limit = std::to_string(script_batch);
   const std::string maxlen = std::to_string(options_.events_maxlen);
+  Command members{"SMEMBERS", key("engines")};
+  Result<std::vector<Reply>> engines = co_await exec(std::move(members));
+  if (!engines) co_return engines.error();
   std::size_t removed = 0;
-  std::size_t offset = 0;  // entries the script looked at and kept: skip them next time
-  for (;;) {
-    const std::string offset_text = std::to_string(offset);
-    std::vector<std::string> keys = {key("jobs"), key("finished"), key("events")};
-    std::vector<std::string_view> args = {base_, keep_for, ttl, limit, offset_text, maxlen};
-    Result<Reply> reply = co_await eval(sweep_script, std::move(keys), std::move(args));
-    if (!reply) co_return reply.error();
-    removed += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
-    offset += static_cast<std::size_t>(item(*reply, 1).integer().value_or(0));
-    if (static_cast<std::size_t>(item(*reply, 2).integer().value_or(0)) < script_batch) break;
+  const ReplyArray* names = engines->front().array();
+  for (const JobState state : all_job_states) {
+    if (!is_terminal(state) || !names) continue;
+    for (const Reply& engine : *names) {
+      const std::string index = key("idx:" + std::string(to_string(state)) + ":" + text_or(engine));
+      std::size_t offset = 0;  // entries the script looked at and kept: skip them next time
+      for (;;) {
+        const std::string offset_text = std::to_string(offset);
+        std::vector<std::string> keys = {index, key("events")};
+        std::vector<std::string_view> args = {base_, keep_for, limit, offset_text, maxlen};
+        Result<Reply> reply = co_await eval(sweep_script, std::move(keys), std::move(args));
+        if (!reply) co_return reply.error();
+        removed += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
+        offset += static_cast<std::size_t>(item(*reply, 1).integer().value_or(0));
+        if (static_cast<std::size_t>(item(*reply, 2).integer().value_or(0)) < script_batch) break;
+      }
+    }
   }
   co_return removed;
+}
+
+std::string RedisStore::packed_result(const std::string& id, const json::value& result) {
+  auto spec = claimed_specs_.find(id);
+  std::string packed;
+  if (!result.is_null())
+    packed = job_blob::pack_result(json::serialize(result), spec == claimed_specs_.end() ? "" : spec->second);
+  if (spec != claimed_specs_.end()) claimed_specs_.erase(spec);
+  return packed;
 }
 
 }  // namespace nox

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <variant>
 
 #include "storage/redis/redis_connection.hpp"
@@ -27,8 +28,6 @@ struct RedisStoreOptions {
   std::string prefix = "nox";
   std::size_t events_maxlen = 100000;                 // XADD MAXLEN ~ (older ids answer `reset`)
   std::size_t artifact_max_bytes = 64 * 1024 * 1024;  // per artifact; larger: StoreErrc::invalid
-  std::chrono::milliseconds retention{7LL * 24 * 3600 *
-                                      1000};  // finished jobs' keys expire after this; 0: never
   std::chrono::milliseconds command_timeout{5000};
   std::uint64_t max_jobs = 0;  // jobs kept at most (create answers StoreErrc::full beyond); 0: no bound
   // A gap longer than this in the store's `clock` (no sweep or heartbeat reached Redis: it was
@@ -54,7 +53,8 @@ class RedisStore final : public Store {
 
   // Starts the connections' run loops (they reconnect on their own from then on), waits up
   // to `max_wait` for Redis and loads the scripts. unavailable when Redis was not reached in
-  // time: the store still works as soon as Redis comes up.
+  // time: the store still works as soon as Redis comes up. StoreErrc::invalid when this Redis
+  // holds another layout of records (an older Nox's): nothing is read or written then.
   boost::asio::awaitable<Result<Done>> start(std::chrono::milliseconds max_wait);
   // Closes the connections; operations answer unavailable afterwards. Lets io_context::run end.
   void stop();
@@ -66,7 +66,7 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Job>> create(Job job) override;
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
-  // One HMGET of the fields the status shows (not the result).
+  // One GET of the record; the result is not decompressed.
   boost::asio::awaitable<Result<std::string>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
@@ -185,6 +185,10 @@ class RedisStore final : public Store {
   boost::asio::awaitable<void> flush_creates();
   // Tests only (RedisStoreTestPeer): the operation id every eval uses; "" = a new one each.
   std::string fixed_op_id_;
+  // The spec (JSON text) of each job this instance claimed and has not finished: a result is
+  // compressed with its spec as the dictionary (job_blob::pack_result).
+  std::unordered_map<std::string, std::string> claimed_specs_;
+  std::string packed_result(const std::string& id, const boost::json::value& result);
   std::vector<std::string> forgettable_ops_;  // op keys for the next batched UNLINK
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // A scripted fake Redis peer for the client's own tests (in the spirit of async_mqtt5's test
 // broker): a TCP listener on a free loopback port that answers the handshake a Connection
-// sends (AUTH, SELECT, CLIENT SETNAME, PING) and SCRIPT LOAD on its own, and plays a script
+// sends (AUTH, SELECT, CLIENT SETNAME, PING), RedisStore::start's layout check and SCRIPT
+// LOAD on its own, and plays a script
 // for everything else: `expect(command prefix)` -> reply with RESP bytes (at once, after a
 // delay, or late: only when the next command arrives), stay silent, or drop the connection.
 //

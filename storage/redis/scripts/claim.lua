@@ -2,7 +2,7 @@
 -- attempts + 1, appends `started` for each.
 -- KEYS: queue, leases, events, wake
 -- ARGV: base, worker, lease_ms, events_maxlen[, max]
--- -> {'ok', event_id, {hash field, value, ...}[, event_id, {...}, ...]} | {'empty'}
+-- -> {'ok', id, event_id, record[, id, event_id, record, ...]} | {'empty'}
 local queue, leases, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, worker = ARGV[1], ARGV[2]
 local max = tonumber(ARGV[5]) or 1
@@ -15,20 +15,21 @@ while taken < max and stale < 1000 do
   local member = popped[1]
   local id = string.match(member, ':(.*)$')
   local job = base .. 'job:' .. id
-  local f = redis.call('HMGET', job, 'state', '_q', 'attempts', 'created_at', '_h')
+  local r = load_job(job)
   -- Anything else is a stale entry (job gone, or re-queued under a new member): dropped.
-  if f[1] == 'pending' and f[2] == member then
+  if r and r.s == 'pending' and r.q == member then
     now = now or now_ms()
-    local attempt = (tonumber(f[3]) or 0) + 1
+    local attempt = (r.a or 0) + 1
     local event = log_event(events, ARGV[4], 'started', id, 'running', now,
       '{"worker":' .. cjson.encode(worker) .. ',"attempt":' .. int(attempt) .. '}')
-    redis.call('HSET', job, 'state', 'running', 'owner', worker, 'attempts', int(attempt), 'started_at', int(now),
-      '_h', history_plus(f[5], event))
-    redis.call('HDEL', job, '_q', 'error')  -- _q: ~100 bytes per record kept for the retention period
-    move_state(base, id, tonumber(f[4]) or 0, 'pending', 'running')
+    r.s, r.w, r.a, r.b, r.q, r.x = 'running', worker, attempt, now, nil, nil
+    r.h = history_plus(r.h, event)
+    local blob = save_job(job, r)
+    move_state(base, id, r, 'pending', 'running')
     redis.call('ZADD', leases, now + tonumber(ARGV[3]), id)
+    out[#out + 1] = id
     out[#out + 1] = event
-    out[#out + 1] = redis.call('HGETALL', job)
+    out[#out + 1] = blob
     taken = taken + 1
   else
     stale = stale + 1

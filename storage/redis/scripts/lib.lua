@@ -5,8 +5,6 @@
 -- Cluster they all live in one slot and the scripts stay valid there.
 -- Times come from the Redis server clock (TIME), so that leases compare equal on every
 -- instance however their own clocks drift.
--- Job hash fields are those of core's job_to_record; `_q` (the job's queue member, only
--- while it is pending) is ours.
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -24,40 +22,53 @@ end
 
 local terminal = {completed = true, failed = true, cancelled = true}
 
--- Appends one event to the capped log and its id to the job's history (so that a job's
--- events are found without scanning the whole log); returns the event id. The history is
--- the field `_h` of the job's record, its event ids comma-separated (a field costs far less
--- than a list key per job); it keeps the first event (`submitted`) and the newest ones,
--- `history_cap` in all. Nothing is kept for a job without a record.
-local history_cap = 200
+-- The record of a job (`job:<id>`, layout 2) is one string: a MessagePack map that
+-- RedisStore writes (storage/redis/job_blob.hpp) and the scripts unpack, change and pack.
+-- Keys, the same in job_blob.hpp; a field at its default is absent (nil):
+--   s state   e engine   t tags (array)   c created_at   b started_at   f finished_at
+--   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker running it
+--   sp spec, r result (compressed by RedisStore; opaque here)   x error (JSON)   g progress (JSON)
+--   q queue member (while pending)   h event history (see history_plus)
+-- cmsgpack packs whole Lua numbers as integers, so times and counts stay integers.
+local function load_job(job)
+  local blob = redis.call('GET', job)
+  if not blob then return nil end
+  return cmsgpack.unpack(blob)
+end
 
--- Appends to the log only; returns the event id. The scripts that write the record anyway
--- add the id to `_h` in the same HSET (history_plus); add_event does both.
+local function save_job(job, r)
+  local blob = cmsgpack.pack(r)
+  redis.call('SET', job, blob)
+  return blob
+end
+
+-- Appends one event to the capped log; returns its id. A job's own events are found
+-- through its record's history `h`, not by scanning the log.
 local function log_event(events, maxlen, kind, id, state, time, data)
   return redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'type', kind, 'job_id', id, 'state', state,
     'time', int(time), 'data', data)
 end
 
--- The history `h` (the `_h` value, or nil) with `event` added.
+-- The history `h` holds the job's event ids as integers: {ms, seq, ms - previous ms, seq, ...}
+-- (a few bytes per event instead of 16 characters). It keeps the first event (`submitted`)
+-- and the newest ones, `history_cap` in all. Returns `h` with `event` ("<ms>-<seq>") added.
+local history_cap = 200
+
 local function history_plus(h, event)
-  if not h or h == '' then return event end
-  h = h .. ',' .. event
-  local _, commas = string.gsub(h, ',', ',')
-  if commas >= history_cap then
-    -- Drop the second id: the first (`submitted`) stays.
-    local a = string.find(h, ',', 1, true)
-    local b = string.find(h, ',', a + 1, true)
-    h = string.sub(h, 1, a) .. string.sub(h, b + 1)
+  local dash = string.find(event, '-', 1, true)
+  local ms, seq = tonumber(string.sub(event, 1, dash - 1)), tonumber(string.sub(event, dash + 1))
+  if not h or #h == 0 then return {ms, seq} end
+  local last = 0
+  for i = 1, #h, 2 do last = last + h[i] end
+  h[#h + 1] = ms - last
+  h[#h + 1] = seq
+  if #h / 2 > history_cap then
+    -- Drop the second event (the first, `submitted`, stays); the third's offset absorbs its own.
+    h[5] = h[3] + h[5]
+    table.remove(h, 3)
+    table.remove(h, 3)
   end
   return h
-end
-
-local function add_event(base, events, maxlen, kind, id, state, time, data)
-  local event = log_event(events, maxlen, kind, id, state, time, data)
-  local job = base .. 'job:' .. id
-  local f = redis.call('HMGET', job, 'state', '_h')
-  if f[1] then redis.call('HSET', job, '_h', history_plus(f[2], event)) end
-  return event
 end
 
 -- The queue is a zset with every score 0, so ZPOPMIN takes the lexicographically smallest
@@ -69,15 +80,11 @@ local function queue_member(id, priority, event_id)
     pad(string.sub(event_id, dash + 1), 10) .. ':' .. id
 end
 
--- Queues the job; returns its member, which the caller stores as the record's `_q`.
+-- Queues the job; returns its member, which the caller stores as the record's `q`.
 local function enqueue_member(queue, id, priority, event_id)
   local member = queue_member(id, priority, event_id)
   redis.call('ZADD', queue, 0, member)
   return member
-end
-
-local function enqueue(job, queue, id, priority, event_id)
-  redis.call('HSET', job, '_q', enqueue_member(queue, id, priority, event_id))
 end
 
 -- Wakes one idle instance blocked in BLPOP; the list is capped so tokens nobody waits for
@@ -87,24 +94,13 @@ local function wake(list, cap)
   redis.call('LTRIM', list, 0, cap - 1)
 end
 
--- A finished job's record and artifacts expire together after the retention time.
-local function expire_job(base, id, ttl)
-  if ttl <= 0 then return end
-  local index = base .. 'artifacts:' .. id
-  redis.call('PEXPIRE', base .. 'job:' .. id, ttl)
-  for _, name in ipairs(redis.call('HKEYS', index)) do
-    redis.call('PEXPIRE', base .. 'artifact:' .. id .. ':' .. name, ttl)
-  end
-  redis.call('PEXPIRE', index, ttl)
-  redis.call('PEXPIRE', base .. 'history:' .. id, ttl)
-end
-
+-- Deletes the record and artifacts of a job and counts it out of `count` (max_jobs).
 local function delete_job(base, id)
   local index = base .. 'artifacts:' .. id
   for _, name in ipairs(redis.call('HKEYS', index)) do
     redis.call('DEL', base .. 'artifact:' .. id .. ':' .. name)
   end
-  redis.call('DEL', index, base .. 'job:' .. id, base .. 'history:' .. id)
+  if redis.call('DEL', index, base .. 'job:' .. id) > 0 then redis.call('DECR', base .. 'count') end
 end
 
 -- `lost`: how many attempts this job has now lost with their instance; `max_lost` its budget.
@@ -113,58 +109,26 @@ local function lost_error(lost, max_lost)
     int(lost) .. ' times; max_lost is ' .. int(max_lost) .. ')"}'
 end
 
--- A record keeps no field at its default (JSON null, '' or core's default number): an absent
--- field reads as the default, and each field costs ~70 bytes in a hash. Sets `field` to
--- `value` through the pending HSET list `set`, or adds it to the HDEL list `clear`.
-local function put(set, clear, field, value, default)
-  if value == default then
-    clear[#clear + 1] = field
-  else
-    set[#set + 1] = field
-    set[#set + 1] = value
+-- Secondary indexes, each a zset of job ids scored by created_at: one per (state, engine)
+-- pair, "<base>idx:<state>:<engine>" (a job sits in exactly one), and one per tag,
+-- "<base>idx:tag:<tag>". RedisStore lists by one of them or merges several (all states of
+-- an engine, all engines of a state, or all of them for an unfiltered list); the engines
+-- ever seen are the set "<base>engines". Kept by the scripts that change what they index.
+local function state_index(base, state, engine)
+  return base .. 'idx:' .. state .. ':' .. (engine or '')
+end
+
+local function move_state(base, id, r, from, to)
+  if from then redis.call('ZREM', state_index(base, from, r.e), id) end
+  if to then redis.call('ZADD', state_index(base, to, r.e), r.c or 0, id) end
+end
+
+-- Drops a job from its state index and its tags' indexes.
+local function unindex_job(base, id, r)
+  redis.call('ZREM', state_index(base, r.s, r.e), id)
+  if type(r.t) == 'table' then
+    for _, tag in ipairs(r.t) do redis.call('ZREM', base .. 'idx:tag:' .. tag, id) end
   end
-end
-
-local function apply(job, set, clear)
-  if #set > 0 then redis.call('HSET', job, unpack(set)) end
-  if #clear > 0 then redis.call('HDEL', job, unpack(clear)) end
-end
-
--- Secondary indexes: one zset per state, engine and tag ("<base>idx:state:running", ...),
--- each scored by created_at like `jobs`, kept by the scripts that change what they index.
-local function state_index(base, state)
-  return base .. 'idx:state:' .. state
-end
-
-local function move_state(base, id, created, from, to)
-  if from then redis.call('ZREM', state_index(base, from), id) end
-  if to then redis.call('ZADD', state_index(base, to), created, id) end
-end
-
--- The engine and tag index keys of a record's spec (JSON text); {} when it is unreadable.
-local function spec_index_keys(base, spec_json)
-  local ok, spec = pcall(cjson.decode, spec_json or '')
-  local out = {}
-  if not ok or type(spec) ~= 'table' then return out end
-  if type(spec.engine) == 'string' then out[#out + 1] = base .. 'idx:engine:' .. spec.engine end
-  if type(spec.tags) == 'table' then
-    for _, tag in ipairs(spec.tags) do
-      if type(tag) == 'string' then out[#out + 1] = base .. 'idx:tag:' .. tag end
-    end
-  end
-  return out
-end
-
--- Drops a job from every index (the state's, its engine's and tags', `jobs`, `finished`).
-local function unindex_job(base, id, state, spec_json)
-  for _, key in ipairs(spec_index_keys(base, spec_json)) do redis.call('ZREM', key, id) end
-  if state then
-    redis.call('ZREM', state_index(base, state), id)
-  else
-    for s in pairs(terminal) do redis.call('ZREM', state_index(base, s), id) end
-  end
-  redis.call('ZREM', base .. 'jobs', id)
-  redis.call('ZREM', base .. 'finished', id)
 end
 
 -- Time nobody reached Redis must not count against leases and heartbeats: every sweep and

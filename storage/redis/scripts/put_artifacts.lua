@@ -1,7 +1,7 @@
 -- Publishes artifacts of an existing job whose bytes were uploaded beforehand, chunk by chunk,
 -- to upload keys (so no command carries a whole file and no reader sees half of one). They
--- expire when (if) the job's record does. Replaying it is harmless (an upload key already
--- renamed is skipped).
+-- live as long as the job: deleting it (DELETE, retention sweep) deletes them. Replaying it is
+-- harmless (an upload key already renamed is skipped).
 -- KEYS: job, artifact index, then per artifact: its key, its upload key
 -- ARGV: base, id, then per artifact: name, info_json ({size, media_type, sha256})
 -- -> {'ok'} | {'not_found'}
@@ -11,13 +11,12 @@ if redis.call('EXISTS', job) == 0 then
   for i = 1, n do redis.call('DEL', KEYS[2 + 2 * i]) end
   return {'not_found'}
 end
-local ttl = redis.call('PTTL', job)
 for i = 1, n do
   local artifact, upload = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
-  if redis.call('EXISTS', upload) == 1 then redis.call('RENAME', upload, artifact) end
+  if redis.call('EXISTS', upload) == 1 then
+    redis.call('RENAME', upload, artifact)
+    redis.call('PERSIST', artifact)  -- RENAME carried the upload key's safety expiry over
+  end
   redis.call('HSET', index, ARGV[1 + 2 * i], ARGV[2 + 2 * i])
-  -- RENAME carried the upload key's safety expiry over: the job's decides.
-  if ttl > 0 then redis.call('PEXPIRE', artifact, ttl) else redis.call('PERSIST', artifact) end
 end
-if ttl > 0 then redis.call('PEXPIRE', index, ttl) end
 return {'ok'}
