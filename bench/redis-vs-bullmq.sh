@@ -96,12 +96,11 @@ grep '\[0 127\.0\.0\.1:' "$BENCH_TMP/monitor-run.txt" | awk '{print tolower($4)}
 keys=$(rcli --scan --pattern 'nox:{nox}:job:*' | awk 'NR <= 200')
 nkeys=$(wc -l <<<"$keys")
 bytes=$(while read -r k; do rcli MEMORY USAGE "$k" SAMPLES 0; done <<<"$keys" | awk '{s += $1} END{printf "%.0f", s / NR}')
-echo "== MEMORY USAGE (SAMPLES 0: every field; the default samples 5 fields and misestimates) of $nkeys job hashes (nox:{nox}:job:<id>): mean $bytes bytes; fields: $(rcli HKEYS "$(head -1 <<<"$keys")" | tr '\n' ' ')"
-rlen=$(while read -r k; do rcli HSTRLEN "$k" result; done <<<"$keys" | awk '{s += $1} END{printf "%.0f", s / NR}')
-echo "   (an echo job's result field holds a copy of its spec: mean $rlen bytes of the record's values)"
+slen=$(while read -r k; do rcli STRLEN "$k"; done <<<"$keys" | awk '{s += $1} END{printf "%.0f", s / NR}')
+echo "== MEMORY USAGE (SAMPLES 0) of $nkeys job records (nox:{nox}:job:<id>, layout 2): mean $bytes bytes, of which the MessagePack value is $slen"
 
 figure "Redis commands per echo job (commandstats, incl. Lua-internal)" "$per_job" "" ""
 figure "Redis client commands per echo job (MONITOR, 200-job batch)" "$(awk -v t="$top" 'BEGIN{printf "%.2f", t/200}') ($(awk -v e="$evalsha" 'BEGIN{printf "%.2f", e/200}') EVALSHA)" "" ""
-figure "Redis bytes per job record (MEMORY USAGE job hash)" "$bytes B" "" ""
+figure "Redis bytes per job record (MEMORY USAGE job:<id>)" "$bytes B" "" ""
 figure "Redis used_memory per echo job (all keys incl. events stream)" "$mem_job B" "" ""
 figure "Redis CPU per echo job | noxd CPU per echo job (Redis store)" "$cpu_job us | $noxcpu_job us ($busy)" "" ""

@@ -40,4 +40,11 @@ bool EngineRegistry::any_subprocess_engine() const {
   return false;
 }
 
+std::vector<std::string> EngineRegistry::in_process_engines() const {
+  std::vector<std::string> names;
+  for (const auto& [name, engine] : engines_)
+    if (!engine->uses_subprocess()) names.push_back(name);
+  return names;
+}
+
 }  // namespace nox

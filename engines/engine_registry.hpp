@@ -25,6 +25,8 @@ class EngineRegistry {
   const Engine* find(std::string_view name) const;  // nullptr when not available here
   const std::vector<EngineStatus>& statuses() const { return statuses_; }
   bool any_subprocess_engine() const;
+  // The available engines that run on the loop, without a subprocess or a slot (echo).
+  std::vector<std::string> in_process_engines() const;
 
  private:
   std::map<std::string, std::unique_ptr<Engine>, std::less<>> engines_;

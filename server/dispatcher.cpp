@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "core/log.hpp"
@@ -92,11 +93,18 @@ asio::awaitable<void> Dispatcher::run() {
       co_await slot_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    std::size_t free = std::min(options_.slots - busy_, max_in_process_in_flight - in_process_in_flight_);
+    ClaimBudget budget;
+    budget.slots = options_.slots - busy_;
+    budget.in_process = max_in_process_in_flight - in_process_in_flight_;
     // A store that answers without waiting (memory) runs what it hands out before the next
-    // yield: hand out no more than one stretch between yields.
-    if (!store_.pipelines()) free = std::min(free, jobs_between_yields);
-    auto claimed = co_await store_.claim_batch(options_.worker_id, options_.lease, free);
+    // yield: hand out no more than one stretch between yields. One that pipelines (Redis)
+    // takes the in-process jobs (echo) by the dozen in one script call, not `slots` at a time.
+    if (store_.pipelines()) {
+      budget.in_process_engines = engines_.in_process_engines();
+    } else {
+      budget.slots = budget.in_process = std::min({budget.slots, budget.in_process, jobs_between_yields});
+    }
+    auto claimed = co_await store_.claim_within(options_.worker_id, options_.lease, std::move(budget));
     if (!claimed) {
       log_warn("claim failed: " + claimed.error().message);
       co_await sleep(backoff);

@@ -170,7 +170,8 @@ int main(int argc, char** argv) {
   nox::Dispatcher dispatcher(io.get_executor(), the_store, runner, engines, dispatch);
 
   nox::EventHub events(io.get_executor(), the_store, settings.sse_max_buffer_bytes);
-  // Redis keys expire at the end of their retention without an event: entries live 1 s at most.
+  // Kept fresh by the event stream; entries live 1 s at most so that what no event tells (a
+  // record deleted by hand, events trimmed before the reader got them) shows that long at most.
   nox::StatusCache status_cache(50000, std::chrono::seconds(1));
   nox::App app{settings, the_store, dispatcher, engines, &events};
   if (the_store.pipelines()) {

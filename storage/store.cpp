@@ -20,6 +20,11 @@ boost::asio::awaitable<Result<std::vector<Job>>> Store::claim_batch(std::string 
   co_return claimed;
 }
 
+boost::asio::awaitable<Result<std::vector<Job>>> Store::claim_within(std::string worker_id, Lease lease,
+                                                                     ClaimBudget budget) {
+  return claim_batch(std::move(worker_id), lease, std::min(budget.slots, budget.in_process));
+}
+
 boost::asio::awaitable<Result<std::vector<JobEvent>>> Store::job_events(std::string job_id) {
   std::vector<JobEvent> history;
   std::string after;

@@ -60,6 +60,12 @@ struct QueueStats {
 
 using Lease = std::chrono::milliseconds;
 
+struct ClaimBudget {
+  std::size_t slots = 0;
+  std::size_t in_process = 0;
+  std::vector<std::string> in_process_engines;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -93,6 +99,12 @@ class Store {
   // one. Empty when the queue is.
   virtual boost::asio::awaitable<Result<std::vector<Job>>> claim_batch(std::string worker_id, Lease lease,
                                                                        std::size_t max);
+  // Claims within a budget per kind of job: jobs of `budget.in_process_engines` (they run on
+  // the loop and need no slot) count against budget.in_process, all others against
+  // budget.slots; the claim stops at the first job whose kind has no budget left (it stays
+  // first in the queue). The default claims min(slots, in_process) jobs with claim_batch.
+  virtual boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
+                                                                        ClaimBudget budget);
   // Returns when work may have arrived, or after max_wait. Never busy-polls.
   virtual boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) = 0;
   // Extends the lease; conflict when the job is no longer running under this worker (cancelled, lost).

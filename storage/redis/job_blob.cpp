@@ -32,7 +32,7 @@ constexpr std::string_view builtin_dictionary =
 
 constexpr char plain_tag = 'P';
 constexpr char builtin_tag = 'D';   // zstd, the built-in dictionary
-constexpr char with_spec_tag = 'S';  // zstd, the built-in dictionary followed by the job's spec
+constexpr char with_spec_tag = 'S';  // zstd, the job's spec as the dictionary
 constexpr int level = 3;            // a few microseconds for these sizes; 19 gains a few bytes only
 
 struct Contexts {
@@ -57,11 +57,27 @@ Contexts& contexts() {
   return c;
 }
 
-// `prefix`: the dictionary for this value (raw content, used for one frame).
+// The built-in dictionary digested once (loading it as a prefix hashed 1.5 KB per value).
+struct Builtin {
+  ZSTD_CDict* compress = ZSTD_createCDict(builtin_dictionary.data(), builtin_dictionary.size(), level);
+  ZSTD_DDict* decompress = ZSTD_createDDict(builtin_dictionary.data(), builtin_dictionary.size());
+  ~Builtin() {
+    ZSTD_freeCDict(compress);
+    ZSTD_freeDDict(decompress);
+  }
+};
+
+const Builtin& builtin() {
+  static const Builtin b;
+  return b;
+}
+
+// With the built-in dictionary (tag 'D'), or `prefix` as the dictionary (raw content, for one frame).
 std::string compress(char tag, std::string_view text, std::string_view prefix) {
   Contexts& c = contexts();
   std::string out(1 + ZSTD_compressBound(text.size()), tag);
-  ZSTD_CCtx_refPrefix(c.compress, prefix.data(), prefix.size());
+  if (tag == builtin_tag) ZSTD_CCtx_refCDict(c.compress, builtin().compress);
+  else ZSTD_CCtx_refPrefix(c.compress, prefix.data(), prefix.size());
   const std::size_t n = ZSTD_compress2(c.compress, out.data() + 1, out.size() - 1, text.data(), text.size());
   if (ZSTD_isError(n) || n >= text.size()) {
     ZSTD_CCtx_reset(c.compress, ZSTD_reset_session_only);
@@ -72,25 +88,21 @@ std::string compress(char tag, std::string_view text, std::string_view prefix) {
   return out;
 }
 
-std::string decompress(std::string_view frame, std::string_view prefix) {
+std::string decompress(char tag, std::string_view frame, std::string_view prefix) {
   ZSTD_frameHeader header;
   if (ZSTD_getFrameHeader_advanced(&header, frame.data(), frame.size(), ZSTD_f_zstd1_magicless) != 0 ||
       header.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN || header.frameContentSize > (1ull << 30))
     throw std::runtime_error("job record: a compressed value has no readable header");
   Contexts& c = contexts();
   std::string out(header.frameContentSize, '\0');
-  ZSTD_DCtx_refPrefix(c.decompress, prefix.data(), prefix.size());
+  if (tag == builtin_tag) ZSTD_DCtx_refDDict(c.decompress, builtin().decompress);
+  else ZSTD_DCtx_refPrefix(c.decompress, prefix.data(), prefix.size());
   const std::size_t n = ZSTD_decompressDCtx(c.decompress, out.data(), out.size(), frame.data(), frame.size());
   if (ZSTD_isError(n) || n != out.size()) {
     ZSTD_DCtx_reset(c.decompress, ZSTD_reset_session_only);
     throw std::runtime_error("job record: a compressed value is corrupt");
   }
   return out;
-}
-
-std::string with_spec_prefix(std::string_view spec_json) {
-  std::string prefix(builtin_dictionary);
-  return prefix.append(spec_json);
 }
 
 // Integers are written as such; a number kept as text (by hand, or an older script) reads too.
@@ -119,7 +131,7 @@ std::string pack_spec(std::string_view spec_json) { return compress(builtin_tag,
 
 std::string pack_result(std::string_view result_json, std::string_view spec_json) {
   if (spec_json.empty()) return compress(builtin_tag, result_json, builtin_dictionary);
-  return compress(with_spec_tag, result_json, with_spec_prefix(spec_json));
+  return compress(with_spec_tag, result_json, spec_json);
 }
 
 std::string unpack(std::string_view packed, std::string_view spec_json) {
@@ -127,8 +139,8 @@ std::string unpack(std::string_view packed, std::string_view spec_json) {
   const std::string_view body = packed.substr(1);
   switch (packed.front()) {
     case plain_tag: return std::string(body);
-    case builtin_tag: return decompress(body, builtin_dictionary);
-    case with_spec_tag: return decompress(body, with_spec_prefix(spec_json));
+    case builtin_tag:
+    case with_spec_tag: return decompress(packed.front(), body, spec_json);
     default: throw std::runtime_error("job record: a packed value of unknown kind");
   }
 }

@@ -26,8 +26,8 @@ std::string encode(const Job& job);
 Job decode(std::string_view blob, std::string_view id, bool with_result = true);
 // The job's event ids ("<ms>-<seq>"), oldest first, from `h`: [ms, seq, ms - previous ms, seq, ...].
 std::vector<std::string> history(std::string_view blob);
-// A result's stored form, compressed with its job's spec (as a dictionary: results repeat
-// the molecule and the settings). `spec_json` may be empty when the spec is not at hand.
+// A result's stored form, compressed with its job's spec as the dictionary (results repeat
+// the molecule and the settings). `spec_json` empty (not at hand): the built-in dictionary.
 std::string pack_result(std::string_view result_json, std::string_view spec_json);
 // The spec's stored form (compressed with the built-in dictionary).
 std::string pack_spec(std::string_view spec_json);

@@ -691,13 +691,22 @@ asio::awaitable<Result<std::optional<Job>>> RedisStore::claim(std::string worker
 
 asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_batch(std::string worker_id, Lease lease,
                                                                   std::size_t max) {
+  ClaimBudget budget;
+  budget.slots = max;  // no engine named in-process: every job counts against `max`
+  co_return co_await claim_within(std::move(worker_id), lease, std::move(budget));
+}
+
+asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_within(std::string worker_id, Lease lease,
+                                                                   ClaimBudget budget) {
   std::vector<Job> claimed;
-  if (max == 0) co_return claimed;
+  if (budget.slots == 0 && budget.in_process == 0) co_return claimed;
   const std::string lease_ms = ms_text(lease);
   const std::string maxlen = std::to_string(options_.events_maxlen);
-  const std::string count = std::to_string(std::min<std::size_t>(max, 100));
+  const std::string slots = std::to_string(std::min<std::size_t>(budget.slots, 100));
+  const std::string in_process = std::to_string(std::min<std::size_t>(budget.in_process, 100));
   std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
-  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, count};
+  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process};
+  for (const std::string& engine : budget.in_process_engines) args.push_back(engine);
   Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   const std::string_view status = status_of(*reply);
@@ -759,6 +768,7 @@ asio::awaitable<Result<Done>> RedisStore::renew(std::string id, std::string work
 }
 
 struct RedisStore::PendingFinish {
+  json::value result_value;  // the answer's result (not unpacked again from the record)
   std::string id;
   std::string worker;
   std::string outcome;
@@ -774,7 +784,7 @@ asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string work
   if (finish.state != JobState::completed && finish.state != JobState::failed)
     co_return StoreError{StoreErrc::invalid, "an attempt ends completed or failed", {}};
   auto pending = std::make_shared<PendingFinish>(PendingFinish{
-      id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
+      finish.result, id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
       json::serialize(finish.error), json::serialize(result_summary(finish.result)), finish.retryable, std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
   finish_queue_.push_back(pending);
@@ -813,10 +823,13 @@ asio::awaitable<void> RedisStore::flush_finishes() {
         p.answer.emplace(reply.error());
       } else {
         const Reply& answer = item(*reply, i);
-        if (status_of(answer) == "ok")
-          p.answer.emplace(job_from_blob(item(answer, 2), p.id));
-        else
+        if (status_of(answer) == "ok") {
+          Result<Job> job = job_from_blob(item(answer, 2), p.id, /*with_result=*/false);
+          if (job) job->result = std::move(p.result_value);
+          p.answer.emplace(std::move(job));
+        } else {
           p.answer.emplace(refusal(answer, p.id, "it is no longer running on " + p.worker));
+        }
       }
       p.done.cancel();
     }

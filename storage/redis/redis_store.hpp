@@ -75,6 +75,9 @@ class RedisStore final : public Store {
   // One script call claims them all (at most 100 per call).
   boost::asio::awaitable<Result<std::vector<Job>>> claim_batch(std::string worker_id, Lease lease,
                                                                std::size_t max) override;
+  // One script call, at most 100 jobs.
+  boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
+                                                                ClaimBudget budget) override;
   boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) override;
   boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) override;

@@ -1,15 +1,22 @@
--- Takes the best pending jobs, up to `max` (1 when absent): pending -> running with a lease,
--- attempts + 1, appends `started` for each.
+-- Takes the best pending jobs: pending -> running with a lease, attempts + 1, appends
+-- `started` for each. Jobs of the engines named in ARGV run in-process on the claiming
+-- instance and count against `in_process_max`, the others against `max` (its free slots);
+-- at the first job whose kind has no budget left the claim stops and the job goes back to its
+-- place (same member, same order). 100 jobs per call at most.
 -- KEYS: queue, leases, events, wake
--- ARGV: base, worker, lease_ms, events_maxlen[, max]
+-- ARGV: base, worker, lease_ms, events_maxlen, max, in_process_max, in-process engine names...
 -- -> {'ok', id, event_id, record[, id, event_id, record, ...]} | {'empty'}
 local queue, leases, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, worker = ARGV[1], ARGV[2]
-local max = tonumber(ARGV[5]) or 1
+local budget = {[false] = tonumber(ARGV[5]) or 1, [true] = tonumber(ARGV[6]) or 0}
+local in_process = {}
+for i = 7, #ARGV do in_process[ARGV[i]] = true end
 local out = {'ok'}
 local taken, stale = 0, 0
 local now
-while taken < max and stale < 1000 do
+local leased = {}  -- ZADD arguments for `leases`, sent once
+local started_data  -- the `started` event's data up to the attempt
+while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 do
   local popped = redis.call('ZPOPMIN', queue)
   if #popped == 0 then break end
   local member = popped[1]
@@ -18,15 +25,24 @@ while taken < max and stale < 1000 do
   local r = load_job(job)
   -- Anything else is a stale entry (job gone, or re-queued under a new member): dropped.
   if r and r.s == 'pending' and r.q == member then
-    now = now or now_ms()
+    local kind = in_process[r.e or ''] == true
+    if budget[kind] <= 0 then
+      redis.call('ZADD', queue, 0, member)
+      break
+    end
+    budget[kind] = budget[kind] - 1
+    if not now then
+      now = now_ms()
+      started_data = '{"worker":' .. cjson.encode(worker) .. ',"attempt":'
+    end
     local attempt = (r.a or 0) + 1
-    local event = log_event(events, ARGV[4], 'started', id, 'running', now,
-      '{"worker":' .. cjson.encode(worker) .. ',"attempt":' .. int(attempt) .. '}')
+    local event = log_event(events, ARGV[4], 'started', id, 'running', now, started_data .. int(attempt) .. '}')
     r.s, r.w, r.a, r.b, r.q, r.x = 'running', worker, attempt, now, nil, nil
     r.h = history_plus(r.h, event)
     local blob = save_job(job, r)
-    move_state(base, id, r, 'pending', 'running')
-    redis.call('ZADD', leases, now + tonumber(ARGV[3]), id)
+    move_state_later(base, id, r, 'pending', 'running')
+    leased[#leased + 1] = now + tonumber(ARGV[3])
+    leased[#leased + 1] = id
     out[#out + 1] = id
     out[#out + 1] = event
     out[#out + 1] = blob
@@ -34,6 +50,10 @@ while taken < max and stale < 1000 do
   else
     stale = stale + 1
   end
+end
+if taken > 0 then
+  apply_moves()
+  redis.call('ZADD', leases, unpack(leased))
 end
 if redis.call('ZCARD', queue) == 0 then redis.call('DEL', wake_list) end
 if taken == 0 then return {'empty'} end

@@ -11,6 +11,7 @@ local count = tonumber(redis.call('GET', count_key)) or 0
 local added = 0
 local seen_engines = {}
 local out = {}
+local now = now_ms()
 for i = 5, #ARGV - 1, 2 do
   local id = ARGV[i]
   local job = base .. 'job:' .. id
@@ -21,14 +22,13 @@ for i = 5, #ARGV - 1, 2 do
     out[#out + 1] = {'full', count + added}
   else
     local r = cmsgpack.unpack(ARGV[i + 1])
-    local now = now_ms()
     if not r.c or r.c == 0 then r.c = now end
     r.s = 'pending'
     local event = log_event(events, maxlen, 'submitted', id, 'pending', now, '{}')
     r.h = history_plus(nil, event)
     r.q = enqueue_member(queue, id, r.p or 0, event)
     save_job(job, r)
-    move_state(base, id, r, nil, 'pending')
+    move_state_later(base, id, r, nil, 'pending')
     if type(r.t) == 'table' then
       for _, tag in ipairs(r.t) do redis.call('ZADD', base .. 'idx:tag:' .. tag, r.c, id) end
     end
@@ -38,6 +38,7 @@ for i = 5, #ARGV - 1, 2 do
   end
 end
 if added > 0 then
+  apply_moves()
   redis.call('INCRBY', count_key, added)
   for engine in pairs(seen_engines) do redis.call('SADD', engines, engine) end
   wake(wake_list, tonumber(ARGV[3]))

@@ -9,15 +9,16 @@
 -- -> {answer per job}, each {'ok', event_id, record} | {'not_found'} | {'conflict', state}
 local leases, queue, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, maxlen, wake_cap = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = now_ms()
+local released = {}  -- members to ZREM from `leases`, sent once
 
 local function finish_one(id, worker, outcome, result, err, retryable, summary)
   local job = base .. 'job:' .. id
   local r = load_job(job)
   if not r then return {'not_found'} end
   if r.s ~= 'running' or r.w ~= worker then return {'conflict', r.s} end
-  local now = now_ms()
   local attempts = r.a or 0
-  redis.call('ZREM', leases, id)
+  released[#released + 1] = id
   local from = r.s
   local event
   if result == '' then r.r = nil else r.r = result end
@@ -37,7 +38,7 @@ local function finish_one(id, worker, outcome, result, err, retryable, summary)
     r.f = now
   end
   r.h = history_plus(r.h, event)
-  move_state(base, id, r, from, r.s)
+  move_state_later(base, id, r, from, r.s)
   return {'ok', event, save_job(job, r)}
 end
 
@@ -45,4 +46,6 @@ local out = {}
 for i = 4, #ARGV - 6, 7 do
   out[#out + 1] = finish_one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
 end
+apply_moves()
+if #released > 0 then redis.call('ZREM', leases, unpack(released)) end
 return out
