@@ -66,6 +66,8 @@ json::object job_to_json(const Job& job) {
   o["result"] = job.result;
   o["error"] = job.error;
   o["progress"] = job.progress;
+  // Where the job runs (the instance holding its lease), for operators; null when none does.
+  o["worker_id"] = job.worker_id.empty() ? json::value(nullptr) : json::value(job.worker_id);
   return o;
 }
 
@@ -121,7 +123,7 @@ json::object job_to_record(const Job& job) {
   r["result"] = job.result;
   r["error"] = job.error;
   r["progress"] = job.progress;
-  r["owner"] = job.owner;
+  r["worker_id"] = job.worker_id;
   return r;
 }
 
@@ -154,8 +156,8 @@ Job job_from_record(const json::object& record) {
   job.result = record_value(record, "result");
   job.error = record_value(record, "error");
   job.progress = record_value(record, "progress");
-  if (const json::value* owner = record.if_contains("owner"); owner && owner->is_string()) {
-    job.owner = std::string(owner->get_string());
+  if (const json::value* worker = record.if_contains("worker_id"); worker && worker->is_string()) {
+    job.worker_id = std::string(worker->get_string());
   }
   return job;
 }

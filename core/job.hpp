@@ -25,7 +25,7 @@ struct Job {
   boost::json::value result;    // null until completed
   boost::json::value error;     // null, or {"code","message",...}
   boost::json::value progress;  // null, or the latest progress numbers
-  std::string owner;            // worker id holding the lease while running
+  std::string worker_id;        // the instance (worker) holding the lease while running
 
   std::string engine() const;
   std::vector<std::string> tags() const;

@@ -89,7 +89,7 @@ Job MemoryStore::to_job(const std::string& id, const Entry& entry, const RecordP
   job.result = value_of(parts.result);
   job.error = value_of(parts.error);
   job.progress = value_of(parts.progress);
-  job.owner = parts.owner;
+  job.worker_id = parts.worker_id;
   return job;
 }
 
@@ -334,7 +334,7 @@ asio::awaitable<Result<Job>> MemoryStore::cancel(std::string id) {
   RecordParts parts = unpack_record(entry->packed);
   if (auto error = apply_transition(id, *entry, JobState::cancelled, {})) co_return *error;
   parts.error = json::serialize(json::object{{"code", "cancelled"}, {"message", "cancelled on request"}});
-  parts.owner.clear();
+  parts.worker_id.clear();
   Job job = to_job(id, *entry, parts);
   repack(*entry, std::move(parts));
   co_return job;
@@ -382,7 +382,7 @@ asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worke
   entry.started_at = now_ms();
   entry.lease_expires_at = now_ms() + lease.count();
   RecordParts parts = unpack_record(entry.packed);
-  parts.owner = worker_id;
+  parts.worker_id = worker_id;
   parts.error.clear();
   Job job = to_job(id, entry, parts);
   repack(entry, std::move(parts));
@@ -397,7 +397,7 @@ asio::awaitable<void> MemoryStore::wait_for_work(std::chrono::milliseconds max_w
 asio::awaitable<Result<Done>> MemoryStore::renew(std::string id, std::string worker_id, Lease lease) {
   Entry* entry = find(id);
   if (!entry) co_return not_found("no job " + id);
-  if (entry->state != JobState::running || unpack_record(entry->packed).owner != worker_id)
+  if (entry->state != JobState::running || unpack_record(entry->packed).worker_id != worker_id)
     co_return conflict("job " + id + " is no longer running on " + worker_id, entry->state);
   entry->lease_expires_at = now_ms() + lease.count();
   co_return Done{};
@@ -407,7 +407,7 @@ asio::awaitable<Result<Job>> MemoryStore::finish(std::string id, std::string wor
   Entry* entry = find(id);
   if (!entry) co_return not_found("no job " + id);
   RecordParts parts = unpack_record(entry->packed);
-  if (entry->state != JobState::running || parts.owner != worker_id)
+  if (entry->state != JobState::running || parts.worker_id != worker_id)
     co_return conflict("job " + id + " is no longer running on " + worker_id, entry->state);
   JobState to = finish.state;
   json::object data;
@@ -424,7 +424,7 @@ asio::awaitable<Result<Job>> MemoryStore::finish(std::string id, std::string wor
   if (auto error = apply_transition(id, *entry, to, std::move(data))) co_return *error;
   parts.result = text_of(finish.result);
   parts.error = text_of(finish.error);
-  parts.owner.clear();
+  parts.worker_id.clear();
   Job job = to_job(id, *entry, parts);
   repack(*entry, std::move(parts));
   co_return job;
@@ -452,7 +452,7 @@ void MemoryStore::take_back_lost(const std::string& id, Entry& entry) {
   json::object lost = lost_error(to_job(id, entry, parts));
   const JobState to = entry.lost <= entry.max_lost ? JobState::pending : JobState::failed;
   apply_transition(id, entry, to, json::object{{"error", lost}, {"attempt", entry.attempts}});
-  parts.owner.clear();
+  parts.worker_id.clear();
   parts.error = json::serialize(lost);
   repack(entry, std::move(parts));
 }
@@ -464,7 +464,7 @@ asio::awaitable<Result<std::size_t>> MemoryStore::requeue_expired() {
   for (std::uint64_t order : by_state_[static_cast<std::size_t>(JobState::running)]) {
     const std::string& id = *by_order_.at(order);
     const Entry& entry = jobs_.at(id);
-    const std::string owner = unpack_record(entry.packed).owner;
+    const std::string owner = unpack_record(entry.packed).worker_id;
     const bool known = workers_.contains(owner);
     const bool alive = worker_alive(owner, now);
     const bool lease_over = entry.lease_expires_at != 0 && entry.lease_expires_at < now;

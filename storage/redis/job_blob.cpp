@@ -161,7 +161,7 @@ std::string encode(const Job& job) {
   count(job.lost != defaults.lost);
   count(job.max_lost != defaults.max_lost);
   count(job.priority != defaults.priority);
-  count(!job.owner.empty());
+  count(!job.worker_id.empty());
   count(!job.result.is_null());
   count(!job.error.is_null());
   count(!job.progress.is_null());
@@ -181,7 +181,7 @@ std::string encode(const Job& job) {
   if (job.lost != defaults.lost) out.entry("l", job.lost);
   if (job.max_lost != defaults.max_lost) out.entry("ml", job.max_lost);
   if (job.priority != defaults.priority) out.entry("p", job.priority);
-  if (!job.owner.empty()) out.entry("w", job.owner);
+  if (!job.worker_id.empty()) out.entry("w", job.worker_id);
   out.entry("sp", pack_spec(spec_json));
   if (!job.result.is_null()) out.entry("r", pack_result(json::serialize(job.result), spec_json));
   if (!job.error.is_null()) out.entry("x", json::serialize(job.error));
@@ -222,7 +222,7 @@ Job decode(std::string_view blob, std::string_view id, bool with_result) {
       } else if (key == "p") {
         job.priority = static_cast<int>(integer_of(in));
       } else if (key == "w") {
-        job.owner = std::string(in.text());
+        job.worker_id = std::string(in.text());
       } else if (key == "sp") {
         spec_packed = in.text();
       } else if (key == "r") {

@@ -1018,16 +1018,15 @@ asio::awaitable<Result<std::size_t>> RedisStore::sweep_retention(std::chrono::mi
     if (!is_terminal(state) || !names) continue;
     for (const Reply& engine : *names) {
       const std::string index = key("idx:" + std::string(to_string(state)) + ":" + text_or(engine));
-      std::size_t offset = 0;  // entries the script looked at and kept: skip them next time
+      std::string cursor;  // the last entry kept (finished later): the next call goes on after it
       for (;;) {
-        const std::string offset_text = std::to_string(offset);
         std::vector<std::string> keys = {index, key("events")};
-        std::vector<std::string_view> args = {base_, keep_for, limit, offset_text, maxlen};
+        std::vector<std::string_view> args = {base_, keep_for, limit, cursor, maxlen};
         Result<Reply> reply = co_await eval(sweep_script, std::move(keys), std::move(args));
         if (!reply) co_return reply.error();
         removed += static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
-        offset += static_cast<std::size_t>(item(*reply, 1).integer().value_or(0));
-        if (static_cast<std::size_t>(item(*reply, 2).integer().value_or(0)) < script_batch) break;
+        cursor = text_or(item(*reply, 2));
+        if (static_cast<std::size_t>(item(*reply, 1).integer().value_or(0)) < script_batch) break;
       }
     }
   }

@@ -176,6 +176,26 @@ BOOST_FIXTURE_TEST_CASE(concurrency_never_exceeds_slots, Server) {
   for (const auto& id : ids) BOOST_TEST(json_string(client.get("/jobs/" + id + "/status").json(), "state") == "completed");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_running_job_names_the_instance_running_it, Server) {
+  // `worker_id` is where the job runs (part 5 gives `owner` to the identity that submitted it).
+  const auto id = submit(client, job_spec_json("xtb", "hessian", molecule_xyz("decane")));
+  const auto workers = client.get("/workers").json();
+  const std::string me(workers.at("workers").at(0).at("worker_id").as_string());
+  boost::json::value running;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    running = client.get("/jobs/" + id).json();
+    if (json_string(running, "state") != "pending") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  BOOST_TEST_REQUIRE(json_string(running, "state") == "running");
+  BOOST_TEST(running.at("worker_id").as_string() == me);
+  BOOST_TEST(!running.as_object().contains("owner"));
+  const auto done = wait_until_finished(client, id);
+  BOOST_TEST(json_string(done, "state") == "completed");
+  BOOST_TEST(client.get("/jobs/" + id).json().at("worker_id").is_null());
+}
+
 BOOST_FIXTURE_TEST_CASE(list_filters_and_cursor, Server) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i)

@@ -170,7 +170,7 @@ asio::awaitable<void> create_and_get_case(Store& store) {
   BOOST_TEST(got->finished_at == 0);
   BOOST_TEST(got->result.is_null());
   BOOST_TEST(got->error.is_null());
-  BOOST_TEST(got->owner.empty());
+  BOOST_TEST(got->worker_id.empty());
   BOOST_TEST(got->engine() == "xtb");
   BOOST_TEST(got->tags() == std::vector<std::string>{"screening"});
 
@@ -301,7 +301,7 @@ asio::awaitable<void> claim_by_priority_then_age_case(Store& store) {
     Job claimed = co_await must_claim(store, "worker-a", 30s);
     BOOST_TEST(claimed.id == id);
     BOOST_TEST((claimed.state == JobState::running));
-    BOOST_TEST(claimed.owner == "worker-a");
+    BOOST_TEST(claimed.worker_id == "worker-a");
     BOOST_TEST(claimed.attempts == 1);
     BOOST_TEST(claimed.started_at > 0);
   }
@@ -339,7 +339,7 @@ asio::awaitable<void> finish_is_a_compare_and_set_case(Store& store) {
   BOOST_TEST((finished->state == JobState::completed));
   BOOST_TEST(finished->result == done.result);
   BOOST_TEST(finished->finished_at >= finished->started_at);
-  BOOST_TEST(finished->owner.empty());
+  BOOST_TEST(finished->worker_id.empty());
 
   Result<Job> again = co_await store.finish(job.id, "w1", done);
   BOOST_TEST_REQUIRE(is(again, StoreErrc::conflict));
@@ -505,7 +505,7 @@ asio::awaitable<void> leases_expire_and_requeue_case(Store& store) {
   BOOST_TEST((requeued->state == JobState::pending));
   BOOST_TEST(requeued->attempts == 1);
   BOOST_TEST(requeued->lost == 1);
-  BOOST_TEST(requeued->owner.empty());
+  BOOST_TEST(requeued->worker_id.empty());
   BOOST_TEST(error_code_of(*requeued) == "lost");
   // The late owner cannot report any more.
   BOOST_TEST(is(co_await store.finish(job.id, "w1", Finish()), StoreErrc::conflict));

@@ -27,7 +27,7 @@ nox::Job sample_job() {
   job.result = json::parse(R"({"energy":-5.07,"gap_ev":14.2})");
   job.error = nullptr;
   job.progress = json::parse(R"({"step":10,"of":10})");
-  job.owner = "worker-a";
+  job.worker_id = "worker-a";
   return job;
 }
 
@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(engine_and_tags_come_from_the_spec) {
 
 BOOST_AUTO_TEST_CASE(full_json_has_every_field_with_rfc3339_times) {
   const json::object o = nox::job_to_json(sample_job());
-  BOOST_TEST(o.size() == 14u);
+  BOOST_TEST(o.size() == 15u);
   BOOST_TEST(o.at("lost").as_int64() == 0);
   BOOST_TEST(o.at("max_lost").as_int64() == 3);
   BOOST_TEST(o.at("job_id").as_string() == "0123456789abcdef0123456789abcdef");
@@ -65,7 +65,9 @@ BOOST_AUTO_TEST_CASE(full_json_has_every_field_with_rfc3339_times) {
   BOOST_TEST(o.at("result").as_object().at("energy").as_double() == -5.07);
   BOOST_TEST(o.at("error").is_null());
   BOOST_TEST(o.at("progress").as_object().at("step").as_int64() == 10);
+  // The instance running it is `worker_id` (part 5 gives `owner` to the submitting identity).
   BOOST_TEST(!o.contains("owner"));
+  BOOST_TEST(o.at("worker_id").as_string() == "worker-a");
 }
 
 BOOST_AUTO_TEST_CASE(unset_times_are_null) {
@@ -108,7 +110,7 @@ BOOST_AUTO_TEST_CASE(record_round_trips_exactly) {
   const json::object record = nox::job_to_record(job);
   // Times are integers in the record, not strings.
   BOOST_TEST(record.at("created_at").as_int64() == 1700000000000);
-  BOOST_TEST(record.at("owner").as_string() == "worker-a");
+  BOOST_TEST(record.at("worker_id").as_string() == "worker-a");
   const nox::Job back = nox::job_from_record(record);
   BOOST_TEST(back.id == job.id);
   BOOST_TEST((back.state == job.state));
@@ -122,7 +124,7 @@ BOOST_AUTO_TEST_CASE(record_round_trips_exactly) {
   BOOST_TEST((back.result == job.result));
   BOOST_TEST((back.error == job.error));
   BOOST_TEST((back.progress == job.progress));
-  BOOST_TEST(back.owner == job.owner);
+  BOOST_TEST(back.worker_id == job.worker_id);
   // And the record of the copy is the same record.
   BOOST_TEST((nox::job_to_record(back) == record));
 }
@@ -151,7 +153,7 @@ BOOST_AUTO_TEST_CASE(record_with_only_required_fields_gets_defaults) {
   BOOST_TEST(job.result.is_null());
   BOOST_TEST(job.error.is_null());
   BOOST_TEST(job.progress.is_null());
-  BOOST_TEST(job.owner == "");
+  BOOST_TEST(job.worker_id == "");
 }
 
 BOOST_AUTO_TEST_CASE(record_accepts_other_integer_encodings) {

@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(a_record_reads_back_as_it_was_written) {
   job.lost = 1;
   job.max_lost = 7;
   job.priority = -3;
-  job.owner = "host-1-abc";
+  job.worker_id = "host-1-abc";
   job.result = json::object{{"echo", job.spec}, {"wall_time_s", 0.5}};
   job.error = json::object{{"code", "engine_failed"}, {"message", "x"}};
   job.progress = json::object{{"step", 3}};
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(a_record_reads_back_as_it_was_written) {
   BOOST_TEST(back.lost == 1);
   BOOST_TEST(back.max_lost == 7);
   BOOST_TEST(back.priority == -3);
-  BOOST_TEST(back.owner == job.owner);
+  BOOST_TEST(back.worker_id == job.worker_id);
   BOOST_TEST(back.result == job.result);
   BOOST_TEST(back.error == job.error);
   BOOST_TEST(back.progress == job.progress);
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(what_the_scripts_write_reads_too) {
   BOOST_TEST((job.state == JobState::completed));
   BOOST_TEST(job.finished_at == 1796059733300);
   BOOST_TEST(job.attempts == 2);
-  BOOST_TEST(job.owner == std::string(40, 'w'));
+  BOOST_TEST(job.worker_id == std::string(40, 'w'));
   BOOST_TEST(job_blob::history(blob) ==
                  (std::vector<std::string>{"1796059732401-0", "1796059732402-3", "1796059732652-0"}),
              boost::test_tools::per_element());

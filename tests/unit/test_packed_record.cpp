@@ -15,7 +15,7 @@ RecordParts sample() {
   p.result = R"({"echo":)" + p.spec + "}";
   p.error = "";
   p.progress = std::string(200, 'x');  // a part longer than 127 bytes: a two-byte length
-  p.owner = "host-1234-abcdef";
+  p.worker_id = "host-1234-abcdef";
   return p;
 }
 
@@ -25,7 +25,7 @@ void check_equal(const RecordParts& a, const RecordParts& b) {
   BOOST_TEST(a.result == b.result);
   BOOST_TEST(a.error == b.error);
   BOOST_TEST(a.progress == b.progress);
-  BOOST_TEST(a.owner == b.owner);
+  BOOST_TEST(a.worker_id == b.worker_id);
 }
 
 }  // namespace
