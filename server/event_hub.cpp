@@ -15,7 +15,9 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr std::size_t meta_cache_limit = 200000;
-constexpr std::size_t read_batch = 2000;
+// Events per read: a read's reply is decoded (RESP, then each event's data) in one go on the
+// loop; 2,000 at a time held it 3-4 ms while a busy Redis store wrote 30,000 events/s.
+constexpr std::size_t read_batch = 256;
 }  // namespace
 
 FramePtr make_frame(const JobEvent& event) {

@@ -244,11 +244,15 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
       accepted.push_back(accepted_json(*created, accepted.storage()));
     }
   } else {
-    // All creates at once: with Redis they are pipelined on one connection instead of
-    // waiting a round trip each.
+    // Creates overlap: with Redis they are pipelined on one connection instead of waiting a
+    // round trip each. Started a few at a time with a yield in between: each encodes its
+    // record as it starts, and a thousand started at once held the loop ~10 ms before the
+    // next request was even read.
     auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
-    for (std::size_t i = 0; i < jobs.size(); ++i)
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (i % creates_between_yields == creates_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
       asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), batch, i, key != nullptr), asio::detached);
+    }
     while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     for (auto& created : batch->results) {
       if (!created) co_return partial_batch_error(created.error(), accepted.size());

@@ -3,8 +3,9 @@
 // live in one Redis (key layout in DESIGN.md "Storage"), so any number of instances share
 // the work. Every multi-key change is one Lua script (scripts/*.lua, EVALSHA) doing the
 // compare-and-set and the XADD of its event together. One pipelined connection carries
-// the commands; two more carry the blocking reads (BLPOP for work, XREAD BLOCK for
-// events), which would otherwise hold up every command queued behind them.
+// the scripts; one the reads that answer requests (records, indexes, events), so that a read
+// never waits behind queued scripts; one the artifacts' bytes; two the blocking reads (BLPOP
+// for work, XREAD BLOCK for events), which would otherwise hold up everything behind them.
 //
 // Errors: Redis down or answering with an error -> StoreErrc::unavailable (retry later);
 // never an exception for expected failures.
@@ -75,7 +76,7 @@ class RedisStore final : public Store {
   // One script call claims them all (at most 100 per call).
   boost::asio::awaitable<Result<std::vector<Job>>> claim_batch(std::string worker_id, Lease lease,
                                                                std::size_t max) override;
-  // One script call, at most 100 jobs.
+  // One script call: at most 100 jobs, of which 32 in-process ones.
   boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
                                                                 ClaimBudget budget) override;
   boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
@@ -158,6 +159,7 @@ class RedisStore final : public Store {
   void forget_op(std::string op_key);
   friend struct RedisStoreTestPeer;  // tests/integration/test_redis_exactly_once.cpp
   boost::asio::awaitable<Result<std::vector<redis::Reply>>> exec(redis::Command command);
+  boost::asio::awaitable<Result<std::vector<redis::Reply>>> read(redis::Command command);  // on reads_
   boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds duration);
 
   boost::asio::any_io_executor executor_;
@@ -167,6 +169,9 @@ class RedisStore final : public Store {
   std::shared_ptr<redis::Connection> work_waits_;   // BLPOP on the wake list
   std::shared_ptr<redis::Connection> event_waits_;  // XREAD BLOCK on the event stream
   std::shared_ptr<redis::Connection> artifacts_;    // artifact bytes in and out (big replies and writes)
+  // Reads of records, indexes and events (GET /jobs..., /status, /health): never queued
+  // behind the scripts on commands_, which can hold a few milliseconds of work each.
+  std::shared_ptr<redis::Connection> reads_;
   std::array<LoadedScript, script_count> scripts_;
   // One blocking read per connection at a time; other callers wait for it to return and
   // then look again, so none of them waits longer than it asked to.
