@@ -152,7 +152,9 @@ def main():
                "met" if per_job <= 1024 else "MISSED")
     else:
         per_job = (redis_used_memory() - mem0) / FINISHED
-        figure(f"Redis used_memory per finished echo job ({FINISHED} jobs)", f"{per_job:.0f} B", "<= 600 B",
+        # Each job here carries a tag, whose index entry costs ~140 B; bench/redis-memory-per-job.sh
+        # measures jobs without one.
+        figure(f"Redis used_memory per finished echo job with one tag ({FINISHED} jobs)", f"{per_job:.0f} B", "<= 600 B",
                "met" if per_job <= 600 else "MISSED")
 
     if os.environ.get("MEMORY_ONLY"):

@@ -2,7 +2,6 @@
 // a pool of `slots` threads runs engine subprocesses.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +20,7 @@
 #include "server/event_hub.hpp"
 #include "core/status_cache.hpp"
 #include "server/http_server.hpp"
+#include "server/loop_guard.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"
 
@@ -62,6 +62,7 @@ struct Instance {
   nox::App& app;
   nox::HttpServer& server;
   asio::io_context& io;
+  nox::LoopGuard& guard;
 };
 
 // SIGTERM/SIGINT: stop accepting, stop claiming, hand back running jobs, then stop the loop.
@@ -90,7 +91,7 @@ int exit_status = 0;  // main's, once the loop has stopped
 // meanwhile (/ready says whether the store answers).
 asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, std::string banner) {
   auto executor = co_await asio::this_coro::executor;
-  asio::co_spawn(executor, instance.server.accept_loop(), asio::detached);
+  asio::co_spawn(executor, instance.server.accept_loop(), instance.guard.watch("accept"));
   if (auto fatal = co_await nox::start_store(instance.app.store)) {
     std::cerr << "noxd: " << *fatal << "\n";
     exit_status = 2;
@@ -103,9 +104,9 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
               endpoint.port(), banner.c_str());
   std::fflush(stdout);
   nox::systemd_notify("READY=1");
-  asio::co_spawn(executor, events.run(), asio::detached);
-  asio::co_spawn(executor, instance.app.dispatcher.run(), asio::detached);
-  asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), asio::detached);
+  asio::co_spawn(executor, events.run(), instance.guard.watch("event reader"));
+  asio::co_spawn(executor, instance.app.dispatcher.run(), instance.guard.watch("dispatcher"));
+  asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), instance.guard.watch("housekeeping"));
 }
 
 asio::awaitable<void> feed_watchdog(std::chrono::milliseconds interval) {
@@ -191,12 +192,18 @@ int main(int argc, char** argv) {
     if (status.name == "xtb" && status.available) xtb = status.version + " at " + status.path;
   const std::string banner = "(store: " + std::string(the_store.kind()) + ", slots: " + std::to_string(slots) +
                              ", xtb: " + xtb + ", worker: " + dispatch.worker_id + ")";
-  asio::co_spawn(io, start_services({app, server, io}, events, banner), asio::detached);
+  nox::LoopGuard guard(io);
+  asio::co_spawn(io, start_services({app, server, io, guard}, events, banner), guard.watch("start-up"));
   auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
-  asio::co_spawn(io, shutdown_on_signal({app, server, io}, signals), asio::detached);
-  if (auto interval = nox::systemd_watchdog_interval()) asio::co_spawn(io, feed_watchdog(*interval), asio::detached);
+  asio::co_spawn(io, shutdown_on_signal({app, server, io, guard}, signals), guard.watch("signal"));
+  if (auto interval = nox::systemd_watchdog_interval())
+    asio::co_spawn(io, feed_watchdog(*interval), guard.watch("watchdog"));
 
   io.run();
+  // A loop died: kill the running engines rather than wait for them (their leases will be
+  // taken back, and the jobs run again, by this instance restarted or by another).
+  if (guard.failure()) dispatcher.stop();
   runner.join();
-  return exit_status;
+  // 70 (EX_SOFTWARE): a loop died; systemd restarts the service.
+  return guard.failure() ? 70 : exit_status;
 }
