@@ -72,6 +72,7 @@ Dispatcher::Dispatcher(asio::any_io_executor loop, Store& store, Runner& runner,
       store_(store),
       runner_(runner),
       engines_(engines),
+      in_process_engines_(engines.in_process_engines()),
       options_(std::move(options)),
       slot_signal_(loop, asio::steady_timer::time_point::max()),
       stop_signal_(loop, asio::steady_timer::time_point::max()) {
@@ -100,7 +101,7 @@ asio::awaitable<void> Dispatcher::run() {
     // yield: hand out no more than one stretch between yields. One that pipelines (Redis)
     // takes the in-process jobs (echo) by the dozen in one script call, not `slots` at a time.
     if (store_.pipelines()) {
-      budget.in_process_engines = engines_.in_process_engines();
+      budget.in_process_engines = in_process_engines_;
     } else {
       budget.slots = budget.in_process = std::min({budget.slots, budget.in_process, jobs_between_yields});
     }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engines/engine_registry.hpp"
 #include "engines/runner.hpp"
@@ -73,6 +74,7 @@ class Dispatcher {
   Store& store_;
   Runner& runner_;
   const EngineRegistry& engines_;
+  const std::vector<std::string> in_process_engines_;  // named in every claim (they need no slot)
   DispatcherOptions options_;
   std::size_t busy_ = 0;              // slots taken by subprocesses
   std::size_t attempts_in_flight_ = 0;  // until their outcome is written (drain waits for these)

@@ -189,7 +189,7 @@ std::string encode(const Job& job) {
   return std::move(out.bytes());
 }
 
-Job decode(std::string_view blob, std::string_view id, bool with_result) {
+Job decode(std::string_view blob, std::string_view id, bool with_result, std::string* spec_json_out) {
   try {
     msgpack::Reader in(blob);
     Job job;
@@ -243,6 +243,7 @@ Job decode(std::string_view blob, std::string_view id, bool with_result) {
       if (spec.is_object()) job.spec = std::move(spec.get_object());
     }
     if (with_result && !result_packed.empty()) job.result = parse_json(unpack(result_packed, spec_json), "result");
+    if (spec_json_out) *spec_json_out = std::move(spec_json);
     return job;
   } catch (const msgpack::Error& e) {
     throw std::runtime_error(std::string("job record: ") + e.what());

@@ -102,21 +102,16 @@ Reader::Kind Reader::peek() const {
   throw Error("msgpack: unsupported type byte " + std::to_string(b));
 }
 
-std::size_t Reader::map() {
+std::size_t Reader::header(unsigned char fix_base, unsigned char c16, unsigned char c32, const char* kind) {
   const unsigned char b = byte();
-  if ((b & 0xf0) == 0x80) return b & 0x0f;
-  if (b == 0xde) return be(2);
-  if (b == 0xdf) return be(4);
-  throw Error("msgpack: not a map");
+  if ((b & 0xf0) == fix_base) return b & 0x0f;
+  if (b == c16) return be(2);
+  if (b == c32) return be(4);
+  throw Error(std::string("msgpack: not ") + kind);
 }
 
-std::size_t Reader::array() {
-  const unsigned char b = byte();
-  if ((b & 0xf0) == 0x90) return b & 0x0f;
-  if (b == 0xdc) return be(2);
-  if (b == 0xdd) return be(4);
-  throw Error("msgpack: not an array");
-}
+std::size_t Reader::map() { return header(0x80, 0xde, 0xdf, "a map"); }
+std::size_t Reader::array() { return header(0x90, 0xdc, 0xdd, "an array"); }
 
 std::string_view Reader::text() {
   const unsigned char b = byte();

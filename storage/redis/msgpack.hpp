@@ -54,6 +54,7 @@ class Reader {
  private:
   unsigned char byte();
   std::uint64_t be(int bytes);
+  std::size_t header(unsigned char fix_base, unsigned char c16, unsigned char c32, const char* kind);
   std::string_view take(std::size_t n);
   std::string_view in_;
 };

@@ -50,9 +50,7 @@ Result<Job> job_from_blob(const Reply& reply, std::string_view id, bool with_res
   const std::string* blob = reply.text();
   if (!blob) return not_found("no job " + std::string(id));
   try {
-    Job job = job_blob::decode(*blob, id, with_result);
-    if (spec_json) *spec_json = json::serialize(job.spec);
-    return job;
+    return job_blob::decode(*blob, id, with_result, spec_json);
   } catch (const std::exception& e) {
     return unavailable("the stored record of job " + std::string(id) + " is unreadable: " + e.what());
   }
@@ -288,20 +286,25 @@ asio::awaitable<void> RedisStore::sleep_for(std::chrono::milliseconds duration) 
   co_await timer.async_wait(use_tuple);
 }
 
-asio::awaitable<Result<std::vector<Reply>>> RedisStore::exec(Command command) {
-  redis::Response response = co_await commands_->exec(std::move(command));
+namespace {
+
+// The replies of a command sent on `connection`; a failure or any error reply is unavailable.
+asio::awaitable<Result<std::vector<Reply>>> replies_of(redis::Connection& connection, Command command) {
+  redis::Response response = co_await connection.exec(std::move(command));
   if (!response.ok()) co_return unavailable("Redis: " + response.message);
   for (const Reply& reply : response.replies)
     if (const std::string* error = reply.error()) co_return unavailable("Redis: " + *error);
   co_return std::move(response.replies);
 }
 
+}  // namespace
+
+asio::awaitable<Result<std::vector<Reply>>> RedisStore::exec(Command command) {
+  return replies_of(*commands_, std::move(command));
+}
+
 asio::awaitable<Result<std::vector<Reply>>> RedisStore::read(Command command) {
-  redis::Response response = co_await reads_->exec(std::move(command));
-  if (!response.ok()) co_return unavailable("Redis: " + response.message);
-  for (const Reply& reply : response.replies)
-    if (const std::string* error = reply.error()) co_return unavailable("Redis: " + *error);
-  co_return std::move(response.replies);
+  return replies_of(*reads_, std::move(command));
 }
 
 asio::awaitable<Result<Done>> RedisStore::load_script(Script script) {
