@@ -68,6 +68,8 @@ json::object job_to_json(const Job& job) {
   o["progress"] = job.progress;
   // Where the job runs (the instance holding its lease), for operators; null when none does.
   o["worker_id"] = job.worker_id.empty() ? json::value(nullptr) : json::value(job.worker_id);
+  // Who submitted it (the API key's name or the token's subject); null in open mode.
+  o["owner"] = job.owner.empty() ? json::value(nullptr) : json::value(job.owner);
   return o;
 }
 
@@ -124,6 +126,7 @@ json::object job_to_record(const Job& job) {
   r["error"] = job.error;
   r["progress"] = job.progress;
   r["worker_id"] = job.worker_id;
+  r["owner"] = job.owner;
   return r;
 }
 
@@ -159,6 +162,8 @@ Job job_from_record(const json::object& record) {
   if (const json::value* worker = record.if_contains("worker_id"); worker && worker->is_string()) {
     job.worker_id = std::string(worker->get_string());
   }
+  if (const json::value* owner = record.if_contains("owner"); owner && owner->is_string())
+    job.owner = std::string(owner->get_string());
   return job;
 }
 

@@ -26,6 +26,7 @@ struct Job {
   boost::json::value error;     // null, or {"code","message",...}
   boost::json::value progress;  // null, or the latest progress numbers
   std::string worker_id;        // the instance (worker) holding the lease while running
+  std::string owner;            // the identity that submitted it ("" in open mode); never changes
 
   std::string engine() const;
   std::vector<std::string> tags() const;

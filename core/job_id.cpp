@@ -1,49 +1,15 @@
 #include "core/job_id.hpp"
 
-#include <sys/random.h>
-
-#include <array>
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
-#include <stdexcept>
 
+#include "core/random.hpp"
 #include "core/sha256.hpp"
 
 namespace nox {
 
-namespace {
-
-// Bytes from the kernel's CSPRNG (getrandom), drawn 4 KiB at a time per thread: a job id is
-// a capability (whoever knows it may read or cancel the job until part 5's owners), so it
-// must not be predictable from other ids the way a Mersenne Twister's output is (624 outputs
-// give away its state).
-std::uint64_t random_word() {
-  thread_local std::array<std::uint64_t, 512> pool;
-  thread_local std::size_t left = 0;
-  if (left == 0) {
-    auto* bytes = reinterpret_cast<unsigned char*>(pool.data());
-    std::size_t got = 0;
-    while (got < sizeof(pool)) {
-      const ssize_t n = ::getrandom(bytes + got, sizeof(pool) - got, 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
-      }
-      got += static_cast<std::size_t>(n);
-    }
-    left = pool.size();
-  }
-  const std::uint64_t word = pool[--left];
-  pool[left] = 0;  // a used word is not left in memory
-  return word;
-}
-
-}  // namespace
-
 std::string new_job_id() {
-  std::uint64_t hi = random_word();
-  std::uint64_t lo = random_word();
+  std::uint64_t hi = secure_random_word();
+  std::uint64_t lo = secure_random_word();
   // RFC 9562 UUIDv4: version nibble 4 (byte 6 high nibble), variant bits 10 (byte 8 top bits).
   hi = (hi & ~0x0000'0000'0000'F000ULL) | 0x0000'0000'0000'4000ULL;
   lo = (lo & ~0xC000'0000'0000'0000ULL) | 0x8000'0000'0000'0000ULL;

@@ -48,6 +48,19 @@ Apply seconds(double Settings::*field, double min, double max) {
   };
 }
 
+Apply boolean(bool Settings::*field) {
+  return [=](Settings& s, const std::string& v) -> std::optional<std::string> {
+    if (v == "true" || v == "yes" || v == "on" || v == "1") {
+      s.*field = true;
+    } else if (v == "false" || v == "no" || v == "off" || v == "0") {
+      s.*field = false;
+    } else {
+      return "expects true or false";
+    }
+    return std::nullopt;
+  };
+}
+
 const std::vector<Descriptor>& descriptors() {
   static const std::vector<Descriptor> all = [] {
     std::vector<Descriptor> d;
@@ -56,6 +69,10 @@ const std::vector<Descriptor>& descriptors() {
       for (auto& c : flag) c = c == '_' ? '-' : c;
       for (auto& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       d.push_back({{name, flag, env, std::move(def), std::move(description)}, std::move(apply)});
+    };
+    auto add_switch = [&](std::string name, std::string description, bool Settings::*field) {
+      add(std::move(name), "false", std::move(description), boolean(field));
+      d.back().info.is_switch = true;
     };
     add("listen", "127.0.0.1:8080", "HOST:PORT to serve HTTP on", text(&Settings::listen));
     add("redis_url", "", "redis://[:password@]host:port/db or unix:///path; empty: in-memory store",
@@ -128,6 +145,14 @@ const std::vector<Descriptor>& descriptors() {
           s.log_level = v;
           return std::nullopt;
         });
+    add("keys_file", "",
+        "API keys file (noxd keys add NAME --scopes ...); empty: open mode, every caller is an "
+        "administrator, allowed on a loopback address only",
+        text(&Settings::keys_file));
+    add_switch("insecure_open",
+               "allow open mode (no keys file) on an address other than loopback: anyone who can reach "
+               "the port may read, cancel and delete every job",
+               &Settings::insecure_open);
     return d;
   }();
   return all;
@@ -138,6 +163,16 @@ std::string trim(std::string_view s) {
   if (b == std::string_view::npos) return {};
   auto e = s.find_last_not_of(" \t\r");
   return std::string(s.substr(b, e - b + 1));
+}
+
+// A '#' starts a comment unless it is inside a quoted value: `redis_url = "redis://:pa#ss@h"`.
+std::string without_comment(const std::string& line) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '"') quoted = !quoted;
+    else if (line[i] == '#' && !quoted) return line.substr(0, i);
+  }
+  return line;
 }
 
 const Descriptor* by_name(std::string_view name) {
@@ -193,7 +228,9 @@ std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& 
     }
     const Descriptor* d = by_flag(arg);
     if (!d) return "unknown option " + arg + " (see --help)";
-    if (!has_value) {
+    if (!has_value && d->info.is_switch) {
+      value = "true";
+    } else if (!has_value) {
       if (i + 1 >= sources.args.size()) return "option " + arg + " needs a value";
       value = sources.args[++i];
     }
@@ -215,7 +252,7 @@ std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& 
     int number = 0;
     while (std::getline(lines, line)) {
       ++number;
-      if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+      line = without_comment(line);
       line = trim(line);
       if (line.empty()) continue;
       auto eq = line.find('=');
@@ -245,8 +282,8 @@ std::string settings_help() {
   out << "usage: noxd [options]\n\nEvery option can also be set as an environment variable or in the\n"
          "--config file (key = value). Precedence: flags > environment > file > defaults.\n\n";
   for (const auto& info : setting_infos()) {
-    out << "  " << info.flag << " VALUE   (" << info.env << ", default '" << info.default_text << "')\n      "
-        << info.description << "\n";
+    out << "  " << info.flag << (info.is_switch ? "   (" : " VALUE   (") << info.env << ", default '"
+        << info.default_text << "')\n      " << info.description << "\n";
   }
   out << "  --help, --version\n";
   return out.str();

@@ -40,6 +40,8 @@ struct Settings {
   double max_timeout_s = 7 * 24 * 3600;
   std::string www_dir;  // empty: the dashboard files of the source tree
   std::string log_level = "info";  // error | warn | info | debug
+  std::string keys_file;  // API keys (noxd keys add ...); empty: open mode, loopback only
+  bool insecure_open = false;  // allow open mode on a non-loopback address
 };
 
 struct SettingInfo {
@@ -48,6 +50,7 @@ struct SettingInfo {
   std::string env;          // "NOX_MAX_BODY_BYTES"
   std::string default_text;
   std::string description;
+  bool is_switch = false;  // a flag that needs no value (--insecure-open means true)
 };
 
 // Every setting, in the order conf/noxd.conf and --help list them.

@@ -1,5 +1,6 @@
 #pragma once
-// SHA-256 of bytes (OpenSSL libcrypto), as lowercase hex: an artifact's identity and ETag.
+// SHA-256 of bytes (OpenSSL libcrypto), as lowercase hex: an artifact's identity and ETag,
+// an API key's stored form.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,5 +26,8 @@ class Sha256 {
 
 // The SHA-256 of `bytes`, 64 lowercase hex digits.
 std::string sha256_hex(std::string_view bytes);
+
+// Compares secrets (or their digests) in time that depends on the length only (CRYPTO_memcmp).
+bool equal_in_constant_time(std::string_view a, std::string_view b);
 
 }  // namespace nox

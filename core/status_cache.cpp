@@ -9,7 +9,7 @@ void StatusCache::set_enabled(bool enabled) {
   ++generation_;
 }
 
-std::optional<std::string> StatusCache::find(const std::string& job_id) {
+std::optional<StatusText> StatusCache::find(const std::string& job_id) {
   if (!enabled_) return std::nullopt;
   auto it = entries_.find(job_id);
   if (it == entries_.end()) return std::nullopt;
@@ -20,7 +20,7 @@ std::optional<std::string> StatusCache::find(const std::string& job_id) {
   return it->second.status;
 }
 
-void StatusCache::put(const std::string& job_id, std::string status, std::uint64_t read_generation) {
+void StatusCache::put(const std::string& job_id, StatusText status, std::uint64_t read_generation) {
   if (!enabled_ || read_generation != generation_) return;
   if (entries_.size() >= capacity_) entries_.clear();  // a bound, not an LRU: refilled by the next reads
   entries_.insert_or_assign(job_id, Entry{std::move(status), std::chrono::steady_clock::now()});

@@ -12,6 +12,13 @@
 
 namespace nox {
 
+// GET /jobs/{id}/status's body, and whose job it is (the route shows another owner's job as
+// absent without parsing the body).
+struct StatusText {
+  std::string json;
+  std::string owner;
+};
+
 class StatusCache {
  public:
   // `max_age` (zero: none) bounds how long an entry is served: for changes that come with no
@@ -23,16 +30,16 @@ class StatusCache {
   bool enabled() const { return enabled_; }
   void set_enabled(bool enabled);
 
-  std::optional<std::string> find(const std::string& job_id);
+  std::optional<StatusText> find(const std::string& job_id);
   // Taken before a store read; `put` keeps the answer only if nothing changed since.
   std::uint64_t generation() const { return generation_; }
-  void put(const std::string& job_id, std::string status, std::uint64_t read_generation);
+  void put(const std::string& job_id, StatusText status, std::uint64_t read_generation);
   // An event of this job arrived (or this instance changed it).
   void invalidate(const std::string& job_id);
 
  private:
   struct Entry {
-    std::string status;
+    StatusText status;
     std::chrono::steady_clock::time_point stored;
   };
   std::size_t capacity_;

@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/settings.hpp"
 #include "engines/engine_registry.hpp"
+#include "server/access_control.hpp"
 #include "server/dispatcher.hpp"
 #include "server/edge_policy.hpp"
 #include "server/router.hpp"
@@ -29,6 +30,7 @@ struct App {
   std::size_t open_connections = 0;
   std::unordered_map<std::string, std::size_t> connections_by_address;  // open ones, per client address
   EdgePolicy edge;  // Host, Origin and CORS rules (server/edge_policy.hpp)
+  AccessControl access;  // API keys, scopes and rate limits (server/access_control.hpp)
   bool stopping = false;
 };
 

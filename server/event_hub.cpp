@@ -15,6 +15,8 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr std::size_t meta_cache_limit = 200000;
+// Filters that need the job's record (engine, tags, owner), not just the event.
+bool needs_meta(const EventFilter& f) { return f.engine || f.tag || f.owner; }
 // Events per read: a read's reply is decoded (RESP, then each event's data) in one go on the
 // loop; 2,000 at a time held it 3-4 ms while a busy Redis store wrote 30,000 events/s.
 constexpr std::size_t read_batch = 256;
@@ -82,7 +84,7 @@ std::unique_ptr<Subscription> EventHub::subscribe(EventFilter filter) {
     by_job_.emplace(s->filter_.job_id, s);
   } else {
     all_jobs_.insert(s);
-    if (s->filter_.engine || s->filter_.tag) ++filtered_by_meta_;
+    if (needs_meta(s->filter_)) ++filtered_by_meta_;
   }
   if (stopped_) s->close();
   return subscription;
@@ -100,7 +102,7 @@ void EventHub::unregister(Subscription* s) {
       }
   } else {
     all_jobs_.erase(s);
-    if (s->filter_.engine || s->filter_.tag) --filtered_by_meta_;
+    if (needs_meta(s->filter_)) --filtered_by_meta_;
   }
 }
 
@@ -123,7 +125,7 @@ asio::awaitable<const EventHub::JobMeta*> EventHub::meta_of(const std::string& j
   auto job = co_await store_.get(job_id);
   if (!job) co_return nullptr;  // deleted meanwhile: engine/tag filters cannot match it
   if (meta_.size() >= meta_cache_limit) meta_.clear();
-  auto [it, inserted] = meta_.emplace(job_id, JobMeta{job->engine(), job->tags()});
+  auto [it, inserted] = meta_.emplace(job_id, JobMeta{job->engine(), job->tags(), job->owner});
   co_return &it->second;
 }
 
@@ -136,6 +138,8 @@ bool accepts(const EventFilter& f, const JobEvent& event, const Meta* meta) {
   if (f.state && *f.state != event.state) return false;
   if (f.engine && (!meta || meta->engine != *f.engine)) return false;
   if (f.tag && (!meta || std::find(meta->tags.begin(), meta->tags.end(), *f.tag) == meta->tags.end())) return false;
+  // An event of a job deleted before it could be looked up is shown to no owner.
+  if (f.owner && (!meta || meta->owner != *f.owner)) return false;
   return true;
 }
 
@@ -143,7 +147,7 @@ bool accepts(const EventFilter& f, const JobEvent& event, const Meta* meta) {
 
 asio::awaitable<bool> EventHub::matches(const EventFilter& f, const JobEvent& event) {
   const JobMeta* meta = nullptr;
-  if (f.engine || f.tag) meta = co_await meta_of(event.job_id);
+  if (needs_meta(f)) meta = co_await meta_of(event.job_id);
   co_return accepts(f, event, meta);
 }
 

@@ -22,6 +22,7 @@ struct EventFilter {
   std::optional<JobState> state;
   std::optional<std::string> engine;
   std::optional<std::string> tag;
+  std::optional<std::string> owner;  // set: this identity's jobs only
 };
 
 struct SseFrame {
@@ -85,7 +86,7 @@ class EventHub {
   // Keeps `cache` fresh from the log: each event drops its job's entry; the cache is off
   // while the log cannot be read.
   void keep_fresh(StatusCache* cache) { status_cache_ = cache; }
-  // Whether an /events subscriber with this filter wants the event (looks up engine/tags).
+  // Whether an /events subscriber with this filter wants the event (looks up engine, tags, owner).
   boost::asio::awaitable<bool> matches(const EventFilter& filter, const JobEvent& event);
 
  private:
@@ -93,6 +94,7 @@ class EventHub {
   struct JobMeta {
     std::string engine;
     std::vector<std::string> tags;
+    std::string owner;
   };
   void unregister(Subscription* subscription);
   boost::asio::awaitable<void> deliver(const JobEvent& event);
@@ -106,7 +108,7 @@ class EventHub {
   std::unordered_set<Subscription*> all_;
   std::unordered_set<Subscription*> all_jobs_;  // subscribers of /events
   std::unordered_multimap<std::string, Subscription*> by_job_;
-  std::size_t filtered_by_meta_ = 0;  // subscribers that filter by engine or tag
+  std::size_t filtered_by_meta_ = 0;  // subscribers that filter by engine, tag or owner
   std::unordered_map<std::string, JobMeta> meta_;
   boost::asio::steady_timer idle_;
   boost::asio::steady_timer all_closed_;  // cancelled when the last subscription goes

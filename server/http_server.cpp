@@ -50,7 +50,23 @@ HttpRequest to_request(http::request<http::string_body>& req) {
   return request;
 }
 
-asio::awaitable<HttpResponse> route(App& app, const HttpRequest& request) {
+// Who is asking, and may they: 401 without a valid credential on a route that needs one,
+// 403 without its scope, 429 past their request rate. Sets request.identity.
+std::optional<HttpResponse> admit(App& app, HttpRequest& request, Scope needs) {
+  auto identified = app.access.identify(request);
+  if (auto* refused = std::get_if<HttpResponse>(&identified)) return std::move(*refused);
+  auto& identity = std::get<std::optional<Identity>>(identified);
+  if (!identity) {
+    if (needs != Scope::none) return unauthenticated_response();
+    return std::nullopt;  // a public route, anonymous: no scope
+  }
+  if (needs != Scope::none && !identity->has(needs)) return missing_scope_response(needs);
+  if (auto limited = app.access.admit_request(*identity)) return limited;
+  request.identity = std::move(*identity);
+  return std::nullopt;
+}
+
+asio::awaitable<HttpResponse> route(App& app, HttpRequest& request) {
   // HEAD is answered like GET; the body is dropped when the response is written.
   const RouteMatch match = app.router.match(request.method == "HEAD" ? "GET" : request.method, request.path());
   switch (match.kind) {
@@ -67,6 +83,7 @@ asio::awaitable<HttpResponse> route(App& app, const HttpRequest& request) {
     case RouteMatch::Kind::found:
       break;
   }
+  if (auto refused = admit(app, request, match.needs)) co_return std::move(*refused);
   try {
     co_return co_await match.handler(app, request, match.params);
   } catch (const std::exception& e) {
@@ -76,7 +93,7 @@ asio::awaitable<HttpResponse> route(App& app, const HttpRequest& request) {
 }
 
 // The edge policy first (Host, Origin, preflight), then the route; CORS headers on the way out.
-asio::awaitable<HttpResponse> handle(App& app, const HttpRequest& request) {
+asio::awaitable<HttpResponse> handle(App& app, HttpRequest& request) {
   if (auto refused = app.edge.screen(request)) co_return std::move(*refused);
   HttpResponse response = co_await route(app, request);
   app.edge.add_cors_headers(request, response);

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/identity.hpp"
+
 namespace nox {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -19,6 +21,9 @@ struct HttpRequest {
   std::string target;  // path and query as sent
   Headers headers;     // names lower-case
   std::string body;
+  // Who sent it (server/access_control.hpp), set before the route runs. A public route may be
+  // called without a credential: then no scope at all.
+  Identity identity;
 
   std::string_view path() const;
   std::string_view query() const;

@@ -20,6 +20,7 @@
 #include "server/event_hub.hpp"
 #include "core/status_cache.hpp"
 #include "server/http_server.hpp"
+#include "server/keys_command.hpp"
 #include "server/loop_guard.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"
@@ -39,9 +40,9 @@ std::optional<std::string> read_whole_file(const std::string& path) {
   return std::move(content).str();
 }
 
-nox::SettingsSources sources_from(int argc, char** argv) {
+nox::SettingsSources sources_from(std::vector<std::string> args) {
   nox::SettingsSources sources;
-  for (int i = 1; i < argc; ++i) sources.args.emplace_back(argv[i]);
+  sources.args = std::move(args);
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);
     if (!entry.starts_with("NOX_")) continue;
@@ -84,6 +85,25 @@ asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio
   instance.io.stop();
 }
 
+// SIGHUP: the keys file read again (a key added or revoked takes effect without a restart);
+// a broken file keeps the keys in use and says why.
+asio::awaitable<void> reload_on_hangup(nox::App& app, std::shared_ptr<asio::signal_set> hangup) {
+  while (true) {
+    auto [ec, signal] = co_await hangup->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    if (auto error = app.access.reload())
+      nox::log_error("SIGHUP: " + *error + "; the keys loaded before stay in use");
+    else
+      nox::log_info("SIGHUP: " + std::to_string(app.access.key_count()) + " API keys loaded");
+  }
+}
+
+// Open mode gives every caller every job: only where nobody else can connect.
+bool is_loopback_host(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 int exit_status = 0;  // main's, once the loop has stopped
 
 // Connects the store first (up to a few seconds for Redis), so that the first claims and the
@@ -121,7 +141,14 @@ asio::awaitable<void> feed_watchdog(std::chrono::milliseconds interval) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto loaded = nox::load_settings(sources_from(argc, argv));
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool keys_command = !args.empty() && args.front() == "keys";
+  nox::KeysCommand keys;
+  if (keys_command) {
+    keys = nox::split_keys_command({args.begin() + 1, args.end()});
+    args = keys.settings_args;
+  }
+  auto loaded = nox::load_settings(sources_from(std::move(args)));
   if (auto* error = std::get_if<std::string>(&loaded)) {
     std::cerr << "noxd: " << *error << "\n";
     return 2;
@@ -136,6 +163,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   const nox::Settings& settings = request.settings;
+  if (keys_command) return nox::run_keys_command(keys.args, settings.keys_file, std::cout, std::cerr);
+  auto access = nox::AccessControl::load(settings.keys_file);
+  if (auto* error = std::get_if<std::string>(&access)) {
+    std::cerr << "noxd: " << *error << "\n";
+    return 2;
+  }
+  const std::string listen_host = settings.listen.substr(0, settings.listen.rfind(':'));
+  if (std::get<nox::AccessControl>(access).open() && !settings.insecure_open && !is_loopback_host(listen_host)) {
+    std::cerr << "noxd: refusing to serve " << settings.listen
+              << " in open mode (no keys file: anyone could read, cancel and delete every job); give "
+                 "--keys-file (noxd keys add NAME --scopes ...), listen on 127.0.0.1, or pass --insecure-open\n";
+    return 2;
+  }
   const nox::LogLevel levels[] = {nox::LogLevel::error, nox::LogLevel::warn, nox::LogLevel::info,
                                   nox::LogLevel::debug};
   const char* level_names[] = {"error", "warn", "info", "debug"};
@@ -180,7 +220,8 @@ int main(int argc, char** argv) {
     app.status_cache = &status_cache;
   }
   nox::add_routes(app.router);
-  app.edge = nox::EdgePolicy::from(settings, settings.listen.substr(0, settings.listen.rfind(':')));
+  app.edge = nox::EdgePolicy::from(settings, listen_host);
+  app.access = std::move(std::get<nox::AccessControl>(access));
   nox::HttpServer server(io, app);
   if (auto error = server.listen(settings.listen)) {
     std::cerr << "noxd: " << *error << "\n";
@@ -190,12 +231,16 @@ int main(int argc, char** argv) {
   std::string xtb = "not found";
   for (const auto& status : engines.statuses())
     if (status.name == "xtb" && status.available) xtb = status.version + " at " + status.path;
-  const std::string banner = "(store: " + std::string(the_store.kind()) + ", slots: " + std::to_string(slots) +
+  const std::string access_mode = app.access.open() ? "open (loopback)" : std::to_string(app.access.key_count()) + " API keys";
+  const std::string banner = "(store: " + std::string(the_store.kind()) + ", access: " + access_mode +
+                             ", slots: " + std::to_string(slots) +
                              ", xtb: " + xtb + ", worker: " + dispatch.worker_id + ")";
   nox::LoopGuard guard(io);
   asio::co_spawn(io, start_services({app, server, io, guard}, events, banner), guard.watch("start-up"));
   auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
   asio::co_spawn(io, shutdown_on_signal({app, server, io, guard}, signals), guard.watch("signal"));
+  auto hangup = std::make_shared<asio::signal_set>(io, SIGHUP);
+  asio::co_spawn(io, reload_on_hangup(app, hangup), guard.watch("keys reload"));
   if (auto interval = nox::systemd_watchdog_interval())
     asio::co_spawn(io, feed_watchdog(*interval), guard.watch("watchdog"));
 

@@ -29,8 +29,8 @@ std::string_view PathParams::get(std::string_view name) const {
   return {};
 }
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
-  Route route{std::string(method), {}, handler};
+void Router::add(std::string_view method, std::string_view pattern, Handler handler, Scope needs) {
+  Route route{std::string(method), std::string(pattern), {}, handler, needs};
   std::vector<std::string_view> parts;
   split_path(pattern, parts);
   for (auto part : parts) route.segments.emplace_back(part);
@@ -59,6 +59,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     if (route.method == method) {
       result.kind = RouteMatch::Kind::found;
       result.handler = route.handler;
+      result.needs = route.needs;
       result.params = params;
       return result;
     }
@@ -69,6 +70,12 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     }
   }
   return result;
+}
+
+std::vector<RouteInfo> Router::table() const {
+  std::vector<RouteInfo> rows;
+  for (const auto& route : routes_) rows.push_back({route.method, route.pattern, route.needs});
+  return rows;
 }
 
 }  // namespace nox

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/identity.hpp"
 #include "server/http_types.hpp"
 
 namespace nox {
@@ -24,21 +25,34 @@ using Handler = boost::asio::awaitable<HttpResponse> (*)(App&, const HttpRequest
 struct RouteMatch {
   enum class Kind { found, not_found, method_not_allowed } kind = Kind::not_found;
   Handler handler = nullptr;
+  Scope needs = Scope::none;  // found: the scope a caller must hold (none: public route)
   PathParams params;
   std::string allow;  // method_not_allowed: "GET, DELETE"
 };
 
+// One row of the table: what tests iterate over so that no route escapes access control.
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+  Scope needs = Scope::none;
+};
+
 class Router {
  public:
-  void add(std::string_view method, std::string_view pattern, Handler handler);
+  // `needs`: the scope a caller must hold; Scope::none only for what anyone may see (health,
+  // the dashboard's files). Every route names it: there is no default to forget.
+  void add(std::string_view method, std::string_view pattern, Handler handler, Scope needs);
   // `path` must outlive the returned params (they point into it).
   RouteMatch match(std::string_view method, std::string_view path) const;
+  std::vector<RouteInfo> table() const;
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;  // "{name}" segments capture
     Handler handler;
+    Scope needs;
   };
   std::vector<Route> routes_;
 };

@@ -90,6 +90,7 @@ Job MemoryStore::to_job(const std::string& id, const Entry& entry, const RecordP
   job.error = value_of(parts.error);
   job.progress = value_of(parts.progress);
   job.worker_id = parts.worker_id;
+  job.owner = parts.owner;
   return job;
 }
 
@@ -113,6 +114,9 @@ void MemoryStore::index(const std::string& id, const Entry& entry, const Job& jo
   by_state_[static_cast<std::size_t>(entry.state)].insert(entry.order);
   by_engine_[job.engine()].insert(entry.order);
   for (const auto& tag : job.tags()) by_tag_[tag].insert(entry.order);
+  // Open mode's jobs (owner "") are not indexed: a million of them would cost ~48 MB for an
+  // index no request reads (an open-mode caller is an administrator and lists everything).
+  if (!job.owner.empty()) by_owner_[job.owner].insert(entry.order);
 }
 
 void MemoryStore::unindex(const Entry& entry, const Job& job) {
@@ -126,6 +130,7 @@ void MemoryStore::unindex(const Entry& entry, const Job& job) {
   };
   drop(by_engine_, job.engine());
   for (const auto& tag : job.tags()) drop(by_tag_, tag);
+  if (!job.owner.empty()) drop(by_owner_, job.owner);
   if (is_terminal(entry.state)) by_finish_.erase({entry.finished_at, entry.order});
 }
 
@@ -229,6 +234,7 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job) {
   RecordParts parts;
   parts.spec = json::serialize(job.spec);
   parts.summary = json::serialize(job_summary_json(job));
+  parts.owner = job.owner;
   repack(entry, std::move(parts));
   auto [it, inserted] = jobs_.emplace(job.id, std::move(entry));
   index(it->first, it->second, job);
@@ -243,7 +249,7 @@ asio::awaitable<Result<Job>> MemoryStore::get(std::string id) {
   co_return to_job(id, *entry);
 }
 
-asio::awaitable<Result<std::string>> MemoryStore::status_json(std::string id) {
+asio::awaitable<Result<StatusText>> MemoryStore::status_json(std::string id) {
   if (auto cached = statuses_.find(id)) co_return std::move(*cached);
   const Entry* entry = find(id);
   if (!entry) co_return not_found("no job " + id);
@@ -252,12 +258,12 @@ asio::awaitable<Result<std::string>> MemoryStore::status_json(std::string id) {
   std::string summary_text = std::move(parts.summary);
   if (summarized) parts.spec.clear();  // the status does not need it
   Job job = to_job(id, *entry, parts);
-  std::string status;
+  StatusText status{{}, job.owner};
   if (!summarized) {
-    status = json::serialize(job_status_json(job));
+    status.json = json::serialize(job_status_json(job));
   } else {
     json::value summary = value_of(summary_text);
-    status = json::serialize(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
+    status.json = json::serialize(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
   }
   statuses_.put(id, status, statuses_.generation());
   co_return status;
@@ -287,10 +293,15 @@ asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {
     auto it = by_tag_.find(*query.tag);
     narrow(it == by_tag_.end() ? &nothing : &it->second);
   }
+  if (query.owner) {
+    auto it = by_owner_.find(*query.owner);
+    narrow(it == by_owner_.end() ? &nothing : &it->second);
+  }
   auto matches = [&](const Entry& entry) {
     if (query.state && entry.state != *query.state) return false;
     if (query.engine && !indexed(by_engine_, *query.engine, entry.order)) return false;
     if (query.tag && !indexed(by_tag_, *query.tag, entry.order)) return false;
+    if (query.owner && !indexed(by_owner_, *query.owner, entry.order)) return false;
     return true;
   };
   std::size_t looked_at = 0;

@@ -36,7 +36,7 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<Job>> create(Job job) override;
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
-  boost::asio::awaitable<Result<std::string>> status_json(std::string id) override;
+  boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
 
@@ -101,7 +101,7 @@ class MemoryStore final : public Store {
   // states change.
   std::optional<StoreError> apply_transition(const std::string& id, Entry& entry, JobState to,
                                              boost::json::object event_data);
-  // Engine and tags are not kept on the entry (they never change): the indexes hold them.
+  // Engine, tags and owner are not kept on the entry (they never change): the indexes hold them.
   void index(const std::string& id, const Entry& entry, const Job& job);
   void unindex(const Entry& entry, const Job& job);
   static bool indexed(const std::map<std::string, OrderIndex, std::less<>>& index, const std::string& value,
@@ -126,6 +126,7 @@ class MemoryStore final : public Store {
   std::array<OrderIndex, 6> by_state_;                     // by JobState
   std::map<std::string, OrderIndex, std::less<>> by_engine_;
   std::map<std::string, OrderIndex, std::less<>> by_tag_;
+  std::map<std::string, OrderIndex, std::less<>> by_owner_;  // owners that are not "" (open mode)
   std::set<std::pair<TimeMs, std::uint64_t>> by_finish_;  // (finished_at, order): retention
   std::set<QueueKey> queue_;
   std::unordered_map<std::string, QueueKey> queue_position_;

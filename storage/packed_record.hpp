@@ -1,6 +1,6 @@
 #pragma once
 // The text parts of a job record as the memory store keeps them: one string holding the
-// spec, result, error, progress, worker id and status summary, length-prefixed, and compressed
+// spec, result, error, progress, worker id, owner and status summary, length-prefixed, and compressed
 // (zstd) once the job is finished. A million finished jobs then cost their scalars, indexes
 // and a few hundred bytes each instead of several JSON trees (issue: <= 1 KiB per job).
 #include <string>
@@ -15,6 +15,7 @@ struct RecordParts {
   std::string error;     // JSON text; empty = null
   std::string progress;  // JSON text; empty = null
   std::string worker_id; // instance holding the lease while running
+  std::string owner;     // identity that submitted the job
 };
 
 // `compress`: for records that will rarely be read again (finished jobs).

@@ -4,10 +4,10 @@
 
 namespace nox {
 
-boost::asio::awaitable<Result<std::string>> Store::status_json(std::string id) {
+boost::asio::awaitable<Result<StatusText>> Store::status_json(std::string id) {
   auto job = co_await get(std::move(id));
   if (!job) co_return job.error();
-  co_return boost::json::serialize(job_status_json(*job));
+  co_return StatusText{boost::json::serialize(job_status_json(*job)), job->owner};
 }
 
 boost::asio::awaitable<Result<std::vector<Job>>> Store::claim_batch(std::string worker_id, Lease lease,

@@ -12,6 +12,7 @@
 #include "core/artifact.hpp"
 #include "core/job.hpp"
 #include "core/job_event.hpp"
+#include "core/status_cache.hpp"
 #include "storage/store_result.hpp"
 
 namespace nox {
@@ -20,6 +21,7 @@ struct ListQuery {
   std::optional<JobState> state;
   std::optional<std::string> engine;
   std::optional<std::string> tag;
+  std::optional<std::string> owner;  // set (never ""): this identity's jobs only
   std::size_t limit = 50;
   std::string cursor;  // opaque, from a previous JobPage::next_cursor; empty = first page
 };
@@ -83,9 +85,9 @@ class Store {
   virtual boost::asio::awaitable<Result<Job>> create(Job job) = 0;
   virtual boost::asio::awaitable<Result<Job>> get(std::string id) = 0;
   virtual boost::asio::awaitable<Result<JobPage>> list(ListQuery query) = 0;
-  // GET /jobs/{id}/status, serialized (job_status_json): the hottest read, so a store may
+  // GET /jobs/{id}/status, serialized (job_status_json), with the job's owner: the hottest read, so a store may
   // answer it without copying the whole record. The default serializes get().
-  virtual boost::asio::awaitable<Result<std::string>> status_json(std::string id);
+  virtual boost::asio::awaitable<Result<StatusText>> status_json(std::string id);
   // pending|scheduled|running -> cancelled (conflict when already finished); appends `cancelled`.
   // A running job's owner notices at its next renew (or sooner, locally) and kills the process.
   virtual boost::asio::awaitable<Result<Job>> cancel(std::string id) = 0;

@@ -14,10 +14,10 @@ namespace nox::routes {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-asio::awaitable<HttpResponse> list_artifacts(App& app, const HttpRequest&, const PathParams& params) {
+asio::awaitable<HttpResponse> list_artifacts(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
-  auto job = co_await app.store.get(std::string(id));
+  auto job = co_await get_visible_job(app, request, std::string(id));
   if (!job) co_return store_error_response(job.error());
   if (!is_terminal(job->state))
     co_return error_response(409, "not_finished",
@@ -86,6 +86,7 @@ asio::awaitable<HttpResponse> get_artifact(App& app, const HttpRequest& request,
   const std::string name(params.get("name"));
   if (!is_valid_artifact_name(name))
     co_return error_response(404, "artifact_not_found", "'" + name.substr(0, 64) + "' is not an artifact name");
+  if (auto hidden = co_await hide_unless_visible(app, request, std::string(id))) co_return std::move(*hidden);
   Result<ArtifactInfo> info = co_await app.store.artifact_info(std::string(id), name);
   if (!info) co_return store_error_response(info.error(), "artifact_not_found");
   // Files stored before hashes were kept have none: they are served without a validator.

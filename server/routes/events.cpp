@@ -63,6 +63,8 @@ class EventStream final : public StreamBody {
   // holds no final event, because the log has dropped it, the stream tells this one and ends
   // instead of waiting for an event that will never come.
   void end_with(JobEvent final_state) { final_state_ = std::move(final_state); }
+  // Keeps the caller's stream slot (AccessControl::open_stream) for as long as the stream lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
 
  private:
   bool one_job() const { return !subscription_->filter().job_id.empty(); }
@@ -114,6 +116,7 @@ class EventStream final : public StreamBody {
   }
 
   App& app_;
+  std::shared_ptr<void> slot_;  // one of the identity's max_streams
   std::unique_ptr<Subscription> subscription_;
   std::string last_sent_;
   std::string pending_;
@@ -174,18 +177,27 @@ asio::awaitable<HttpResponse> stream_events(App& app, const HttpRequest& request
   }
   if (auto engine = query_param(q, "engine")) filter.engine = *engine;
   if (auto tag = query_param(q, "tag")) filter.tag = *tag;
-  co_return stream_response(open_stream(app, std::move(filter), last_event_id_of(request)));
+  // A subscriber sees its own jobs' events only (an administrator everyone's).
+  filter.owner = request.identity.confined_to();
+  auto slot = app.access.open_stream(request.identity);
+  if (auto* refused = std::get_if<HttpResponse>(&slot)) co_return std::move(*refused);
+  auto stream = open_stream(app, std::move(filter), last_event_id_of(request));
+  stream->hold(std::move(std::get<std::shared_ptr<void>>(slot)));
+  co_return stream_response(std::move(stream));
 }
 
 asio::awaitable<HttpResponse> stream_job_events(App& app, const HttpRequest& request, const PathParams& params) {
   if (auto refused = unavailable_when_stopping(app)) co_return std::move(*refused);
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto slot = app.access.open_stream(request.identity);
+  if (auto* refused = std::get_if<HttpResponse>(&slot)) co_return std::move(*refused);
   EventFilter filter;
   filter.job_id = std::string(id);
   // Subscribe before looking the job up, so nothing that happens in between is missed.
   auto stream = open_stream(app, std::move(filter), last_event_id_of(request));
-  auto job = co_await app.store.get(std::string(id));
+  stream->hold(std::move(std::get<std::shared_ptr<void>>(slot)));
+  auto job = co_await get_visible_job(app, request, std::string(id));
   if (!job) co_return store_error_response(job.error());
   if (is_terminal(job->state)) stream->end_with(final_event_of(*job));
   co_return stream_response(std::move(stream));

@@ -50,8 +50,9 @@ FieldErrors engine_problems(const App& app, const JobSpec& spec) {
   return {FieldError{"engine", "engine " + spec.engine + " is not available on this server"}};
 }
 
-Job new_job(const JobSpec& spec) {
+Job new_job(const JobSpec& spec, const std::string& owner) {
   Job job;
+  job.owner = owner;
   job.id = new_job_id();
   job.state = JobState::pending;
   job.spec = spec.to_json();
@@ -63,7 +64,8 @@ Job new_job(const JobSpec& spec) {
 }
 
 // Validates one spec into a job, or appends its errors (fields prefixed by `prefix`).
-std::optional<Job> admit(const App& app, const json::value& body, const std::string& prefix, FieldErrors& errors) {
+std::optional<Job> admit(const App& app, const HttpRequest& request, const json::value& body,
+                         const std::string& prefix, FieldErrors& errors) {
   auto parsed = parse_job_spec(body, spec_limits(app.settings));
   if (auto* bad = std::get_if<FieldErrors>(&parsed)) {
     for (auto& e : *bad) errors.push_back({prefix + e.field, e.message});
@@ -74,7 +76,7 @@ std::optional<Job> admit(const App& app, const json::value& body, const std::str
     for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
     return std::nullopt;
   }
-  return new_job(spec);
+  return new_job(spec, request.identity.name);
 }
 
 // create(), where a job that already exists under an idempotent id is the earlier attempt's.
@@ -122,6 +124,7 @@ struct Idempotency {
 };
 
 // nullopt without the header; an error response when the key is unusable.
+// Keys are per owner: two identities that happen to pick the same key get their own answers.
 std::variant<std::monostate, Idempotency, HttpResponse> idempotency_of(const HttpRequest& request,
                                                                        std::string_view route) {
   const std::string_view key = request.header("idempotency-key");
@@ -130,7 +133,9 @@ std::variant<std::monostate, Idempotency, HttpResponse> idempotency_of(const Htt
   if (key.size() > max_idempotency_key || !printable)
     return error_response(400, "invalid_idempotency_key",
                           "an Idempotency-Key is 1 to 255 visible ASCII characters (a UUID is a good choice)");
-  return Idempotency{std::string(route) + ":" + std::string(key), sha256_hex(request.body)};
+  std::string scope(route);
+  if (!request.identity.name.empty()) scope += ":owner=" + request.identity.name;
+  return Idempotency{scope + ":" + std::string(key), sha256_hex(request.body)};
 }
 
 // The remembered answer to this key, as the response to send again; nullopt when there is none.
@@ -185,8 +190,9 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   auto body = read_json_body(request);
   if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
   FieldErrors errors;
-  auto job = admit(app, std::get<json::value>(body), "", errors);
+  auto job = admit(app, request, std::get<json::value>(body), "", errors);
   if (!job) co_return field_errors_response(errors);
+  if (auto limited = app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   if (key) job->id = job_id_for(key->scope);
   auto created = co_await create_or_find(app.store, std::move(*job), key != nullptr);
   if (!created) co_return store_error_response(created.error());
@@ -227,12 +233,13 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   jobs.reserve(specs->size());
   for (std::size_t i = 0; i < specs->size(); ++i) {
     if (i % specs_between_yields == specs_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-    if (auto job = admit(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
+    if (auto job = admit(app, request, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
       if (key) job->id = job_id_for(key->scope + ":" + std::to_string(i));
       jobs.push_back(std::move(*job));
     }
   }
   if (!errors.empty()) co_return field_errors_response(errors);
+  if (auto limited = app.access.admit_submissions(request.identity, jobs.size())) co_return std::move(*limited);
   json::array accepted(arena());
   accepted.reserve(jobs.size());
   if (!app.store.pipelines()) {
@@ -282,6 +289,14 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
   }
   if (auto engine = query_param(q, "engine")) query.engine = *engine;
   if (auto tag = query_param(q, "tag")) query.tag = *tag;
+  // One's own jobs; an administrator sees everyone's, or one owner's with ?owner=.
+  query.owner = request.identity.confined_to();
+  if (auto owner = query_param(q, "owner"); owner && request.identity.admin()) {
+    if (owner->empty())
+      problems.push_back(json::object{{"field", "owner"}, {"message", "owner names an API key or token subject"}});
+    else
+      query.owner = *owner;
+  }
   if (auto limit = query_param(q, "limit")) {
     std::size_t n = 0;
     auto [ptr, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
@@ -302,22 +317,45 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
   co_return json_response(200, json::object{{"jobs", std::move(jobs)}, {"next_cursor", std::move(next)}});
 }
 
-asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest&, const PathParams& params) {
+namespace {
+
+// The same answer as for a job that does not exist.
+StoreError hidden_job(const std::string& id) { return StoreError{StoreErrc::not_found, "no job " + id, {}}; }
+HttpResponse hidden_job_response(const std::string& id) { return store_error_response(hidden_job(id)); }
+
+}  // namespace
+
+asio::awaitable<Result<Job>> get_visible_job(App& app, const HttpRequest& request, std::string id) {
+  Result<Job> job = co_await app.store.get(id);
+  if (job && !request.identity.sees_owner(job->owner)) co_return hidden_job(id);
+  co_return job;
+}
+
+asio::awaitable<std::optional<HttpResponse>> hide_unless_visible(App& app, const HttpRequest& request,
+                                                                 std::string id) {
+  if (request.identity.admin()) co_return std::nullopt;
+  Result<Job> job = co_await get_visible_job(app, request, std::move(id));
+  if (!job) co_return store_error_response(job.error());
+  co_return std::nullopt;
+}
+
+asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
-  auto job = co_await app.store.get(std::string(id));
+  auto job = co_await get_visible_job(app, request, std::string(id));
   if (!job) co_return store_error_response(job.error());
   co_return json_response(200, job_to_json(*job));
 }
 
-asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest&, const PathParams& params) {
+asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
   const std::string job_id(id);
   HttpResponse response;
   if (app.status_cache) {
     if (auto cached = app.status_cache->find(job_id)) {
-      response.body = std::move(*cached);
+      if (!request.identity.sees_owner(cached->owner)) co_return hidden_job_response(job_id);
+      response.body = std::move(cached->json);
       co_return response;
     }
   }
@@ -325,14 +363,15 @@ asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest&, const Pat
   auto status = co_await app.store.status_json(job_id);
   if (!status) co_return store_error_response(status.error());
   if (app.status_cache) app.status_cache->put(job_id, *status, generation);
-  response.body = std::move(*status);
+  if (!request.identity.sees_owner(status->owner)) co_return hidden_job_response(job_id);
+  response.body = std::move(status->json);
   co_return response;
 }
 
-asio::awaitable<HttpResponse> get_result(App& app, const HttpRequest&, const PathParams& params) {
+asio::awaitable<HttpResponse> get_result(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
-  auto job = co_await app.store.get(std::string(id));
+  auto job = co_await get_visible_job(app, request, std::string(id));
   if (!job) co_return store_error_response(job.error());
   if (job->state == JobState::completed)
     co_return json_response(200, json::object{{"job_id", job->id}, {"result", job->result}});
@@ -343,9 +382,10 @@ asio::awaitable<HttpResponse> get_result(App& app, const HttpRequest&, const Pat
                            std::move(details));
 }
 
-asio::awaitable<HttpResponse> cancel_job(App& app, const HttpRequest&, const PathParams& params) {
+asio::awaitable<HttpResponse> cancel_job(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  if (auto hidden = co_await hide_unless_visible(app, request, std::string(id))) co_return std::move(*hidden);
   auto job = co_await app.store.cancel(std::string(id));
   if (app.status_cache) app.status_cache->invalidate(std::string(id));
   if (!job) co_return store_error_response(job.error());
@@ -353,9 +393,10 @@ asio::awaitable<HttpResponse> cancel_job(App& app, const HttpRequest&, const Pat
   co_return json_response(200, job_status_json(*job));
 }
 
-asio::awaitable<HttpResponse> delete_job(App& app, const HttpRequest&, const PathParams& params) {
+asio::awaitable<HttpResponse> delete_job(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  if (auto hidden = co_await hide_unless_visible(app, request, std::string(id))) co_return std::move(*hidden);
   auto removed = co_await app.store.remove(std::string(id));
   if (app.status_cache) app.status_cache->invalidate(std::string(id));
   if (!removed) co_return store_error_response(removed.error());

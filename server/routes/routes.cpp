@@ -4,27 +4,28 @@
 
 namespace nox {
 
-// The whole API in one place; each handler lives in the file of its resource.
+// The whole API in one place, with the scope each route needs (core/identity.hpp); each
+// handler lives in the file of its resource. Another owner's job answers 404 in every handler.
 void add_routes(Router& router) {
-  router.add("POST", "/jobs", routes::submit_job);
-  router.add("POST", "/jobs/batch", routes::submit_batch);
-  router.add("GET", "/jobs", routes::list_jobs);
-  router.add("GET", "/jobs/{id}", routes::get_job);
-  router.add("DELETE", "/jobs/{id}", routes::delete_job);
-  router.add("GET", "/jobs/{id}/status", routes::get_status);
-  router.add("GET", "/jobs/{id}/result", routes::get_result);
-  router.add("POST", "/jobs/{id}/cancel", routes::cancel_job);
-  router.add("GET", "/jobs/{id}/artifacts", routes::list_artifacts);
-  router.add("GET", "/jobs/{id}/artifacts/{name}", routes::get_artifact);
-  router.add("GET", "/jobs/{id}/events", routes::stream_job_events);
-  router.add("GET", "/events", routes::stream_events);
-  router.add("GET", "/health", routes::health);
-  router.add("GET", "/ready", routes::ready);
-  router.add("GET", "/workers", routes::workers);
+  router.add("POST", "/jobs", routes::submit_job, Scope::write);
+  router.add("POST", "/jobs/batch", routes::submit_batch, Scope::write);
+  router.add("GET", "/jobs", routes::list_jobs, Scope::read);
+  router.add("GET", "/jobs/{id}", routes::get_job, Scope::read);
+  router.add("DELETE", "/jobs/{id}", routes::delete_job, Scope::write);
+  router.add("GET", "/jobs/{id}/status", routes::get_status, Scope::read);
+  router.add("GET", "/jobs/{id}/result", routes::get_result, Scope::read);
+  router.add("POST", "/jobs/{id}/cancel", routes::cancel_job, Scope::write);
+  router.add("GET", "/jobs/{id}/artifacts", routes::list_artifacts, Scope::read);
+  router.add("GET", "/jobs/{id}/artifacts/{name}", routes::get_artifact, Scope::read);
+  router.add("GET", "/jobs/{id}/events", routes::stream_job_events, Scope::read);
+  router.add("GET", "/events", routes::stream_events, Scope::read);
+  router.add("GET", "/health", routes::health, Scope::none);
+  router.add("GET", "/ready", routes::ready, Scope::none);
+  router.add("GET", "/workers", routes::workers, Scope::admin);
   // Registered last: the dashboard's files must not shadow an API path.
-  router.add("GET", "/", routes::dashboard);
-  router.add("GET", "/vendor/{file}", routes::vendor_file);
-  router.add("GET", "/{file}", routes::dashboard_file);
+  router.add("GET", "/", routes::dashboard, Scope::none);
+  router.add("GET", "/vendor/{file}", routes::vendor_file, Scope::none);
+  router.add("GET", "/{file}", routes::dashboard_file, Scope::none);
 }
 
 }  // namespace nox

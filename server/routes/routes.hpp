@@ -1,8 +1,21 @@
 #pragma once
 // Route handlers, one file per resource: jobs.cpp, artifacts.cpp, system.cpp.
 #include "server/router.hpp"
+#include "storage/store_result.hpp"
+
+namespace nox {
+struct Job;
+}
 
 namespace nox::routes {
+
+// Owner isolation, in one place: the job if the caller may see it (its own, or any for an
+// administrator); another owner's job is not_found, exactly as a job that does not exist.
+boost::asio::awaitable<Result<Job>> get_visible_job(App& app, const HttpRequest& request, std::string id);
+// Whether the caller may act on the job `id`: nullopt when it may, else the 404 to answer.
+// Administrators skip the read.
+boost::asio::awaitable<std::optional<HttpResponse>> hide_unless_visible(App& app, const HttpRequest& request,
+                                                                       std::string id);
 
 #define NOX_ROUTE(name) boost::asio::awaitable<HttpResponse> name(App&, const HttpRequest&, const PathParams&)
 // jobs.cpp

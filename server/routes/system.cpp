@@ -23,7 +23,9 @@ json::object engines_json(const App& app) {
 
 }  // namespace
 
-asio::awaitable<HttpResponse> health(App& app, const HttpRequest&, const PathParams&) {
+// Public (a load balancer or systemd probes it without a key); the operator's details (queue,
+// engines' paths, instance id, connections) only for an administrator or in open mode.
+asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const PathParams&) {
   const bool reachable = co_await app.store.ping();
   json::object queue;
   if (reachable) {
@@ -41,6 +43,9 @@ asio::awaitable<HttpResponse> health(App& app, const HttpRequest&, const PathPar
       {"queue", std::move(queue)},
       {"connections", app.open_connections},
   };
+  if (!request.identity.admin()) {
+    for (const char* detail : {"worker_id", "engines", "queue", "connections"}) body.erase(detail);
+  }
   co_return json_response(200, body);
 }
 

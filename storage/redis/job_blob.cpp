@@ -162,6 +162,7 @@ std::string encode(const Job& job) {
   count(job.max_lost != defaults.max_lost);
   count(job.priority != defaults.priority);
   count(!job.worker_id.empty());
+  count(!job.owner.empty());
   count(!job.result.is_null());
   count(!job.error.is_null());
   count(!job.progress.is_null());
@@ -182,6 +183,7 @@ std::string encode(const Job& job) {
   if (job.max_lost != defaults.max_lost) out.entry("ml", job.max_lost);
   if (job.priority != defaults.priority) out.entry("p", job.priority);
   if (!job.worker_id.empty()) out.entry("w", job.worker_id);
+  if (!job.owner.empty()) out.entry("o", job.owner);
   out.entry("sp", pack_spec(spec_json));
   if (!job.result.is_null()) out.entry("r", pack_result(json::serialize(job.result), spec_json));
   if (!job.error.is_null()) out.entry("x", json::serialize(job.error));
@@ -223,6 +225,8 @@ Job decode(std::string_view blob, std::string_view id, bool with_result, std::st
         job.priority = static_cast<int>(integer_of(in));
       } else if (key == "w") {
         job.worker_id = std::string(in.text());
+      } else if (key == "o") {
+        job.owner = std::string(in.text());
       } else if (key == "sp") {
         spec_packed = in.text();
       } else if (key == "r") {

@@ -4,7 +4,7 @@
 // default. The scripts read and rewrite it with cmsgpack; the key table is in scripts/lib.lua
 // and job_blob.cpp, the same in both:
 //   s state   e engine   t tags (array)   c created_at   b started_at   f finished_at
-//   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker (owner)
+//   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker (the instance running it)   o owner (the identity that submitted it)
 //   sp spec (compressed)   r result (compressed)   x error (JSON)   g progress (JSON)
 //   q queue member (while pending)   h event history (integers, see history())
 // Why: a hash with a field per value costs Redis ~70 bytes per field, and the spec and an echo

@@ -511,14 +511,14 @@ asio::awaitable<Result<Job>> RedisStore::get(std::string id) {
   co_return job_from_blob(replies->front(), id);
 }
 
-asio::awaitable<Result<std::string>> RedisStore::status_json(std::string id) {
+asio::awaitable<Result<StatusText>> RedisStore::status_json(std::string id) {
   // The record is one small string: the status is built from it whole, less the result.
   Command command{"GET", key("job:" + id)};
   Result<std::vector<Reply>> replies = co_await read(std::move(command));
   if (!replies) co_return replies.error();
   Result<Job> job = job_from_blob(replies->front(), id, /*with_result=*/false);
   if (!job) co_return job.error();
-  co_return json::serialize(job_status_json(*job));
+  co_return StatusText{json::serialize(job_status_json(*job)), job->owner};
 }
 
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
@@ -526,7 +526,7 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
   // and one per tag (lib.lua). Members with equal scores come in reverse lexicographic order
   // under REV, so a position (score, id) is exact in all of them: next come the ids below it
   // at the same score, then everything at lower scores. The listing reads either the tag's
-  // index or the (state, engine) indexes the filters allow, merged (whichever holds fewer
+  // or the owner's index or the (state, engine) indexes the filters allow, merged (whichever holds fewer
   // entries), fetches only those records, checks the other filters, and stops after
   // `list_scan_rounds` batches (a short page with a next_cursor) so that no request costs
   // more than a few pages whatever the store holds.
@@ -558,17 +558,23 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
         for (const std::string& engine : engines)
           indexes.push_back(key("idx:" + std::string(to_string(state)) + ":" + engine));
   }
-  if (query.tag) {
-    // The tag's index alone, unless the (state, engine) indexes hold fewer entries.
-    const std::string tag_index = key("idx:tag:" + *query.tag);
+  // A tag's or an owner's index alone, if it holds fewer entries than the (state, engine)
+  // indexes together (and than the other one).
+  std::vector<std::string> single;
+  if (query.tag) single.push_back(key("idx:tag:" + *query.tag));
+  if (query.owner) single.push_back(key("idx:owner:" + *query.owner));
+  if (!single.empty()) {
     Command sizes;
-    sizes.push({"ZCARD", tag_index});
+    for (const std::string& index : single) sizes.push({"ZCARD", index});
     for (const std::string& index : indexes) sizes.push({"ZCARD", index});
     Result<std::vector<Reply>> counted = co_await read(std::move(sizes));
     if (!counted) co_return counted.error();
-    std::int64_t others = 0;
-    for (std::size_t i = 1; i < counted->size(); ++i) others += (*counted)[i].integer().value_or(0);
-    if (counted->front().integer().value_or(0) <= others || indexes.empty()) indexes = {tag_index};
+    std::int64_t merged = 0;
+    for (std::size_t i = single.size(); i < counted->size(); ++i) merged += (*counted)[i].integer().value_or(0);
+    std::size_t smallest = 0;
+    for (std::size_t i = 1; i < single.size(); ++i)
+      if ((*counted)[i].integer().value_or(0) < (*counted)[smallest].integer().value_or(0)) smallest = i;
+    if ((*counted)[smallest].integer().value_or(0) <= merged || indexes.empty()) indexes = {single[smallest]};
   }
   if (indexes.empty()) co_return page;
 
@@ -651,6 +657,7 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
         const auto tags = job->tags();
         if (std::find(tags.begin(), tags.end(), *query.tag) == tags.end()) continue;
       }
+      if (query.owner && job->owner != *query.owner) continue;
       found.push_back({candidates[i].score, std::move(*job)});
     }
     if (found.size() >= want) exhausted = false;

@@ -68,7 +68,7 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
   // One GET of the record; the result is not decompressed.
-  boost::asio::awaitable<Result<std::string>> status_json(std::string id) override;
+  boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
 

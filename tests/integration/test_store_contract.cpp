@@ -191,6 +191,7 @@ asio::awaitable<void> create_and_get_case(Store& store) {
 asio::awaitable<void> status_json_case(Store& store) {
   BOOST_TEST(is(co_await store.status_json(new_job_id()), StoreErrc::not_found));
   Job job = make_job("xtb", 1, {"t"});
+  job.owner = "alice";
   job.spec["molecule"] =
       json::object{{"xyz", "3\nwater\nO 0 0 0.117\nH 0 0.757 -0.467\nH 0 -0.757 -0.467\n"}};
   co_await must_create(store, job);
@@ -201,11 +202,14 @@ asio::awaitable<void> status_json_case(Store& store) {
   done.result = json::object{{"energy", -5.07}};
   co_await store.finish(job.id, "w", done);
   Result<Job> got = co_await store.get(job.id);
-  Result<std::string> status = co_await store.status_json(job.id);
+  Result<StatusText> status = co_await store.status_json(job.id);
   BOOST_TEST_REQUIRE(status.ok(), why(status));
   // Exactly what the default (serializing get()) answers.
-  BOOST_TEST(json::parse(*status) == job_status_json(*got));
-  BOOST_TEST(json::parse(*status).at("formula") == "H2O");
+  BOOST_TEST(json::parse(status->json) == job_status_json(*got));
+  BOOST_TEST(json::parse(status->json).at("formula") == "H2O");
+  // The owner comes with it (and with the record), for the routes' owner check.
+  BOOST_TEST(status->owner == "alice");
+  BOOST_TEST(got->owner == "alice");
 }
 
 asio::awaitable<void> list_pages_and_filters_case(Store& store) {
@@ -601,11 +605,14 @@ asio::awaitable<std::vector<std::string>> all_pages(Store& store, ListQuery quer
 // Every filter combination pages correctly through a store where matches are rare.
 asio::awaitable<void> list_filters_on_a_big_store_case(Store& store) {
   std::vector<std::string> rare_xtb;  // newest last
+  std::size_t bobs = 0;
   for (int i = 0; i < 1500; ++i) {
     const bool rare = i % 300 == 7;
     Job job = make_job(rare ? "xtb" : "echo", 0, rare ? std::vector<std::string>{"rare", "x"} : no_tags);
+    job.owner = rare ? "carol" : (i % 2 == 1 ? "bob" : "");  // "": open mode's
     co_await must_create(store, job);
     if (rare) rare_xtb.push_back(job.id);
+    if (!rare && i % 2 == 1) ++bobs;
   }
   // Run one of the rare ones to completion so states differ.
   while (true) {
@@ -642,6 +649,34 @@ asio::awaitable<void> list_filters_on_a_big_store_case(Store& store) {
   all.limit = 1000;
   got = co_await all_pages(store, all);
   BOOST_TEST(got.size() == 1500u);
+  // Owners (issue 8): an owner's index, alone or with the other filters.
+  ListQuery carols;
+  carols.owner = "carol";
+  carols.limit = 2;
+  got = co_await all_pages(store, carols);
+  BOOST_TEST(got == newest_first);
+  ListQuery carols_done = carols;
+  carols_done.state = JobState::completed;
+  got = co_await all_pages(store, carols_done);
+  BOOST_TEST(got == std::vector<std::string>{rare_xtb.front()});
+  ListQuery carols_tagged = carols;
+  carols_tagged.tag = "rare";
+  carols_tagged.engine = "xtb";
+  got = co_await all_pages(store, carols_tagged);
+  BOOST_TEST(got == newest_first);
+  ListQuery bob_rare = carols_tagged;
+  bob_rare.owner = "bob";
+  got = co_await all_pages(store, bob_rare);
+  BOOST_TEST(got.empty());
+  ListQuery bob_all;
+  bob_all.owner = "bob";
+  bob_all.limit = 1000;
+  got = co_await all_pages(store, bob_all);
+  BOOST_TEST(got.size() == bobs);
+  ListQuery nobody;
+  nobody.owner = "dave";
+  got = co_await all_pages(store, nobody);
+  BOOST_TEST(got.empty());
 }
 
 // What an Idempotency-Key's first answer is kept as: the first write wins.

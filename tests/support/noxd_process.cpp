@@ -72,12 +72,14 @@ NoxdProcess::NoxdProcess(std::vector<std::string> flags, std::vector<std::string
     line.append(buf, static_cast<std::size_t>(n));
   }
   ::close(out[0]);
-  auto at = line.find("http://127.0.0.1:");
-  if (at == std::string::npos) {
+  // "listening on http://HOST:PORT": HOST is 127.0.0.1 unless a test listens elsewhere.
+  const auto at = line.find("listening on http://");
+  const auto colon = at == std::string::npos ? std::string::npos : line.find(':', at + 20);
+  if (colon == std::string::npos) {
     kill_hard();
     throw std::runtime_error("noxd did not start: " + line + " / " + log());
   }
-  port_ = static_cast<std::uint16_t>(std::stoi(line.substr(at + 17)));
+  port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)));
 }
 
 NoxdProcess::~NoxdProcess() {

@@ -50,7 +50,7 @@ BOOST_AUTO_TEST_CASE(engine_and_tags_come_from_the_spec) {
 
 BOOST_AUTO_TEST_CASE(full_json_has_every_field_with_rfc3339_times) {
   const json::object o = nox::job_to_json(sample_job());
-  BOOST_TEST(o.size() == 15u);
+  BOOST_TEST(o.size() == 16u);
   BOOST_TEST(o.at("lost").as_int64() == 0);
   BOOST_TEST(o.at("max_lost").as_int64() == 3);
   BOOST_TEST(o.at("job_id").as_string() == "0123456789abcdef0123456789abcdef");
@@ -65,9 +65,14 @@ BOOST_AUTO_TEST_CASE(full_json_has_every_field_with_rfc3339_times) {
   BOOST_TEST(o.at("result").as_object().at("energy").as_double() == -5.07);
   BOOST_TEST(o.at("error").is_null());
   BOOST_TEST(o.at("progress").as_object().at("step").as_int64() == 10);
-  // The instance running it is `worker_id` (part 5 gives `owner` to the submitting identity).
-  BOOST_TEST(!o.contains("owner"));
+  // The instance running it is `worker_id`; `owner` is the identity that submitted it (null in
+  // open mode).
+  BOOST_TEST(o.at("owner").is_null());
   BOOST_TEST(o.at("worker_id").as_string() == "worker-a");
+  nox::Job owned = sample_job();
+  owned.owner = "alice";
+  BOOST_TEST(nox::job_to_json(owned).at("owner").as_string() == "alice");
+  BOOST_TEST(nox::job_from_record(nox::job_to_record(owned)).owner == "alice");
 }
 
 BOOST_AUTO_TEST_CASE(unset_times_are_null) {

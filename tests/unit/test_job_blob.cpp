@@ -36,6 +36,7 @@ BOOST_AUTO_TEST_CASE(a_record_reads_back_as_it_was_written) {
   job.max_lost = 7;
   job.priority = -3;
   job.worker_id = "host-1-abc";
+  job.owner = "alice@lab";
   job.result = json::object{{"echo", job.spec}, {"wall_time_s", 0.5}};
   job.error = json::object{{"code", "engine_failed"}, {"message", "x"}};
   job.progress = json::object{{"step", 3}};
@@ -53,6 +54,7 @@ BOOST_AUTO_TEST_CASE(a_record_reads_back_as_it_was_written) {
   BOOST_TEST(back.max_lost == 7);
   BOOST_TEST(back.priority == -3);
   BOOST_TEST(back.worker_id == job.worker_id);
+  BOOST_TEST(back.owner == "alice@lab");
   BOOST_TEST(back.result == job.result);
   BOOST_TEST(back.error == job.error);
   BOOST_TEST(back.progress == job.progress);

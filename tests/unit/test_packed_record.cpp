@@ -16,6 +16,7 @@ RecordParts sample() {
   p.error = "";
   p.progress = std::string(200, 'x');  // a part longer than 127 bytes: a two-byte length
   p.worker_id = "host-1234-abcdef";
+  p.owner = "alice";
   return p;
 }
 
@@ -26,6 +27,7 @@ void check_equal(const RecordParts& a, const RecordParts& b) {
   BOOST_TEST(a.error == b.error);
   BOOST_TEST(a.progress == b.progress);
   BOOST_TEST(a.worker_id == b.worker_id);
+  BOOST_TEST(a.owner == b.owner);
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ BOOST_AUTO_TEST_SUITE(router)
 
 BOOST_AUTO_TEST_CASE(matches_patterns_and_captures) {
   Router r;
-  r.add("GET", "/jobs", handler_a);
-  r.add("GET", "/jobs/{id}/artifacts/{name}", handler_b);
+  r.add("GET", "/jobs", handler_a, Scope::none);
+  r.add("GET", "/jobs/{id}/artifacts/{name}", handler_b, Scope::none);
   auto m = r.match("GET", "/jobs/abc/artifacts/xtb.log");
   BOOST_TEST((m.kind == RouteMatch::Kind::found));
   BOOST_TEST((m.handler == &handler_b));
@@ -26,8 +26,8 @@ BOOST_AUTO_TEST_CASE(matches_patterns_and_captures) {
 
 BOOST_AUTO_TEST_CASE(unknown_paths_and_methods) {
   Router r;
-  r.add("POST", "/jobs", handler_a);
-  r.add("GET", "/jobs", handler_b);
+  r.add("POST", "/jobs", handler_a, Scope::none);
+  r.add("GET", "/jobs", handler_b, Scope::none);
   BOOST_TEST((r.match("GET", "/nope").kind == RouteMatch::Kind::not_found));
   BOOST_TEST((r.match("GET", "/jobs/").kind == RouteMatch::Kind::not_found));  // empty segment
   BOOST_TEST((r.match("GET", "/jobs/x/y").kind == RouteMatch::Kind::not_found));

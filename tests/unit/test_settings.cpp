@@ -12,6 +12,7 @@ std::optional<std::string> fake_file(const std::string& path) {
   if (path == "nox.conf") return std::string("# comment\nslots = 3\nlisten = \"0.0.0.0:9000\"\nlease_s = 12 # trailing\n");
   if (path == "bad.conf") return std::string("slots = three\n");
   if (path == "unknown.conf") return std::string("colour = blue\n");
+  if (path == "hash.conf") return std::string("redis_url = \"redis://:pa#ss@db:6379/0\"  # the lab's Redis\n");
   return std::nullopt;
 }
 
@@ -55,6 +56,19 @@ BOOST_AUTO_TEST_CASE(flags_beat_environment_beat_file) {
   Settings via_env = load({}, {{"NOX_CONFIG", "nox.conf"}, {"NOX_REDIS_URL", "redis://h:1/2"}});
   BOOST_TEST(via_env.slots == 3);
   BOOST_TEST(via_env.redis_url == "redis://h:1/2");
+}
+
+// Issue 8: the parser cut '#' inside quoted values, so this password made noxd exit 2.
+BOOST_AUTO_TEST_CASE(a_hash_inside_a_quoted_value_is_kept) {
+  BOOST_TEST(load({"--config", "hash.conf"}).redis_url == "redis://:pa#ss@db:6379/0");
+}
+
+BOOST_AUTO_TEST_CASE(switches_need_no_value) {
+  BOOST_TEST(load({"--insecure-open"}).insecure_open);
+  BOOST_TEST(!load({"--insecure-open=false"}).insecure_open);
+  BOOST_TEST(load({}, {{"NOX_INSECURE_OPEN", "yes"}}).insecure_open);
+  BOOST_TEST(load({"--insecure-open", "--slots", "2"}).slots == 2);
+  BOOST_TEST(load_error({"--insecure-open=maybe"}).find("true or false") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(bad_values_name_the_setting_and_source) {

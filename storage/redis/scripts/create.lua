@@ -1,5 +1,5 @@
 -- Saves new jobs as pending (several per call: RedisStore groups the submissions that arrive
--- together), indexes them (idx:pending:<engine>, idx:tag:<t>), enqueues them and appends
+-- together), indexes them (idx:pending:<engine>, idx:tag:<t>, idx:owner:<o>), enqueues them and appends
 -- `submitted` for each. Beyond max_jobs jobs in the store (`count`), refuses.
 -- KEYS: queue, events, wake, count, engines
 -- ARGV: base, events_maxlen, wake_cap, max_jobs (0: no bound), then per job: id, record
@@ -32,6 +32,7 @@ for i = 5, #ARGV - 1, 2 do
     if type(r.t) == 'table' then
       for _, tag in ipairs(r.t) do redis.call('ZADD', base .. 'idx:tag:' .. tag, r.c, id) end
     end
+    if r.o then redis.call('ZADD', base .. 'idx:owner:' .. r.o, r.c, id) end
     seen_engines[r.e or ''] = true
     added = added + 1
     out[#out + 1] = {'ok', int(r.c), event}

@@ -27,6 +27,7 @@ local terminal = {completed = true, failed = true, cancelled = true}
 -- Keys, the same in job_blob.hpp; a field at its default is absent (nil):
 --   s state   e engine   t tags (array)   c created_at   b started_at   f finished_at
 --   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker running it
+--   o owner (the identity that submitted it; absent in open mode)
 --   sp spec, r result (compressed by RedisStore; opaque here)   x error (JSON)   g progress (JSON)
 --   q queue member (while pending)   h event history (see history_plus)
 -- cmsgpack packs whole Lua numbers as integers, so times and counts stay integers.
@@ -111,7 +112,8 @@ end
 
 -- Secondary indexes, each a zset of job ids scored by created_at: one per (state, engine)
 -- pair, "<base>idx:<state>:<engine>" (a job sits in exactly one), and one per tag,
--- "<base>idx:tag:<tag>". RedisStore lists by one of them or merges several (all states of
+-- "<base>idx:tag:<tag>", and one per owner, "<base>idx:owner:<owner>" (open mode's jobs have
+-- no owner and no entry). RedisStore lists by one of them or merges several (all states of
 -- an engine, all engines of a state, or all of them for an unfiltered list); the engines
 -- ever seen are the set "<base>engines". Kept by the scripts that change what they index.
 local function state_index(base, state, engine)
@@ -156,6 +158,7 @@ local function unindex_job(base, id, r)
   if type(r.t) == 'table' then
     for _, tag in ipairs(r.t) do redis.call('ZREM', base .. 'idx:tag:' .. tag, id) end
   end
+  if r.o then redis.call('ZREM', base .. 'idx:owner:' .. r.o, id) end
 end
 
 -- Time nobody reached Redis must not count against leases and heartbeats: every sweep and

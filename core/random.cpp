@@ -1,0 +1,56 @@
+#include "core/random.hpp"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace nox {
+
+// Drawn 4 KiB at a time per thread: one system call per 512 words.
+std::uint64_t secure_random_word() {
+  thread_local std::array<std::uint64_t, 512> pool;
+  thread_local std::size_t left = 0;
+  if (left == 0) {
+    auto* bytes = reinterpret_cast<unsigned char*>(pool.data());
+    std::size_t got = 0;
+    while (got < sizeof(pool)) {
+      const ssize_t n = ::getrandom(bytes + got, sizeof(pool) - got, 0);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
+      }
+      got += static_cast<std::size_t>(n);
+    }
+    left = pool.size();
+  }
+  const std::uint64_t word = pool[--left];
+  pool[left] = 0;  // a used word is not left in memory
+  return word;
+}
+
+std::string secure_random_base64url(std::size_t count) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string bytes;
+  while (bytes.size() < count) {
+    const std::uint64_t word = secure_random_word();
+    for (int i = 0; i < 8 && bytes.size() < count; ++i) bytes += static_cast<char>((word >> (8 * i)) & 0xff);
+  }
+  std::string out;
+  std::uint32_t bits = 0;
+  int held = 0;
+  for (const char c : bytes) {
+    bits = (bits << 8) | static_cast<unsigned char>(c);
+    held += 8;
+    while (held >= 6) {
+      held -= 6;
+      out += alphabet[(bits >> held) & 0x3f];
+    }
+  }
+  if (held > 0) out += alphabet[(bits << (6 - held)) & 0x3f];
+  return out;
+}
+
+}  // namespace nox

@@ -1,0 +1,57 @@
+#pragma once
+// Who may call the API: the identity behind a request's credential and its rate limits.
+// With no keys file the server is in open mode (every caller is the anonymous administrator),
+// which main allows only on a loopback listen address unless --insecure-open is given.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+#include "core/api_keys.hpp"
+#include "core/identity.hpp"
+#include "core/token_bucket.hpp"
+#include "server/http_types.hpp"
+
+namespace nox {
+
+class AccessControl {
+ public:
+  AccessControl() = default;  // open mode
+  // Reads the keys file; an error names the file and the line. Empty path: open mode.
+  static std::variant<AccessControl, std::string> load(const std::string& keys_file);
+
+  bool open() const { return keys_file_.empty(); }
+  // The identity the request's credential names: `X-API-Key: <key>`, `Authorization: Bearer
+  // <key>`, or, on a GET (a browser's EventSource or download link cannot set headers),
+  // `?access_token=<key>`. Without a credential: nullopt (a public route still answers);
+  // with a wrong one: the 401 to send.
+  std::variant<std::optional<Identity>, HttpResponse> identify(const HttpRequest& request) const;
+  // The keys file read again (SIGHUP): nullopt when loaded; on an error the keys in use stay.
+  std::optional<std::string> reload();
+  std::size_t key_count() const { return keys_.records().size(); }
+
+  // Rate limits (core/token_bucket.hpp): nullopt when admitted, else the 429 to answer with its
+  // Retry-After. A batch of n jobs costs n submissions.
+  std::optional<HttpResponse> admit_request(const Identity& identity);
+  std::optional<HttpResponse> admit_submissions(const Identity& identity, std::size_t jobs);
+  // Open SSE streams per identity (max_streams). The returned token, while alive, holds one.
+  std::variant<std::shared_ptr<void>, HttpResponse> open_stream(const Identity& identity);
+
+ private:
+  using Clock = TokenBuckets::Clock;
+  std::string keys_file_;
+  KeyRing keys_;
+  TokenBuckets requests_;
+  TokenBuckets submissions_;
+  std::shared_ptr<std::unordered_map<std::string, std::size_t>> streams_ =
+      std::make_shared<std::unordered_map<std::string, std::size_t>>();
+  Clock::time_point last_forget_{};
+};
+
+// The 401 for a request without a credential on a route that needs one.
+HttpResponse unauthenticated_response();
+// The 403 for a credential without the route's scope.
+HttpResponse missing_scope_response(Scope needed);
+
+}  // namespace nox

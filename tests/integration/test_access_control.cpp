@@ -1,0 +1,359 @@
+// Access control (issue 8): API keys made with `noxd keys`, scopes per route, owner isolation,
+// SIGHUP reload, open mode only on loopback, rate limits. The route checks are driven by the
+// router's own table, so a route added without being covered here fails this suite.
+#include <sys/wait.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "server/app.hpp"
+#include "tests/integration/api_fixture.hpp"
+#include "tests/support/sse_client.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace nox;
+using namespace nox::test;
+namespace json = boost::json;
+
+namespace {
+
+std::string noxd_path() {
+  const char* override_path = std::getenv("NOXD");
+  return override_path ? override_path : NOXD_PATH;
+}
+
+struct CommandResult {
+  int status = -1;
+  std::string out;  // stdout, and stderr when `with_stderr`
+};
+
+CommandResult run_noxd(const std::string& args, bool with_stderr = false) {
+  const std::string command = noxd_path() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  CommandResult result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  BOOST_REQUIRE(pipe);
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// `noxd keys add`: the key is the one line it prints on stdout.
+std::string add_key(const std::filesystem::path& file, const std::string& name, const std::string& options) {
+  CommandResult added = run_noxd("keys add " + name + " " + options + " --keys-file " + file.string());
+  BOOST_REQUIRE_MESSAGE(added.status == 0, "noxd keys add " << name << " exited " << added.status);
+  std::string key = added.out.substr(0, added.out.find('\n'));
+  BOOST_REQUIRE(key.starts_with("nox_"));
+  return key;
+}
+
+std::map<std::string, std::string> with_key(const std::string& key) { return {{"x-api-key", key}}; }
+
+struct Lab {
+  TempDir dir;
+  std::filesystem::path keys_file = dir.path() / "keys";
+  std::string alice = add_key(keys_file, "alice", "--scopes compute:read,compute:write");
+  std::string bob = add_key(keys_file, "bob", "--scopes compute:read,compute:write");
+  std::string reader = add_key(keys_file, "reader", "--scopes compute:read");
+  std::string writer = add_key(keys_file, "writer", "--scopes compute:write");
+  std::string root = add_key(keys_file, "root", "--scopes admin");
+};
+
+HttpReply as(HttpClient& client, const std::string& key, const std::string& method, const std::string& target,
+             const std::string& body = {}) {
+  auto headers = with_key(key);
+  if (!body.empty()) headers["content-type"] = "application/json";
+  return client.request(method, target, body, headers);
+}
+
+// A request for this row of the router's table, with its captures filled in.
+std::string target_of(const RouteInfo& route, const std::string& job_id) {
+  std::string target = route.pattern;
+  auto fill = [&](const std::string& capture, const std::string& value) {
+    if (auto at = target.find(capture); at != std::string::npos) target.replace(at, capture.size(), value);
+  };
+  fill("{id}", job_id);
+  fill("{name}", "xtb.log");
+  fill("{file}", "app.js");
+  return target;
+}
+
+std::string body_of(const RouteInfo& route) {
+  const std::string spec = job_spec_json("echo", "energy", molecule_xyz("water"));
+  if (route.method != "POST") return {};
+  if (route.pattern == "/jobs/batch") return "[" + spec + "]";
+  if (route.pattern == "/jobs") return spec;
+  return "{}";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(access_control)
+
+// Every route that needs a scope, tried with no credential, a wrong key, a key without the
+// scope, and another owner's key: none answers anything but the refusal, and another owner's
+// job is 404 exactly as a job that does not exist.
+BOOST_AUTO_TEST_CASE(every_route_refuses_the_wrong_caller) {
+  Lab lab;
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", lab.keys_file.string()}};
+  HttpClient client{noxd.port()};
+  const std::string spec = job_spec_json("echo", "energy", molecule_xyz("water"));
+  auto submitted = as(client, lab.alice, "POST", "/jobs", spec);
+  BOOST_REQUIRE_EQUAL(submitted.status, 202);
+  const std::string alices = json_string(submitted.json(), "job_id");
+  // Alice waits for it with her key (a status poll needs one now).
+  for (int i = 0; i < 500; ++i) {
+    auto status = as(client, lab.alice, "GET", "/jobs/" + alices + "/status");
+    BOOST_REQUIRE_EQUAL(status.status, 200);
+    if (json_string(status.json(), "state") == "completed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  Router router;
+  add_routes(router);
+  // What anyone may fetch. A new public route must be added here on purpose.
+  const std::set<std::string> public_routes = {"GET /health", "GET /ready", "GET /", "GET /vendor/{file}",
+                                               "GET /{file}"};
+  std::size_t guarded = 0;
+  for (const RouteInfo& route : router.table()) {
+    const std::string row = route.method + " " + route.pattern;
+    if (route.needs == Scope::none) {
+      BOOST_TEST(public_routes.contains(row), row << " is public but not listed as such");
+      continue;
+    }
+    ++guarded;
+    const std::string target = target_of(route, alices);
+    const std::string body = body_of(route);
+    std::map<std::string, std::string> json_body;
+    if (!body.empty()) json_body["content-type"] = "application/json";
+
+    HttpReply none = client.request(route.method, target, body, json_body);
+    BOOST_TEST(none.status == 401, row << " without a key: " << none.status);
+    BOOST_TEST(none.header("www-authenticate").starts_with("Bearer"), row);
+    BOOST_TEST(error_code(none) == "unauthenticated", row);
+
+    HttpReply wrong = as(client, "nox_" + std::string(43, 'A'), route.method, target, body);
+    BOOST_TEST(wrong.status == 401, row << " with a wrong key: " << wrong.status);
+    BOOST_TEST(error_code(wrong) == "invalid_credentials", row);
+
+    const std::string& lacking = route.needs == Scope::read    ? lab.writer
+                                 : route.needs == Scope::write ? lab.reader
+                                                               : lab.alice;
+    HttpReply unscoped = as(client, lacking, route.method, target, body);
+    BOOST_TEST(unscoped.status == 403, row << " without its scope: " << unscoped.status);
+    BOOST_TEST(error_code(unscoped) == "insufficient_scope", row);
+    BOOST_TEST(unscoped.body.find(alices) == std::string::npos, row);
+
+    if (route.pattern.find("{id}") != std::string::npos) {
+      // Bob's answer for Alice's job is the answer for a job that does not exist.
+      HttpReply others = as(client, lab.bob, route.method, target, body);
+      HttpReply absent = as(client, lab.bob, route.method, target_of(route, std::string(32, '0')), body);
+      BOOST_TEST(others.status == 404, row << " for another owner's job: " << others.status << " " << others.body);
+      BOOST_TEST(error_code(others) == error_code(absent), row);
+      BOOST_TEST(others.body.find("alice") == std::string::npos, row);
+    }
+  }
+  BOOST_TEST(guarded >= 13u);  // every job route, the streams and /workers
+
+  // Nothing of Alice's reached Bob: her job is still there, untouched, for her.
+  auto mine = as(client, lab.alice, "GET", "/jobs/" + alices);
+  BOOST_TEST_REQUIRE(mine.status == 200);
+  BOOST_TEST(json_string(mine.json(), "owner") == "alice");
+  BOOST_TEST(json_string(mine.json(), "state") == "completed");
+  auto bobs_list = as(client, lab.bob, "GET", "/jobs");
+  BOOST_TEST(bobs_list.status == 200);
+  BOOST_TEST(bobs_list.body.find(alices) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(owners_see_their_own_jobs_and_an_administrator_sees_all) {
+  Lab lab;
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", lab.keys_file.string()}};
+  HttpClient client{noxd.port()};
+  const std::string spec = job_spec_json("echo", "energy", molecule_xyz("water"));
+  std::set<std::string> alices, bobs;
+  for (int i = 0; i < 2; ++i) alices.insert(json_string(as(client, lab.alice, "POST", "/jobs", spec).json(), "job_id"));
+  auto batch = as(client, lab.bob, "POST", "/jobs/batch", "[" + spec + "," + spec + "]");
+  BOOST_REQUIRE_EQUAL(batch.status, 202);
+  const json::value batch_answer = batch.json();  // (a range-for over a temporary's member dangles)
+  for (const auto& job : batch_answer.at("jobs").as_array()) bobs.insert(json_string(job, "job_id"));
+
+  auto ids_in = [](const HttpReply& reply) {
+    std::set<std::string> ids;
+    const json::value page = reply.json();
+    for (const auto& job : page.at("jobs").as_array()) ids.insert(json_string(job, "job_id"));
+    return ids;
+  };
+  BOOST_TEST((ids_in(as(client, lab.alice, "GET", "/jobs")) == alices));
+  BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs?state=pending&limit=1000")).size() <= 2u));
+  BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs")) == bobs));
+  // ?owner= is an administrator's filter; for anyone else it changes nothing.
+  BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs?owner=alice")) == bobs));
+  BOOST_TEST((ids_in(as(client, lab.root, "GET", "/jobs?owner=bob")) == bobs));
+  BOOST_TEST(ids_in(as(client, lab.root, "GET", "/jobs")).size() == 4u);
+  for (const auto& id : bobs) BOOST_TEST(json_string(as(client, lab.root, "GET", "/jobs/" + id).json(), "owner") == "bob");
+
+  // One Idempotency-Key used by two owners names two submissions, not one shared answer.
+  auto keyed = [&](const std::string& key) {
+    auto headers = with_key(key);
+    headers["content-type"] = "application/json";
+    headers["idempotency-key"] = "same-key";
+    return client.request("POST", "/jobs", spec, headers);
+  };
+  const std::string alice_keyed = json_string(keyed(lab.alice).json(), "job_id");
+  const std::string bob_keyed = json_string(keyed(lab.bob).json(), "job_id");
+  BOOST_TEST(alice_keyed != bob_keyed);
+  BOOST_TEST(json_string(keyed(lab.alice).json(), "job_id") == alice_keyed);
+  BOOST_TEST(as(client, lab.bob, "GET", "/jobs/" + alice_keyed).status == 404);
+
+  // Bob may not cancel or delete Alice's job; she may.
+  const std::string target = *alices.begin();
+  BOOST_TEST(as(client, lab.bob, "POST", "/jobs/" + target + "/cancel", "{}").status == 404);
+  BOOST_TEST(as(client, lab.bob, "DELETE", "/jobs/" + target).status == 404);
+  BOOST_TEST(as(client, lab.alice, "GET", "/jobs/" + target).status == 200);
+
+  // /health: public, but the operator's details only for an administrator.
+  auto anonymous = client.get("/health");
+  BOOST_TEST(anonymous.status == 200);
+  BOOST_TEST(!anonymous.json().as_object().contains("queue"));
+  BOOST_TEST(as(client, lab.root, "GET", "/health").json().as_object().contains("queue"));
+  BOOST_TEST(as(client, lab.alice, "GET", "/workers").status == 403);
+  BOOST_TEST(as(client, lab.root, "GET", "/workers").status == 200);
+}
+
+// A subscriber of /events sees its own jobs' events only; a browser's EventSource sends the key
+// as ?access_token= (it cannot set headers).
+BOOST_AUTO_TEST_CASE(an_event_stream_carries_only_its_owners_jobs) {
+  Lab lab;
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", lab.keys_file.string()}};
+  HttpClient client{noxd.port()};
+  SseClient bobs_stream{noxd.port(), "/events?access_token=" + lab.bob};
+  SseClient roots_stream{noxd.port(), "/events", with_key(lab.root)};
+  BOOST_TEST_REQUIRE(bobs_stream.status() == 200);
+  BOOST_TEST_REQUIRE(roots_stream.status() == 200);
+  const std::string spec = job_spec_json("echo", "energy", molecule_xyz("water"));
+  const std::string alices = json_string(as(client, lab.alice, "POST", "/jobs", spec).json(), "job_id");
+  const std::string bobs = json_string(as(client, lab.bob, "POST", "/jobs", spec).json(), "job_id");
+  // Bob's stream until his own job completes: nothing of Alice's on the way.
+  std::set<std::string> seen_by_bob;
+  bool bob_done = false;
+  while (!bob_done) {
+    auto event = bobs_stream.next(std::chrono::seconds(20));
+    BOOST_REQUIRE(event);
+    const auto data = json::parse(event->data);
+    seen_by_bob.insert(json_string(data, "job_id"));
+    bob_done = json_string(data, "job_id") == bobs && event->type == "completed";
+  }
+  BOOST_TEST(!seen_by_bob.contains(alices));
+  // The administrator sees both.
+  std::set<std::string> seen_by_root;
+  while (!(seen_by_root.contains(alices) && seen_by_root.contains(bobs))) {
+    auto event = roots_stream.next(std::chrono::seconds(20));
+    BOOST_REQUIRE(event);
+    seen_by_root.insert(json_string(json::parse(event->data), "job_id"));
+  }
+  // A key in the query is taken on GET only, and a wrong one is refused.
+  SseClient wrong{noxd.port(), "/events?access_token=nox_wrong"};
+  BOOST_TEST(wrong.status() == 401);
+}
+
+BOOST_AUTO_TEST_CASE(sighup_reloads_the_keys_file_without_a_restart) {
+  Lab lab;
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", lab.keys_file.string()}};
+  HttpClient client{noxd.port()};
+  const std::string carol = add_key(lab.keys_file, "carol", "--scopes compute:read");
+  BOOST_TEST(as(client, carol, "GET", "/jobs").status == 401);  // not loaded yet
+  BOOST_REQUIRE_EQUAL(run_noxd("keys revoke alice --keys-file " + lab.keys_file.string()).status, 0);
+  auto listed = run_noxd("keys list --keys-file " + lab.keys_file.string());
+  BOOST_TEST(listed.out.find("carol\tcompute:read") != std::string::npos);
+  BOOST_TEST(listed.out.find("alice") == std::string::npos);
+  BOOST_TEST(listed.out.find("nox_") == std::string::npos);  // keys are never shown again
+  BOOST_TEST(as(client, lab.alice, "GET", "/jobs").status == 200);
+
+  ::kill(noxd.pid(), SIGHUP);
+  int carol_status = 0;
+  for (int i = 0; i < 500 && carol_status != 200; ++i) {
+    carol_status = as(client, carol, "GET", "/jobs").status;
+    if (carol_status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_TEST(carol_status == 200);
+  BOOST_TEST(as(client, lab.alice, "GET", "/jobs").status == 401);  // revoked
+
+  // A broken file keeps the keys in use, and says why.
+  {
+    std::ofstream broken(lab.keys_file, std::ios::app);
+    broken << "{not json\n";
+  }
+  ::kill(noxd.pid(), SIGHUP);
+  for (int i = 0; i < 500 && noxd.log().find("SIGHUP: keys file") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  BOOST_TEST(noxd.log().find("not a JSON object") != std::string::npos);
+  BOOST_TEST(as(client, carol, "GET", "/jobs").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(open_mode_is_refused_beyond_loopback_unless_insecure_open) {
+  TempDir dir;
+  const std::string data = " --data-dir " + (dir.path() / "data").string();
+  CommandResult refused = run_noxd("--listen 0.0.0.0:0" + data, /*with_stderr=*/true);
+  BOOST_TEST(refused.status == 2);
+  BOOST_TEST(refused.out.find("refusing to serve 0.0.0.0:0 in open mode") != std::string::npos, refused.out);
+  BOOST_TEST(std::count(refused.out.begin(), refused.out.end(), '\n') == 1);  // one line
+
+  NoxdProcess insecure{{"--listen", "0.0.0.0:0", "--insecure-open"}};
+  HttpClient client{insecure.port()};
+  BOOST_TEST(client.get("/jobs").status == 200);  // open: everyone is an administrator
+
+  const std::string key = add_key(dir.path() / "keys", "alice", "--scopes compute:read");
+  NoxdProcess keyed{{"--listen", "0.0.0.0:0", "--keys-file", (dir.path() / "keys").string()}};
+  HttpClient keyed_client{keyed.port()};
+  BOOST_TEST(keyed_client.get("/jobs").status == 401);
+  BOOST_TEST(as(keyed_client, key, "GET", "/jobs").status == 200);
+
+  // Bad keys commands say what is wrong and change nothing.
+  const std::string file = " --keys-file " + (dir.path() / "keys").string();
+  BOOST_TEST(run_noxd("keys add alice --scopes compute:read" + file).status == 1);  // exists
+  BOOST_TEST(run_noxd("keys add bob --scopes root" + file).status == 2);
+  BOOST_TEST(run_noxd("keys add bob" + file).status == 2);
+  BOOST_TEST(run_noxd("keys add 'b b' --scopes admin" + file).status == 2);
+  BOOST_TEST(run_noxd("keys revoke nobody" + file).status == 1);
+  BOOST_TEST(run_noxd("keys list").status == 2);  // no file named
+}
+
+BOOST_AUTO_TEST_CASE(past_its_limits_an_identity_gets_429_with_retry_after) {
+  TempDir dir;
+  const auto file = dir.path() / "keys";
+  const std::string chatty = add_key(file, "chatty", "--scopes compute:read,compute:write --rate 5/s --max-streams 1");
+  const std::string eager = add_key(file, "eager", "--scopes compute:read,compute:write --submit-rate 2/min");
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", file.string()}};
+  HttpClient client{noxd.port()};
+
+  int limited = 0;
+  HttpReply last;
+  for (int i = 0; i < 12; ++i) {
+    HttpReply reply = as(client, chatty, "GET", "/jobs");
+    if (reply.status == 429) ++limited, last = reply;
+  }
+  BOOST_TEST(limited >= 5);  // 5/s with a burst of 5; 12 requests take far less than a second
+  BOOST_TEST(error_code(last) == "rate_limited");
+  BOOST_TEST(!last.header("retry-after").empty());
+  BOOST_TEST(as(client, eager, "GET", "/jobs").status == 200);  // another identity is not held up
+
+  // Submissions: a batch of 3 from a full bucket of 2 goes through, leaving it in debt.
+  const std::string spec = job_spec_json("echo", "energy", molecule_xyz("water"));
+  BOOST_TEST(as(client, eager, "POST", "/jobs/batch", "[" + spec + "," + spec + "," + spec + "]").status == 202);
+  HttpReply refused = as(client, eager, "POST", "/jobs", spec);
+  BOOST_TEST(refused.status == 429);
+  BOOST_TEST(std::stoi(refused.header("retry-after")) >= 30);
+
+  // Streams: one open at a time for chatty.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // its request bucket refills
+  SseClient first{noxd.port(), "/events", with_key(chatty)};
+  BOOST_TEST(first.status() == 200);
+  SseClient second{noxd.port(), "/events", with_key(chatty)};
+  BOOST_TEST(second.status() == 429);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
