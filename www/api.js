@@ -10,8 +10,25 @@ export class ApiError extends Error {
   }
 }
 
+// The API key the user gave (servers with keys answer 401 without one), kept for this browser
+// tab only (sessionStorage): sent as X-API-Key, and as ?access_token= where a browser cannot set
+// headers (EventSource, download links).
+const KEY_STORAGE = 'nox.apiKey';
+export const credentials = {
+  get: () => sessionStorage.getItem(KEY_STORAGE) || '',
+  set: (key) => (key ? sessionStorage.setItem(KEY_STORAGE, key) : sessionStorage.removeItem(KEY_STORAGE)),
+};
+
+export function withToken(url) {
+  const key = credentials.get();
+  if (!key) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(key)}`;
+}
+
 async function request(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
+  const key = credentials.get();
+  if (key) init.headers['X-API-Key'] = key;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -32,6 +49,7 @@ async function request(method, path, body) {
       parsed = null;
     }
   }
+  if (response.status === 401) window.dispatchEvent(new CustomEvent('nox:unauthenticated', { detail: parsed }));
   if (!response.ok) throw new ApiError(response.status, parsed);
   return parsed;
 }
@@ -54,8 +72,8 @@ export const api = {
   getArtifacts: (id) => request('GET', `${jobPath(id)}/artifacts`),
   cancelJob: (id) => request('POST', `${jobPath(id)}/cancel`),
   deleteJob: (id) => request('DELETE', jobPath(id)),
-  eventsUrl: (filters = {}) => `/events${query(filters)}`,
-  jobEventsUrl: (id) => `${jobPath(id)}/events`,
+  eventsUrl: (filters = {}) => withToken(`/events${query(filters)}`),
+  jobEventsUrl: (id) => withToken(`${jobPath(id)}/events`),
 };
 
 // The event types of the SSE streams (DESIGN.md, "Events and SSE").

@@ -1,6 +1,6 @@
 // Nox dashboard: wires the job table, the submit form and the job view together.
 // Everything it shows or does goes through the JSON API and its event streams.
-import { api } from './api.js';
+import { api, credentials } from './api.js';
 import { JobTable } from './jobs.js';
 import { SubmitForm } from './submit.js';
 import { JobView } from './jobview.js';
@@ -78,9 +78,27 @@ function route() {
 window.addEventListener('hashchange', route);
 window.addEventListener('popstate', route);
 
+// Asks for a key when the server needs one and none is kept; checks a kept one (a refused key
+// answers 401, which shows the form with the reason).
+let accessChecked = false;
+async function checkAccess(health) {
+  if (accessChecked || health.access !== 'keys') return;
+  accessChecked = true;
+  if (!credentials.get()) {
+    window.dispatchEvent(new CustomEvent('nox:unauthenticated', { detail: null }));
+    return;
+  }
+  try {
+    await api.listJobs({ limit: 1 });
+  } catch {
+    // a 401 has shown the form; other errors show where they happen
+  }
+}
+
 async function showServer() {
   try {
     const health = await api.health();
+    checkAccess(health);
     const parts = [];
     if (health.version) parts.push(`noxd ${health.version}`);
     if (health.store && health.store.kind) parts.push(`${health.store.kind} store`);
@@ -97,6 +115,28 @@ async function showServer() {
     $('#server-info').textContent = `server health unknown: ${err.message}`;
   }
 }
+
+// A server with API keys answers 401 until the user gives one: ask for it, keep it for this tab
+// (sessionStorage), and start again with it. The server shows only that key's jobs.
+const keyForm = $('#key-form');
+const forgetKey = $('#forget-key');
+forgetKey.hidden = !credentials.get();
+window.addEventListener('nox:unauthenticated', (event) => {
+  keyForm.hidden = false;
+  const error = event.detail && event.detail.error;
+  $('#key-message').textContent = credentials.get()
+    ? `This key was refused${error && error.message ? `: ${error.message}` : ''}.`
+    : 'This server needs an API key.';
+});
+keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  credentials.set(keyForm.elements.key.value.trim());
+  window.location.reload();
+});
+forgetKey.addEventListener('click', () => {
+  credentials.set('');
+  window.location.reload();
+});
 
 const initial = filtersFromUrl();
 writeFilters(initial);

@@ -1,6 +1,6 @@
 // The job view: summary, event timeline (GET /jobs/{id}/events, which replays the history
 // first), the live energy chart, 3-D structures, parsed results, files, cancel and delete.
-import { api, ApiError, EVENT_TYPES, TERMINAL_EVENTS, FINISHED_STATES } from './api.js';
+import { api, ApiError, EVENT_TYPES, TERMINAL_EVENTS, FINISHED_STATES, withToken } from './api.js';
 import { EnergyChart } from './chart.js';
 import { el, timeElement, formulaElement, duration, fixed, bytes, xyzSymbols } from './format.js';
 
@@ -486,7 +486,7 @@ export class JobView {
         return;
       }
       this.artifacts.replaceChildren(el('ul', { class: 'files', id: 'artifact-list' }, files.map((f) => el('li', {},
-        el('a', { href: f.url, download: f.name }, f.name),
+        el('a', { href: withToken(f.url), download: f.name }, f.name),
         el('span', { class: 'muted' }, ` ${bytes(f.size)}${f.media_type ? `, ${f.media_type}` : ''}`)))));
     } catch (err) {
       if (this.jobId !== id) return;

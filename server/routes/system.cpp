@@ -10,12 +10,13 @@ namespace json = boost::json;
 
 namespace {
 
-json::object engines_json(const App& app) {
+// `details`: where each engine is installed and what is wrong with it, for operators.
+json::object engines_json(const App& app, bool details = true) {
   json::object engines;
   for (const auto& status : app.engines.statuses()) {
     json::object e{{"available", status.available}, {"version", status.version}};
-    if (!status.path.empty()) e["path"] = status.path;
-    if (!status.problem.empty()) e["problem"] = status.problem;
+    if (details && !status.path.empty()) e["path"] = status.path;
+    if (details && !status.problem.empty()) e["problem"] = status.problem;
     engines[status.name] = std::move(e);
   }
   return engines;
@@ -23,8 +24,9 @@ json::object engines_json(const App& app) {
 
 }  // namespace
 
-// Public (a load balancer or systemd probes it without a key); the operator's details (queue,
-// engines' paths, instance id, connections) only for an administrator or in open mode.
+// Public (a load balancer or systemd probes it without a key; the dashboard's form reads the
+// engines); the operator's details (queue, engines' paths and problems, instance id,
+// connections) only for an administrator or in open mode.
 asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const PathParams&) {
   const bool reachable = co_await app.store.ping();
   json::object queue;
@@ -37,19 +39,21 @@ asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const
       {"version", NOX_VERSION},
       {"worker_id", app.dispatcher.worker_id()},
       {"uptime_s", static_cast<double>(now_ms() - app.started_at) / 1000.0},
+      // "keys": requests need an API key (the dashboard asks for one); "open": loopback, none.
+      {"access", app.access.open() ? "open" : "keys"},
       {"store", json::object{{"kind", app.store.kind()}, {"reachable", reachable}}},
-      {"engines", engines_json(app)},
+      {"engines", engines_json(app, request.identity.admin())},
       {"slots", json::object{{"total", app.dispatcher.slots()}, {"busy", app.dispatcher.busy()}}},
       {"queue", std::move(queue)},
       {"connections", app.open_connections},
   };
   if (!request.identity.admin()) {
-    for (const char* detail : {"worker_id", "engines", "queue", "connections"}) body.erase(detail);
+    for (const char* detail : {"worker_id", "queue", "connections"}) body.erase(detail);
   }
   co_return json_response(200, body);
 }
 
-asio::awaitable<HttpResponse> ready(App& app, const HttpRequest&, const PathParams&) {
+asio::awaitable<HttpResponse> ready(App& app, const HttpRequest& request, const PathParams&) {
   const bool reachable = co_await app.store.ping();
   const bool engine = app.engines.any_subprocess_engine();
   json::array problems;
@@ -58,7 +62,7 @@ asio::awaitable<HttpResponse> ready(App& app, const HttpRequest&, const PathPara
   if (app.stopping) problems.push_back("the server is shutting down");
   json::object body{{"ready", problems.empty()},
                     {"store", json::object{{"kind", app.store.kind()}, {"reachable", reachable}}},
-                    {"engines", engines_json(app)},
+                    {"engines", engines_json(app, request.identity.admin())},
                     {"problems", std::move(problems)}};
   HttpResponse response = json_response(body.at("ready").as_bool() ? 200 : 503, body);
   if (response.status == 503) response.headers.emplace_back("Retry-After", "2");

@@ -4,7 +4,10 @@
 // non-zero if any test failed or noxd crashed.
 //
 //   NOXD=build/server/noxd node tests/browser/run-with-noxd.mjs tests/browser/sse.test.mjs tests/browser/dashboard.test.mjs
-import { spawn } from 'node:child_process';
+//
+// NOX_TEST_KEYS="alice=compute:read,compute:write root=admin" starts noxd with a keys file made by
+// `noxd keys add`, and gives each test its key as NOX_KEY_<NAME> (NOX_KEY_ALICE, ...).
+import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,9 +26,21 @@ const noxd = process.env.NOXD;
 if (!noxd || !fs.existsSync(noxd)) die(`set NOXD to the noxd executable (got ${noxd || 'nothing'})`);
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nox-browser-'));
+const keyEnv = {};
+const keyArgs = [];
+if (process.env.NOX_TEST_KEYS) {
+  const keysFile = path.join(dataDir, 'keys');
+  for (const entry of process.env.NOX_TEST_KEYS.split(/\s+/).filter(Boolean)) {
+    const [name, scopes] = entry.split('=');
+    const key = execFileSync(noxd, ['keys', 'add', name, '--scopes', scopes, '--keys-file', keysFile],
+      { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    keyEnv[`NOX_KEY_${name.toUpperCase()}`] = key;
+  }
+  keyArgs.push('--keys-file', keysFile);
+}
 let log = '';
 const server = spawn(noxd, ['--listen', '127.0.0.1:0', '--data-dir', path.join(dataDir, 'data'),
-  '--scratch-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  '--scratch-dir', dataDir, ...keyArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
 let serverExit = null;
 const exited = new Promise((resolve) => {
   server.on('exit', (code, signal) => {
@@ -76,7 +91,7 @@ console.log(`noxd at ${url} (pid ${server.pid})`);
 let failed = 0;
 for (const test of tests) {
   console.log(`--- ${test}`);
-  const child = spawn(process.execPath, [test], { stdio: 'inherit', env: { ...process.env, NOX_URL: url } });
+  const child = spawn(process.execPath, [test], { stdio: 'inherit', env: { ...process.env, ...keyEnv, NOX_URL: url } });
   const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(signal ? 1 : c)));
   if (code !== 0) failed += 1;
   if (serverExit) {
