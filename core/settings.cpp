@@ -145,6 +145,15 @@ const std::vector<Descriptor>& descriptors() {
           s.log_level = v;
           return std::nullopt;
         });
+    add("log_format", "text", "text (\"<level> <message>\", journald adds the time) | json (one object per line)",
+        [](Settings& s, const std::string& v) -> std::optional<std::string> {
+          if (v != "text" && v != "json") return "expects text or json";
+          s.log_format = v;
+          return std::nullopt;
+        });
+    add("access_log", "true",
+        "one JSON line per request (time, request id, method, route, status, duration_ms, bytes, identity, client)",
+        boolean(&Settings::access_log));
     add("keys_file", "",
         "API keys file (noxd keys add NAME --scopes ...); empty: open mode, every caller is an "
         "administrator, allowed on a loopback address only",

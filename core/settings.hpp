@@ -40,6 +40,8 @@ struct Settings {
   double max_timeout_s = 7 * 24 * 3600;
   std::string www_dir;  // empty: the dashboard files of the source tree
   std::string log_level = "info";  // error | warn | info | debug
+  bool access_log = true;          // one JSON line per request
+  std::string log_format = "text";  // text | json
   std::string keys_file;  // API keys (noxd keys add ...); empty: open mode, loopback only
   bool insecure_open = false;  // allow open mode on a non-loopback address
 };

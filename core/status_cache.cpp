@@ -12,11 +12,16 @@ void StatusCache::set_enabled(bool enabled) {
 std::optional<StatusText> StatusCache::find(const std::string& job_id) {
   if (!enabled_) return std::nullopt;
   auto it = entries_.find(job_id);
-  if (it == entries_.end()) return std::nullopt;
-  if (max_age_.count() > 0 && std::chrono::steady_clock::now() - it->second.stored > max_age_) {
-    entries_.erase(it);
+  if (it == entries_.end()) {
+    ++misses_;
     return std::nullopt;
   }
+  if (max_age_.count() > 0 && std::chrono::steady_clock::now() - it->second.stored > max_age_) {
+    entries_.erase(it);
+    ++misses_;
+    return std::nullopt;
+  }
+  ++hits_;
   return it->second.status;
 }
 

@@ -36,6 +36,8 @@ class StatusCache {
   void put(const std::string& job_id, StatusText status, std::uint64_t read_generation);
   // An event of this job arrived (or this instance changed it).
   void invalidate(const std::string& job_id);
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
 
  private:
   struct Entry {
@@ -46,6 +48,8 @@ class StatusCache {
   std::chrono::milliseconds max_age_;
   bool enabled_ = false;
   std::uint64_t generation_ = 0;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
   std::unordered_map<std::string, Entry> entries_;
 };
 

@@ -11,6 +11,7 @@
 #include "server/dispatcher.hpp"
 #include "server/edge_policy.hpp"
 #include "server/router.hpp"
+#include "server/server_metrics.hpp"
 #include "storage/store.hpp"
 
 namespace nox {
@@ -31,6 +32,7 @@ struct App {
   std::unordered_map<std::string, std::size_t> connections_by_address;  // open ones, per client address
   EdgePolicy edge;  // Host, Origin and CORS rules (server/edge_policy.hpp)
   AccessControl access;  // API keys, scopes and rate limits (server/access_control.hpp)
+  ServerMetrics metrics;  // requests, latencies, loop lag (GET /metrics)
   bool stopping = false;
 };
 

@@ -154,10 +154,12 @@ asio::awaitable<void> Dispatcher::start(Job job) {
 }
 
 asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine) {
+  const auto began = std::chrono::steady_clock::now();
   EngineOutput output = engine.run_in_process(job.spec);
   AttemptResult attempt;
   attempt.output = std::move(output);
-  co_await write_outcome(job.id, {}, outcome_of(attempt));
+  const auto recorded = co_await write_outcome(job.id, {}, outcome_of(attempt));
+  count_outcome(job, recorded, std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   --in_process_in_flight_;
   --attempts_in_flight_;
   notify_slot_freed();
@@ -200,7 +202,8 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       Finish finish = outcome_of(attempt);
       log_info("job " + id + " " + std::string(to_string(finish.state)) + " after " +
                std::to_string(attempt.process.wall_s) + " s");
-      co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
+      const auto recorded = co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
+      count_outcome(job, recorded, attempt.process.wall_s);
     }
     --busy_;
     slot_held = false;
@@ -234,6 +237,7 @@ asio::awaitable<void> Dispatcher::keep_lease(std::string job_id, std::shared_ptr
     if (!renewed && renewed.error().code != StoreErrc::unavailable) {
       // Cancelled through another instance, or our lease was lost: stop the process.
       log_info("job " + job_id + ": lease not renewed (" + renewed.error().message + "), stopping it");
+      metrics_.lease_lost();
       control->cancel_requested = true;
       co_return;
     }
@@ -246,7 +250,18 @@ asio::awaitable<void> Dispatcher::record_progress(std::string job_id, json::obje
     log_debug("progress of job " + job_id + " not recorded: " + recorded.error().message);
 }
 
-asio::awaitable<void> Dispatcher::write_outcome(std::string job_id, std::vector<Artifact> artifacts, Finish finish) {
+void Dispatcher::count_outcome(const Job& job, std::optional<JobState> recorded, double seconds) {
+  if (!recorded) return;
+  const std::string outcome = *recorded == JobState::pending ? "retrying" : std::string(to_string(*recorded));
+  auto text = [&](const char* field) {
+    const auto* value = job.spec.if_contains(field);
+    return value && value->is_string() ? std::string(value->get_string()) : std::string();
+  };
+  metrics_.finished(job.engine(), text("task"), text("method"), outcome, seconds);
+}
+
+asio::awaitable<std::optional<JobState>> Dispatcher::write_outcome(std::string job_id, std::vector<Artifact> artifacts,
+                                                                   Finish finish) {
   auto backoff = 100ms;
   bool artifacts_stored = artifacts.empty();
   while (true) {
@@ -259,10 +274,10 @@ asio::awaitable<void> Dispatcher::write_outcome(std::string job_id, std::vector<
     }
     if (artifacts_stored) {
       auto finished = co_await store_.finish(job_id, options_.worker_id, finish);
-      if (finished) co_return;
+      if (finished) co_return finished->state;
       if (finished.error().code != StoreErrc::unavailable) {
         log_info("outcome of job " + job_id + " dropped: " + finished.error().message);
-        co_return;
+        co_return std::nullopt;
       }
     }
     // The store is unreachable (Redis restarting): the result is kept here until it is back.
@@ -290,7 +305,7 @@ asio::awaitable<void> Dispatcher::housekeeping() {
         store_was_away = false;
         co_await renew_all();
       }
-      co_await store_.requeue_expired();
+      if (auto moved = co_await store_.requeue_expired(); moved && *moved > 0) metrics_.requeued(*moved);
       const auto now = std::chrono::steady_clock::now();
       if (now - last_retention > 60s) {
         last_retention = now;

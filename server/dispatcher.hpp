@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "engines/engine_registry.hpp"
 #include "engines/runner.hpp"
 #include "storage/store.hpp"
@@ -49,6 +50,8 @@ class Dispatcher {
   std::size_t busy() const { return busy_; }
   std::size_t slots() const { return options_.slots; }
   const std::string& worker_id() const { return options_.worker_id; }
+  // Outcomes and durations of the attempts this instance ran, lost leases, sweeps (/metrics).
+  const JobMetrics& metrics() const { return metrics_; }
 
  private:
   struct Running {
@@ -66,7 +69,12 @@ class Dispatcher {
   // Renews every lease held here now (after the store was unreachable, before any sweep).
   boost::asio::awaitable<void> renew_all();
   // Writes the outcome, retrying while the store is unavailable (Redis restarting).
-  boost::asio::awaitable<void> write_outcome(std::string job_id, std::vector<Artifact> artifacts, Finish finish);
+  // Writes the outcome (retrying while the store is unreachable); the state the store recorded
+  // (pending when the job will run again), or nullopt when the outcome was no longer ours.
+  boost::asio::awaitable<std::optional<JobState>> write_outcome(std::string job_id, std::vector<Artifact> artifacts,
+                                                                Finish finish);
+  // Counts an attempt's outcome for /metrics.
+  void count_outcome(const Job& job, std::optional<JobState> recorded, double seconds);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
   void notify_slot_freed();
 
@@ -84,6 +92,7 @@ class Dispatcher {
   std::map<std::string, Running> running_;
   boost::asio::steady_timer slot_signal_;
   boost::asio::steady_timer stop_signal_;
+  JobMetrics metrics_;
 };
 
 }  // namespace nox

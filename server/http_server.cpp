@@ -1,7 +1,9 @@
 #include "server/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -15,13 +17,18 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <boost/json/serialize.hpp>
+
+#include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/random.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 
 namespace nox {
 
 namespace asio = boost::asio;
+namespace json = boost::json;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
@@ -69,6 +76,7 @@ std::optional<HttpResponse> admit(App& app, HttpRequest& request, Scope needs) {
 asio::awaitable<HttpResponse> route(App& app, HttpRequest& request) {
   // HEAD is answered like GET; the body is dropped when the response is written.
   const RouteMatch match = app.router.match(request.method == "HEAD" ? "GET" : request.method, request.path());
+  request.route = match.pattern;
   switch (match.kind) {
     case RouteMatch::Kind::not_found:
       co_return error_response(404, "route_not_found",
@@ -92,11 +100,56 @@ asio::awaitable<HttpResponse> route(App& app, HttpRequest& request) {
   co_return error_response(500, "internal_error", "the server failed to handle this request; it is logged");
 }
 
+// X-Request-ID: the client's (when it is a sane token) or a new one; echoed on the response
+// and written in the access log, so a client's report can be found in the server's.
+std::string request_id_of(const HttpRequest& request) {
+  const std::string_view given = request.header("x-request-id");
+  if (!given.empty() && given.size() <= 128 &&
+      std::all_of(given.begin(), given.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '\\'; }))
+    return std::string(given);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::uint64_t word = secure_random_word();
+  std::string id(16, '0');
+  for (char& c : id) c = hex[word & 0xf], word >>= 4;
+  return id;
+}
+
+std::uint64_t body_bytes(const HttpResponse& response) {
+  if (response.sized) return response.sized->size();
+  return response.stream ? 0 : response.body.size();
+}
+
+// One JSON line per request (written by the log thread, never on the loop's time).
+void write_access_log(const HttpRequest& request, const HttpResponse& response, const std::string& request_id,
+                      double seconds) {
+  json::object line{{"time", to_rfc3339(now_ms())},
+                    {"type", "access"},
+                    {"request_id", request_id},
+                    {"method", request.method},
+                    {"route", request.route},
+                    {"status", response.status},
+                    {"duration_ms", std::round(seconds * 1e6) / 1e3},
+                    {"bytes", body_bytes(response)},
+                    {"identity", request.identity.name},
+                    {"client", request.client}};
+  log_record(json::serialize(line));
+}
+
 // The edge policy first (Host, Origin, preflight), then the route; CORS headers on the way out.
 asio::awaitable<HttpResponse> handle(App& app, HttpRequest& request) {
-  if (auto refused = app.edge.screen(request)) co_return std::move(*refused);
-  HttpResponse response = co_await route(app, request);
-  app.edge.add_cors_headers(request, response);
+  const auto began = std::chrono::steady_clock::now();
+  const std::string request_id = request_id_of(request);
+  HttpResponse response;
+  if (auto refused = app.edge.screen(request)) {
+    response = std::move(*refused);
+  } else {
+    response = co_await route(app, request);
+    app.edge.add_cors_headers(request, response);
+  }
+  response.headers.emplace_back("X-Request-ID", request_id);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  app.metrics.request(request.route, request.method, response.status, seconds);
+  if (app.settings.access_log) write_access_log(request, response, request_id, seconds);
   co_return response;
 }
 
@@ -232,7 +285,8 @@ struct StreamStart {
 
 // Answers requests on a kept-alive connection until it closes or a response is a stream.
 // Its frame (parser, buffers, request) is gone before a long-lived stream starts.
-asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_stream& stream) {
+asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_stream& stream,
+                                                          const std::string& address) {
   const auto idle_timeout = seconds_setting(app.settings.idle_timeout_s);
   const auto header_timeout = seconds_setting(app.settings.header_timeout_s);
   beast::flat_buffer buffer;
@@ -289,6 +343,7 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, beast::tcp_
     auto& req = parser.get();
     const bool keep_alive = req.keep_alive() && !app.stopping;
     HttpRequest request = to_request(req);
+    request.client = address;
     HttpResponse response = co_await handle(app, request);
     if (response.stream && request.method != "HEAD") co_return StreamStart{std::move(response), version};
     const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
@@ -309,7 +364,7 @@ asio::awaitable<void> serve_connection(App& app, beast::tcp_stream stream, std::
       if (it != app.connections_by_address.end() && --it->second == 0) app.connections_by_address.erase(it);
     }
   } release{app, address};
-  auto started = co_await serve_requests(app, stream);
+  auto started = co_await serve_requests(app, stream, address);
   if (started) {
     auto body = std::move(started->head.stream);
     co_await write_stream(stream, std::move(body), std::move(started->head), started->version);

@@ -24,6 +24,8 @@ struct HttpRequest {
   // Who sent it (server/access_control.hpp), set before the route runs. A public route may be
   // called without a credential: then no scope at all.
   Identity identity;
+  std::string client;      // the peer's address (access log)
+  std::string_view route = "-";  // the matched pattern ("/jobs/{id}"), "-" when none; set by the server
 
   std::string_view path() const;
   std::string_view query() const;

@@ -104,6 +104,18 @@ bool is_loopback_host(std::string_view host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
+// How late a 10 ms timer fires: the time a request waits behind whatever holds the loop.
+asio::awaitable<void> measure_loop_lag(nox::App& app) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  constexpr auto period = std::chrono::milliseconds(10);
+  while (!app.stopping) {
+    const auto due = std::chrono::steady_clock::now() + period;
+    timer.expires_at(due);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    app.metrics.loop_lag(std::chrono::duration<double>(std::chrono::steady_clock::now() - due).count());
+  }
+}
+
 int exit_status = 0;  // main's, once the loop has stopped
 
 // Connects the store first (up to a few seconds for Redis), so that the first claims and the
@@ -127,6 +139,7 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
   asio::co_spawn(executor, events.run(), instance.guard.watch("event reader"));
   asio::co_spawn(executor, instance.app.dispatcher.run(), instance.guard.watch("dispatcher"));
   asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), instance.guard.watch("housekeeping"));
+  asio::co_spawn(executor, measure_loop_lag(instance.app), instance.guard.watch("loop lag"));
 }
 
 asio::awaitable<void> feed_watchdog(std::chrono::milliseconds interval) {
@@ -181,6 +194,7 @@ int main(int argc, char** argv) {
   const char* level_names[] = {"error", "warn", "info", "debug"};
   for (int i = 0; i < 4; ++i)
     if (settings.log_level == level_names[i]) nox::set_log_level(levels[i]);
+  nox::set_log_format(settings.log_format == "json" ? nox::LogFormat::json : nox::LogFormat::text);
 
   asio::io_context io(1);
   auto store = nox::make_store(io.get_executor(), settings);

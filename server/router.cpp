@@ -60,6 +60,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
       result.kind = RouteMatch::Kind::found;
       result.handler = route.handler;
       result.needs = route.needs;
+      result.pattern = route.pattern;
       result.params = params;
       return result;
     }

@@ -26,6 +26,7 @@ struct RouteMatch {
   enum class Kind { found, not_found, method_not_allowed } kind = Kind::not_found;
   Handler handler = nullptr;
   Scope needs = Scope::none;  // found: the scope a caller must hold (none: public route)
+  std::string_view pattern = "-";  // found: the route's pattern (lives as long as the router)
   PathParams params;
   std::string allow;  // method_not_allowed: "GET, DELETE"
 };

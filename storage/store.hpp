@@ -12,6 +12,7 @@
 #include "core/artifact.hpp"
 #include "core/job.hpp"
 #include "core/job_event.hpp"
+#include "core/metrics.hpp"
 #include "core/status_cache.hpp"
 #include "storage/store_result.hpp"
 
@@ -167,6 +168,9 @@ class Store {
   // Removes finished jobs older than the retention period with their artifacts, oldest first, in
   // bounded steps that let other work run between them. Returns how many.
   virtual boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) = 0;
+
+  // The store's own figures for GET /metrics (Redis: round trips and reconnects per connection).
+  virtual void write_metrics(PrometheusText& text) const { (void)text; }
 };
 
 }  // namespace nox

@@ -22,6 +22,7 @@ void add_routes(Router& router) {
   router.add("GET", "/health", routes::health, Scope::none);
   router.add("GET", "/ready", routes::ready, Scope::none);
   router.add("GET", "/workers", routes::workers, Scope::admin);
+  router.add("GET", "/metrics", routes::metrics, Scope::admin);
   // Registered last: the dashboard's files must not shadow an API path.
   router.add("GET", "/", routes::dashboard, Scope::none);
   router.add("GET", "/vendor/{file}", routes::vendor_file, Scope::none);

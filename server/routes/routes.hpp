@@ -41,6 +41,7 @@ NOX_ROUTE(vendor_file);
 NOX_ROUTE(health);
 NOX_ROUTE(ready);
 NOX_ROUTE(workers);
+NOX_ROUTE(metrics);
 #undef NOX_ROUTE
 
 }  // namespace nox::routes

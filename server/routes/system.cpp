@@ -1,6 +1,9 @@
 // Routes about the instance itself: liveness, readiness, the instances sharing the store.
+#include "core/log.hpp"
+#include "core/status_cache.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
+#include "server/event_hub.hpp"
 #include "server/routes/routes.hpp"
 
 namespace nox::routes {
@@ -82,6 +85,41 @@ asio::awaitable<HttpResponse> workers(App& app, const HttpRequest&, const PathPa
                                {"started_at", to_rfc3339(w.started_at)},
                                {"last_heartbeat", to_rfc3339(w.last_heartbeat)}});
   co_return json_response(200, json::object{{"workers", std::move(out)}});
+}
+
+// Prometheus text format (admin scope): scrape it with the config in the README.
+asio::awaitable<HttpResponse> metrics(App& app, const HttpRequest&, const PathParams&) {
+  PrometheusText text;
+  app.metrics.render(text);
+  app.dispatcher.metrics().render(text);
+  auto stats = co_await app.store.stats();
+  text.family("nox_jobs", "gauge", "jobs in the store by state (the states a queue has; finished jobs are listed, not counted)");
+  if (stats) {
+    text.sample("nox_jobs", {{"state", "pending"}}, static_cast<double>(stats->pending));
+    text.sample("nox_jobs", {{"state", "running"}}, static_cast<double>(stats->running));
+    text.sample("nox_jobs", {{"state", "scheduled"}}, static_cast<double>(stats->scheduled));
+  }
+  text.family("nox_store_up", "gauge", "1 when the store answered this scrape");
+  text.sample("nox_store_up", {{"store", std::string(app.store.kind())}}, stats ? 1 : 0);
+  text.family("nox_slots", "gauge", "subprocess slots of this instance");
+  text.sample("nox_slots", {{"state", "busy"}}, static_cast<double>(app.dispatcher.busy()));
+  text.sample("nox_slots", {{"state", "total"}}, static_cast<double>(app.dispatcher.slots()));
+  text.family("nox_sse_subscribers", "gauge", "open event streams on this instance");
+  text.sample("nox_sse_subscribers", {}, app.events ? static_cast<double>(app.events->subscribers()) : 0);
+  text.family("nox_http_connections", "gauge", "open HTTP connections");
+  text.sample("nox_http_connections", {}, static_cast<double>(app.open_connections));
+  if (app.status_cache) {
+    text.family("nox_status_cache_requests_total", "counter", "GET /jobs/{id}/status answered from the cache, or not");
+    text.sample("nox_status_cache_requests_total", {{"result", "hit"}}, static_cast<double>(app.status_cache->hits()));
+    text.sample("nox_status_cache_requests_total", {{"result", "miss"}}, static_cast<double>(app.status_cache->misses()));
+  }
+  app.store.write_metrics(text);
+  text.family("nox_log_lines_dropped_total", "counter", "log lines dropped because the output was too slow");
+  text.sample("nox_log_lines_dropped_total", {}, static_cast<double>(log_lines_dropped()));
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = text.take();
+  co_return response;
 }
 
 }  // namespace nox::routes

@@ -143,6 +143,7 @@ asio::awaitable<Response> Connection::exec(Command command, std::chrono::millise
 
 asio::awaitable<Response> Connection::submit(Command command, std::chrono::milliseconds timeout) {
   if (timeout.count() <= 0) timeout = config_.command_timeout;
+  const auto began = steady_clock::now();
   auto request = std::make_shared<Request>(executor_);
   request->expected = command.count();
   request->command = std::move(command);
@@ -151,6 +152,8 @@ asio::awaitable<Response> Connection::submit(Command command, std::chrono::milli
   writer_wakeup_.cancel();
 
   co_await request->done_signal.async_wait(use_tuple);
+  if (request->done && request->status == Status::ok)
+    round_trips_.observe(std::chrono::duration<double>(steady_clock::now() - began).count());
   if (request->done)
     co_return Response{request->status, std::move(request->message), std::move(request->replies),
                        request->written};

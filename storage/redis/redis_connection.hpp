@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "storage/redis/redis_protocol.hpp"
 
 namespace nox::redis {
@@ -76,6 +77,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<Response> exec(Command command, std::chrono::milliseconds timeout = {});
 
   ConnectionStats stats() const { return stats_; }
+  // Time from handing a command to the socket's queue to its answer, answered ones only.
+  const Histogram& round_trips() const { return round_trips_; }
   // Why the last connection attempt or session ended ("" while all is well), for /health.
   const std::string& last_error() const { return last_error_; }
   const ConnectionConfig& config() const { return config_; }
@@ -107,6 +110,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<std::shared_ptr<Request>> in_flight_;  // written, awaiting replies, in order
   std::vector<char> read_buffer_;
   ConnectionStats stats_;
+  Histogram round_trips_{latency_buckets()};
   std::string last_error_;
 };
 

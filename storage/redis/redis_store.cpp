@@ -890,6 +890,25 @@ asio::awaitable<Result<std::size_t>> RedisStore::requeue_expired() {
   co_return moved;
 }
 
+void RedisStore::write_metrics(PrometheusText& text) const {
+  const std::pair<const char*, const std::shared_ptr<redis::Connection>*> connections[] = {
+      {"commands", &commands_}, {"reads", &reads_}, {"artifacts", &artifacts_},
+      {"work_waits", &work_waits_}, {"event_waits", &event_waits_}};
+  text.family("nox_redis_round_trip_seconds", "histogram",
+              "time from sending a Redis command (a pipelined batch) to its answer, per connection");
+  for (const auto& [name, connection] : connections)
+    if (*connection) text.histogram("nox_redis_round_trip_seconds", {{"connection", name}}, (*connection)->round_trips());
+  text.family("nox_redis_reconnects_total", "counter", "connections made again after one was lost, per connection");
+  for (const auto& [name, connection] : connections)
+    if (*connection) {
+      const auto connects = (*connection)->stats().connects;
+      text.sample("nox_redis_reconnects_total", {{"connection", name}}, connects > 0 ? double(connects - 1) : 0.0);
+    }
+  text.family("nox_redis_connected", "gauge", "1 when the connection is up");
+  for (const auto& [name, connection] : connections)
+    if (*connection) text.sample("nox_redis_connected", {{"connection", name}}, (*connection)->is_connected() ? 1 : 0);
+}
+
 asio::awaitable<Result<QueueStats>> RedisStore::stats() {
   Command command;
   command.push({"ZCARD", key("queue")}).push({"ZCARD", key("leases")}).push({"ZCARD", key("scheduled")});

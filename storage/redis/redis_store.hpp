@@ -108,6 +108,7 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
   boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) override;
+  void write_metrics(PrometheusText& text) const override;
 
   // The full name of a key ("<prefix>:{<prefix>}:<suffix>"), for tests and tools.
   std::string key(std::string_view suffix) const { return base_ + std::string(suffix); }

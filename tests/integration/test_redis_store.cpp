@@ -385,7 +385,9 @@ BOOST_AUTO_TEST_CASE(the_sweep_deletes_jobs_finished_before_the_retention_with_t
   Env env;
   RedisStore& store = env.open();
   Job done = make_job();
+  done.owner = "alice";
   Job waiting = make_job();
+  waiting.owner = "alice";
   run_task(env.ioc, create_job(&store, done));
   run_task(env.ioc, claim_id(&store, "w"));
   run_task(env.ioc, create_job(&store, waiting));
@@ -402,6 +404,9 @@ BOOST_AUTO_TEST_CASE(the_sweep_deletes_jobs_finished_before_the_retention_with_t
   BOOST_TEST(env.number(Command{"EXISTS", store.key("job:" + done.id), store.key("artifacts:" + done.id),
                                 store.key("artifact:" + done.id + ":out.log")}) == 0);
   BOOST_TEST(env.number(Command{"ZCARD", index}) == 0);
+  // The owner's index keeps the job still there, and only it.
+  BOOST_TEST(env.number(Command{"ZRANK", store.key("idx:owner:alice"), done.id}) == -1);  // nil
+  BOOST_TEST(env.number(Command{"ZCARD", store.key("idx:owner:alice")}) == 1);
   BOOST_TEST(env.number(Command{"EXISTS", store.key("job:" + waiting.id)}) == 1);
   BOOST_TEST(*env.redis(Command{"GET", store.key("count")}).text() == "1");
   BOOST_TEST((run_task(env.ioc, get_code(&store, done.id)) == StoreErrc::not_found));
