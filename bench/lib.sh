@@ -89,8 +89,9 @@ redis_available() {
 }
 
 # Submits one echo job and prints its id.
+# With AUTH_HEADER set ("X-API-Key: nox_..."), it and wait_finished send that credential.
 submit_echo() {
-  curl -sf -X POST "$1/jobs" -H 'content-type: application/json' \
+  curl -sf -X POST "$1/jobs" -H 'content-type: application/json' ${AUTH_HEADER:+-H "$AUTH_HEADER"} \
     -d "{\"engine\":\"echo\",\"task\":\"energy\",\"method\":\"gfn2\",\"molecule\":{\"xyz\":\"$WATER_XYZ_JSON\"}}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["job_id"])'
 }
@@ -99,7 +100,7 @@ submit_echo() {
 wait_finished() {
   local state
   for _ in $(seq 200); do
-    state=$(curl -sf "$1/jobs/$2/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+    state=$(curl -sf ${AUTH_HEADER:+-H "$AUTH_HEADER"} "$1/jobs/$2/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
     case $state in completed | failed | cancelled) return 0 ;; esac
     sleep 0.05
   done

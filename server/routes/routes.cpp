@@ -23,6 +23,8 @@ void add_routes(Router& router) {
   router.add("GET", "/ready", routes::ready, Scope::none);
   router.add("GET", "/workers", routes::workers, Scope::admin);
   router.add("GET", "/metrics", routes::metrics, Scope::admin);
+  router.add("GET", "/openapi.json", routes::openapi, Scope::none);
+  router.add("GET", "/docs", routes::api_docs, Scope::none);
   // Registered last: the dashboard's files must not shadow an API path.
   router.add("GET", "/", routes::dashboard, Scope::none);
   router.add("GET", "/vendor/{file}", routes::vendor_file, Scope::none);

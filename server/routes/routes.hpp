@@ -37,6 +37,8 @@ NOX_ROUTE(stream_job_events);
 NOX_ROUTE(dashboard);
 NOX_ROUTE(dashboard_file);
 NOX_ROUTE(vendor_file);
+NOX_ROUTE(openapi);
+NOX_ROUTE(api_docs);
 // system.cpp
 NOX_ROUTE(health);
 NOX_ROUTE(ready);

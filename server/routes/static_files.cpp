@@ -63,11 +63,23 @@ asio::awaitable<HttpResponse> dashboard_file(App& app, const HttpRequest& reques
 }
 
 asio::awaitable<HttpResponse> vendor_file(App& app, const HttpRequest& request, const PathParams& params) {
-  // Only what the dashboard loads; the npm package is installed by scripts/install-deps.sh.
-  if (params.get("file") != "3Dmol-min.js")
-    co_return error_response(404, "route_not_found", "no route " + std::string(request.path().substr(0, 200)));
-  co_return file_response(www_dir(app) / "node_modules/3dmol/build/3Dmol-min.js", "text/javascript; charset=utf-8",
-                          request.path());
+  // Only what the pages load (the dashboard: 3Dmol.js; /docs: Redoc), from npm packages that
+  // scripts/install-deps.sh installs.
+  static const std::pair<std::string_view, std::string_view> vendored[] = {
+      {"3Dmol-min.js", "node_modules/3dmol/build/3Dmol-min.js"},
+      {"redoc.standalone.js", "node_modules/redoc/bundles/redoc.standalone.js"}};
+  for (const auto& [name, path] : vendored)
+    if (params.get("file") == name)
+      co_return file_response(www_dir(app) / std::string(path), "text/javascript; charset=utf-8", request.path());
+  co_return error_response(404, "route_not_found", "no route " + std::string(request.path().substr(0, 200)));
+}
+
+asio::awaitable<HttpResponse> openapi(App& app, const HttpRequest& request, const PathParams&) {
+  co_return file_response(www_dir(app) / "openapi.json", "application/json", request.path());
+}
+
+asio::awaitable<HttpResponse> api_docs(App& app, const HttpRequest& request, const PathParams&) {
+  co_return file_response(www_dir(app) / "docs.html", "text/html; charset=utf-8", request.path());
 }
 
 }  // namespace nox::routes

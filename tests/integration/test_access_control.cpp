@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(every_route_refuses_the_wrong_caller) {
   Router router;
   add_routes(router);
   // What anyone may fetch. A new public route must be added here on purpose.
-  const std::set<std::string> public_routes = {"GET /health", "GET /ready", "GET /", "GET /vendor/{file}",
+  const std::set<std::string> public_routes = {"GET /health", "GET /ready", "GET /openapi.json", "GET /docs", "GET /", "GET /vendor/{file}",
                                                "GET /{file}"};
   std::size_t guarded = 0;
   for (const RouteInfo& route : router.table()) {
@@ -354,6 +354,32 @@ BOOST_AUTO_TEST_CASE(past_its_limits_an_identity_gets_429_with_retry_after) {
   BOOST_TEST(first.status() == 200);
   SseClient second{noxd.port(), "/events", with_key(chatty)};
   BOOST_TEST(second.status() == 429);
+}
+
+// GET /openapi.json documents every row of the router's table with its method and scope, so a
+// route cannot be added without its documentation (tests/browser/openapi-lint.mjs lints it).
+BOOST_AUTO_TEST_CASE(the_openapi_document_covers_every_route_with_its_scope) {
+  Lab lab;
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", lab.keys_file.string()}};
+  HttpClient client{noxd.port()};
+  HttpReply reply = client.get("/openapi.json");  // public
+  BOOST_TEST_REQUIRE(reply.status == 200);
+  const json::value document = reply.json();
+  const json::object& paths = document.at("paths").as_object();
+  Router router;
+  add_routes(router);
+  for (const RouteInfo& route : router.table()) {
+    std::string method = route.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const json::value* path = paths.if_contains(route.pattern);
+    BOOST_TEST_REQUIRE(path, route.pattern << " is not in /openapi.json");
+    const json::value* operation = path->as_object().if_contains(method);
+    BOOST_TEST_REQUIRE(operation, route.method << " " << route.pattern << " is not in /openapi.json");
+    const std::string scope = route.needs == Scope::none ? "none" : std::string(scope_name(route.needs));
+    BOOST_TEST(json_string(*operation, "x-nox-scope") == scope, route.method << " " << route.pattern);
+  }
+  BOOST_TEST(client.get("/docs").status == 200);
+  BOOST_TEST(client.get("/vendor/redoc.standalone.js").status == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
