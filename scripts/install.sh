@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x build/server/noxd ]] || scripts/build.sh
 install -m 0755 build/server/noxd /usr/local/bin/noxd
-mkdir -p /usr/local/share/nox/www/node_modules/3dmol/build
-cp -r www/*.html www/*.js www/*.css /usr/local/share/nox/www/ 2>/dev/null || true
+mkdir -p /usr/local/share/nox/www/node_modules/3dmol/build /usr/local/share/nox/www/node_modules/redoc/bundles
+cp -r www/*.html www/*.js www/*.css www/openapi.json /usr/local/share/nox/www/ 2>/dev/null || true
 [[ -f www/node_modules/3dmol/build/3Dmol-min.js ]] && \
   install -m 0644 www/node_modules/3dmol/build/3Dmol-min.js /usr/local/share/nox/www/node_modules/3dmol/build/
+[[ -f www/node_modules/redoc/bundles/redoc.standalone.js ]] && \
+  install -m 0644 www/node_modules/redoc/bundles/redoc.standalone.js /usr/local/share/nox/www/node_modules/redoc/bundles/
 install -m 0644 README.md /usr/local/share/nox/README.md
 mkdir -p /etc/nox
 [[ -f /etc/nox/noxd.conf ]] || install -m 0644 conf/noxd.conf /etc/nox/noxd.conf
