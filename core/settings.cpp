@@ -158,6 +158,11 @@ const std::vector<Descriptor>& descriptors() {
         "API keys file (noxd keys add NAME --scopes ...); empty: open mode, every caller is an "
         "administrator, allowed on a loopback address only",
         text(&Settings::keys_file));
+    add("jwt_secret_file", "", "accept HS256 bearer tokens signed with the secret in this file", text(&Settings::jwt_secret_file));
+    add("jwt_jwks_file", "", "accept RS256/ES256 bearer tokens signed by a key of this JWKS file",
+        text(&Settings::jwt_jwks_file));
+    add("jwt_issuer", "", "a bearer token's iss must equal this", text(&Settings::jwt_issuer));
+    add("jwt_audience", "", "a bearer token's aud must contain this", text(&Settings::jwt_audience));
     add_switch("insecure_open",
                "allow open mode (no keys file) on an address other than loopback: anyone who can reach "
                "the port may read, cancel and delete every job",

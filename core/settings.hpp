@@ -44,6 +44,10 @@ struct Settings {
   std::string log_format = "text";  // text | json
   std::string keys_file;  // API keys (noxd keys add ...); empty: open mode, loopback only
   bool insecure_open = false;  // allow open mode on a non-loopback address
+  std::string jwt_secret_file;  // HS256 tokens: the shared secret, in a file
+  std::string jwt_jwks_file;    // RS256/ES256 tokens: the identity provider's public keys
+  std::string jwt_issuer;       // set: a token's iss must equal it
+  std::string jwt_audience;     // set: a token's aud must contain it
 };
 
 struct SettingInfo {

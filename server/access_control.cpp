@@ -33,15 +33,39 @@ void add_challenge(HttpResponse& response, std::string_view error) {
 
 }  // namespace
 
-std::variant<AccessControl, std::string> AccessControl::load(const std::string& keys_file) {
+std::variant<AccessControl, std::string> AccessControl::load(const Settings& settings) {
   AccessControl access;
-  access.keys_file_ = keys_file;
-  if (keys_file.empty()) return access;
+  access.keys_file_ = settings.keys_file;
+  access.jwt_settings_ = settings;
   if (auto error = access.reload()) return *error;
   return access;
 }
 
+std::optional<std::string> AccessControl::load_jwt() {
+  const Settings& s = jwt_settings_;
+  JwtOptions options;
+  options.issuer = s.jwt_issuer;
+  options.audience = s.jwt_audience;
+  if (!s.jwt_secret_file.empty()) {
+    auto secret = read_text(s.jwt_secret_file);
+    if (!secret) return "cannot read the JWT secret file " + s.jwt_secret_file;
+    while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
+    if (secret->size() < 32) return "the JWT secret in " + s.jwt_secret_file + " is shorter than 32 bytes";
+    options.hs256_secret = std::move(*secret);
+  }
+  if (!s.jwt_jwks_file.empty()) {
+    auto jwks = read_text(s.jwt_jwks_file);
+    if (!jwks) return "cannot read the JWKS file " + s.jwt_jwks_file;
+    options.jwks_json = std::move(*jwks);
+  }
+  auto created = JwtVerifier::create(std::move(options));
+  if (auto* error = std::get_if<std::string>(&created)) return s.jwt_jwks_file + ": " + *error;
+  jwt_ = std::move(std::get<JwtVerifier>(created));
+  return std::nullopt;
+}
+
 std::optional<std::string> AccessControl::reload() {
+  if (auto error = load_jwt()) return error;
   if (keys_file_.empty()) return std::nullopt;
   auto text = read_text(keys_file_);
   if (!text) return "cannot read the keys file " + keys_file_;
@@ -63,6 +87,13 @@ std::variant<std::optional<Identity>, HttpResponse> AccessControl::identify(cons
   if (presented.empty() && (request.method == "GET" || request.method == "HEAD"))
     presented = query_param(request.query(), "access_token").value_or("");
   if (presented.empty()) return std::optional<Identity>{};
+  if (looks_like_jwt(presented)) {
+    auto verified = jwt_.verify(presented, now_ms());
+    if (auto* identity = std::get_if<Identity>(&verified)) return std::optional<Identity>(std::move(*identity));
+    HttpResponse response = error_response(401, "invalid_credentials", std::get<std::string>(verified));
+    add_challenge(response, "invalid_token");
+    return response;
+  }
   const ApiKeyRecord* record = keys_.find(presented);
   if (!record) {
     HttpResponse response =

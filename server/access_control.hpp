@@ -1,6 +1,7 @@
 #pragma once
-// Who may call the API: the identity behind a request's credential and its rate limits.
-// With no keys file the server is in open mode (every caller is the anonymous administrator),
+// Who may call the API: the identity behind a request's credential (an API key, or a JWT from
+// the lab's identity provider) and its rate limits. With neither keys nor tokens configured
+// the server is in open mode (every caller is the anonymous administrator),
 // which main allows only on a loopback listen address unless --insecure-open is given.
 #include <chrono>
 #include <optional>
@@ -10,24 +11,27 @@
 
 #include "core/api_keys.hpp"
 #include "core/identity.hpp"
+#include "core/settings.hpp"
 #include "core/token_bucket.hpp"
 #include "server/http_types.hpp"
+#include "server/jwt_verifier.hpp"
 
 namespace nox {
 
 class AccessControl {
  public:
   AccessControl() = default;  // open mode
-  // Reads the keys file; an error names the file and the line. Empty path: open mode.
-  static std::variant<AccessControl, std::string> load(const std::string& keys_file);
+  // Reads the keys file and the JWT settings' files; an error names the file and what is wrong.
+  static std::variant<AccessControl, std::string> load(const Settings& settings);
 
-  bool open() const { return keys_file_.empty(); }
+  bool open() const { return keys_file_.empty() && !jwt_.enabled(); }
   // The identity the request's credential names: `X-API-Key: <key>`, `Authorization: Bearer
   // <key>`, or, on a GET (a browser's EventSource or download link cannot set headers),
   // `?access_token=<key>`. Without a credential: nullopt (a public route still answers);
   // with a wrong one: the 401 to send.
   std::variant<std::optional<Identity>, HttpResponse> identify(const HttpRequest& request) const;
-  // The keys file read again (SIGHUP): nullopt when loaded; on an error the keys in use stay.
+  // The keys file and the JWT files read again (SIGHUP): nullopt when loaded; on an error
+  // the keys in use stay.
   std::optional<std::string> reload();
   std::size_t key_count() const { return keys_.records().size(); }
 
@@ -40,8 +44,11 @@ class AccessControl {
 
  private:
   using Clock = TokenBuckets::Clock;
+  std::optional<std::string> load_jwt();
   std::string keys_file_;
   KeyRing keys_;
+  Settings jwt_settings_;
+  JwtVerifier jwt_;
   TokenBuckets requests_;
   TokenBuckets submissions_;
   std::shared_ptr<std::unordered_map<std::string, std::size_t>> streams_ =

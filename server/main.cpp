@@ -94,7 +94,7 @@ asio::awaitable<void> reload_on_hangup(nox::App& app, std::shared_ptr<asio::sign
     if (auto error = app.access.reload())
       nox::log_error("SIGHUP: " + *error + "; the keys loaded before stay in use");
     else
-      nox::log_info("SIGHUP: " + std::to_string(app.access.key_count()) + " API keys loaded");
+      nox::log_info("SIGHUP: " + std::to_string(app.access.key_count()) + " API keys (and the JWT keys) loaded");
   }
 }
 
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
   }
   const nox::Settings& settings = request.settings;
   if (keys_command) return nox::run_keys_command(keys.args, settings.keys_file, std::cout, std::cerr);
-  auto access = nox::AccessControl::load(settings.keys_file);
+  auto access = nox::AccessControl::load(settings);
   if (auto* error = std::get_if<std::string>(&access)) {
     std::cerr << "noxd: " << *error << "\n";
     return 2;
@@ -185,8 +185,9 @@ int main(int argc, char** argv) {
   const std::string listen_host = settings.listen.substr(0, settings.listen.rfind(':'));
   if (std::get<nox::AccessControl>(access).open() && !settings.insecure_open && !is_loopback_host(listen_host)) {
     std::cerr << "noxd: refusing to serve " << settings.listen
-              << " in open mode (no keys file: anyone could read, cancel and delete every job); give "
-                 "--keys-file (noxd keys add NAME --scopes ...), listen on 127.0.0.1, or pass --insecure-open\n";
+              << " in open mode (no keys file and no JWT settings: anyone could read, cancel and delete every "
+                 "job); give --keys-file (noxd keys add NAME --scopes ...) or --jwt-jwks-file, listen on "
+                 "127.0.0.1, or pass --insecure-open\n";
     return 2;
   }
   const nox::LogLevel levels[] = {nox::LogLevel::error, nox::LogLevel::warn, nox::LogLevel::info,
@@ -245,7 +246,7 @@ int main(int argc, char** argv) {
   std::string xtb = "not found";
   for (const auto& status : engines.statuses())
     if (status.name == "xtb" && status.available) xtb = status.version + " at " + status.path;
-  const std::string access_mode = app.access.open() ? "open (loopback)" : std::to_string(app.access.key_count()) + " API keys";
+  const std::string access_mode = app.access.open() ? "open (loopback)" : std::to_string(app.access.key_count()) + " API keys" + (settings.jwt_secret_file.empty() && settings.jwt_jwks_file.empty() ? "" : ", JWT");
   const std::string banner = "(store: " + std::string(the_store.kind()) + ", access: " + access_mode +
                              ", slots: " + std::to_string(slots) +
                              ", xtb: " + xtb + ", worker: " + dispatch.worker_id + ")";

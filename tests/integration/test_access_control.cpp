@@ -1,6 +1,7 @@
 // Access control (issue 8): API keys made with `noxd keys`, scopes per route, owner isolation,
 // SIGHUP reload, open mode only on loopback, rate limits. The route checks are driven by the
 // router's own table, so a route added without being covered here fails this suite.
+#include <jwt.h>
 #include <sys/wait.h>
 
 #include <csignal>
@@ -90,9 +91,58 @@ std::string body_of(const RouteInfo& route) {
   return "{}";
 }
 
+// An HS256 token as the lab's identity provider would issue it.
+std::string hs256_token(const std::string& secret, const std::string& sub, const std::string& scope,
+                        std::int64_t exp_from_now_s) {
+  jwt_t* jwt = nullptr;
+  jwt_new(&jwt);
+  jwt_add_grant(jwt, "sub", sub.c_str());
+  jwt_add_grant(jwt, "scope", scope.c_str());
+  jwt_add_grant(jwt, "iss", "https://id.lab.example");
+  jwt_add_grant(jwt, "aud", "nox");
+  jwt_add_grant_int(jwt, "exp", static_cast<long>(std::time(nullptr) + exp_from_now_s));
+  jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()), static_cast<int>(secret.size()));
+  char* text = jwt_encode_str(jwt);
+  std::string token(text);
+  std::free(text);
+  jwt_free(jwt);
+  return token;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(access_control)
+
+// Bearer tokens from an identity provider: the subject owns the jobs (the same owner as an API
+// key of that name), scopes come from `scope`, an expired or foreign token is a 401.
+BOOST_AUTO_TEST_CASE(jwt_bearer_tokens_identify_their_subject) {
+  Lab lab;
+  const std::string secret = "a-lab-wide-secret-of-more-than-32-bytes";
+  const auto secret_file = lab.dir.path() / "jwt.secret";
+  std::ofstream(secret_file) << secret << "\n";
+  NoxdProcess noxd{{"--slots", "1", "--keys-file", lab.keys_file.string(), "--jwt-secret-file", secret_file.string(),
+                    "--jwt-issuer", "https://id.lab.example", "--jwt-audience", "nox"}};
+  HttpClient client{noxd.port()};
+  const std::string token = hs256_token(secret, "alice", "compute:read compute:write", 600);
+  auto bearer = [&](const std::string& t) { return std::map<std::string, std::string>{{"authorization", "Bearer " + t}}; };
+  auto headers = bearer(token);
+  headers["content-type"] = "application/json";
+  auto submitted = client.request("POST", "/jobs", job_spec_json("echo", "energy", molecule_xyz("water")), headers);
+  BOOST_TEST_REQUIRE(submitted.status == 202, submitted.body);
+  const std::string id = json_string(submitted.json(), "job_id");
+  auto read = client.request("GET", "/jobs/" + id, {}, bearer(token));
+  BOOST_TEST(json_string(read.json(), "owner") == "alice");
+  BOOST_TEST(as(client, lab.alice, "GET", "/jobs/" + id).status == 200);  // her API key: the same owner
+  BOOST_TEST(as(client, lab.bob, "GET", "/jobs/" + id).status == 404);
+
+  auto expired = client.request("GET", "/jobs", {}, bearer(hs256_token(secret, "alice", "compute:read", -120)));
+  BOOST_TEST(expired.status == 401);
+  BOOST_TEST(expired.body.find("expired") != std::string::npos);
+  auto forged = client.request("GET", "/jobs", {}, bearer(hs256_token(secret + "!", "alice", "compute:read", 600)));
+  BOOST_TEST(forged.status == 401);
+  auto reader = bearer(hs256_token(secret, "carol", "compute:read", 600));
+  BOOST_TEST(client.request("POST", "/jobs/" + id + "/cancel", "{}", reader).status == 403);
+}
 
 // Every route that needs a scope, tried with no credential, a wrong key, a key without the
 // scope, and another owner's key: none answers anything but the refusal, and another owner's
