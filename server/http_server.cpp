@@ -1,5 +1,7 @@
 #include "server/http_server.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -425,6 +427,17 @@ std::optional<std::string> HttpServer::listen(const std::string& host_port) {
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return "cannot listen on " + host_port + ": " + ec.message();
+  return std::nullopt;
+}
+
+std::optional<std::string> HttpServer::adopt(int listening_fd) {
+  boost::system::error_code ec;
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    return "the socket passed by systemd cannot be read";
+  acceptor_.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd, ec);
+  if (ec) return "cannot serve on the socket passed by systemd: " + ec.message();
   return std::nullopt;
 }
 

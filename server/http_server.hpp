@@ -19,6 +19,8 @@ class HttpServer {
 
   // Binds "host:port" (port 0: any free port); an error text when it cannot.
   std::optional<std::string> listen(const std::string& host_port);
+  // Serves on a socket that is already listening (systemd socket activation).
+  std::optional<std::string> adopt(int listening_fd);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
   boost::asio::awaitable<void> accept_loop();

@@ -118,6 +118,23 @@ asio::awaitable<void> measure_loop_lag(nox::App& app) {
 
 int exit_status = 0;  // main's, once the loop has stopped
 
+// STATUS= for `systemctl status noxd`: slots busy and jobs queued, every 5 s.
+asio::awaitable<void> report_status(nox::App& app) {
+  if (!std::getenv("NOTIFY_SOCKET")) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!app.stopping) {
+    std::string status = "STATUS=slots " + std::to_string(app.dispatcher.busy()) + "/" +
+                         std::to_string(app.dispatcher.slots()) + " busy";
+    if (auto stats = co_await app.store.stats())
+      status += ", " + std::to_string(stats->pending) + " queued, " + std::to_string(stats->running) + " running";
+    else
+      status += ", store unreachable";
+    nox::systemd_notify(status);
+    timer.expires_after(std::chrono::seconds(5));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
 // Connects the store first (up to a few seconds for Redis), so that the first claims and the
 // event reader do not start against a store that is still connecting; HTTP is served
 // meanwhile (/ready says whether the store answers).
@@ -140,6 +157,7 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
   asio::co_spawn(executor, instance.app.dispatcher.run(), instance.guard.watch("dispatcher"));
   asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), instance.guard.watch("housekeeping"));
   asio::co_spawn(executor, measure_loop_lag(instance.app), instance.guard.watch("loop lag"));
+  asio::co_spawn(executor, report_status(instance.app), instance.guard.watch("systemd status"));
 }
 
 asio::awaitable<void> feed_watchdog(std::chrono::milliseconds interval) {
@@ -238,9 +256,23 @@ int main(int argc, char** argv) {
   app.edge = nox::EdgePolicy::from(settings, listen_host);
   app.access = std::move(std::get<nox::AccessControl>(access));
   nox::HttpServer server(io, app);
-  if (auto error = server.listen(settings.listen)) {
+  // Socket activation (noxd.socket): systemd holds the port and hands it over; `listen` is
+  // then only what the open-mode check above saw, so the socket unit's address must be
+  // loopback too in open mode (it is checked again below).
+  const auto activated = nox::systemd_listening_socket();
+  if (activated.problem) {
+    std::cerr << "noxd: " << *activated.problem << "\n";
+    return 2;
+  }
+  if (auto error = activated.fd ? server.adopt(*activated.fd) : server.listen(settings.listen)) {
     std::cerr << "noxd: " << *error << "\n";
     return 1;
+  }
+  if (activated.fd && app.access.open() && !settings.insecure_open &&
+      !server.local_endpoint().address().is_loopback()) {
+    std::cerr << "noxd: refusing to serve " << server.local_endpoint() << " (passed by systemd) in open mode; "
+              << "give --keys-file or --jwt-jwks-file, or pass --insecure-open\n";
+    return 2;
   }
 
   std::string xtb = "not found";

@@ -1,37 +1,32 @@
 #include "server/systemd_notify.hpp"
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include <string>
 
 namespace nox {
 
 bool systemd_notify(std::string_view state) {
-  const char* path = std::getenv("NOTIFY_SOCKET");
-  if (!path || (path[0] != '/' && path[0] != '@')) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  const std::size_t length = std::strlen(path);
-  if (length >= sizeof addr.sun_path) return false;
-  std::memcpy(addr.sun_path, path, length);
-  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract socket namespace
-  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const auto sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
-                             static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + length));
-  ::close(fd);
-  return sent == static_cast<ssize_t>(state.size());
+  const std::string text(state);
+  return sd_notify(0, text.c_str()) > 0;
 }
 
 std::optional<std::chrono::milliseconds> systemd_watchdog_interval() {
-  const char* usec = std::getenv("WATCHDOG_USEC");
-  if (!usec) return std::nullopt;
-  const long long value = std::atoll(usec);
-  if (value <= 0) return std::nullopt;
-  return std::chrono::milliseconds(value / 2000);
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::nullopt;
+  return std::chrono::milliseconds(usec / 2000);
+}
+
+ActivatedSocket systemd_listening_socket() {
+  // unset_environment=1: the engines noxd starts must not think the socket is theirs.
+  const int count = sd_listen_fds(1);
+  if (count <= 0) return {};
+  if (count > 1) return {std::nullopt, "systemd passed more than one socket; noxd.socket must have one ListenStream"};
+  const int fd = SD_LISTEN_FDS_START;
+  if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0)
+    return {std::nullopt, "the socket systemd passed is not a listening TCP socket"};
+  return {fd, std::nullopt};
 }
 
 }  // namespace nox
