@@ -233,6 +233,10 @@ std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& 
       request.version = true;
       continue;
     }
+    if (arg == "--check-config") {
+      request.check_config = true;
+      continue;
+    }
     std::string value;
     bool has_value = false;
     if (auto eq = arg.find('='); eq != std::string::npos) {
@@ -278,17 +282,92 @@ std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& 
       const Descriptor* d = by_name(key);
       if (!d) return where + ": unknown setting '" + key + "'";
       if (auto error = apply(s, *d, value, where)) return *error;
+      request.sources[key] = "file " + where;
     }
   }
   for (const auto& d : descriptors()) {
     auto it = sources.environment.find(d.info.env);
     if (it == sources.environment.end()) continue;
     if (auto error = apply(s, d, it->second, "environment " + d.info.env)) return *error;
+    request.sources[d.info.name] = "environment " + d.info.env;
   }
-  for (const auto& [d, value] : flags)
+  for (const auto& [d, value] : flags) {
     if (auto error = apply(s, *d, value, "option " + d->info.flag)) return *error;
+    request.sources[d->info.name] = "option " + d->info.flag;
+  }
   s.config = config_path;
   return request;
+}
+
+namespace {
+
+// The value a setting has now, as text (what a config file line would say).
+std::string value_text(const Settings& s, const std::string& name) {
+  auto number = [](double x) {
+    std::ostringstream out;
+    out << x;
+    return out.str();
+  };
+  if (name == "listen") return s.listen;
+  if (name == "redis_url") {
+    // user:password@ -> user:***@ (the listing may be pasted into a ticket)
+    std::string url = s.redis_url;
+    const auto at = url.find('@');
+    const auto scheme = url.find("://");
+    if (at != std::string::npos && scheme != std::string::npos && at > scheme) {
+      const auto colon = url.find(':', scheme + 3);
+      const std::size_t from = colon != std::string::npos && colon < at ? colon + 1 : scheme + 3;
+      url.replace(from, at - from, "***");
+    }
+    return url;
+  }
+  if (name == "redis_prefix") return s.redis_prefix;
+  if (name == "slots") return std::to_string(s.slots);
+  if (name == "data_dir") return s.data_dir;
+  if (name == "scratch_dir") return s.scratch_dir;
+  if (name == "xtb") return s.xtb;
+  if (name == "config") return s.config;
+  if (name == "max_body_bytes") return std::to_string(s.max_body_bytes);
+  if (name == "max_atoms") return std::to_string(s.max_atoms);
+  if (name == "max_connections") return std::to_string(s.max_connections);
+  if (name == "max_connections_per_address") return std::to_string(s.max_connections_per_address);
+  if (name == "allowed_hosts") return s.allowed_hosts;
+  if (name == "cors_origins") return s.cors_origins;
+  if (name == "header_timeout_s") return number(s.header_timeout_s);
+  if (name == "idle_timeout_s") return number(s.idle_timeout_s);
+  if (name == "lease_s") return number(s.lease_s);
+  if (name == "worker_timeout_s") return number(s.worker_timeout_s);
+  if (name == "max_jobs") return std::to_string(s.max_jobs);
+  if (name == "redis_command_timeout_s") return number(s.redis_command_timeout_s);
+  if (name == "retention_s") return number(s.retention_s);
+  if (name == "kill_grace_s") return number(s.kill_grace_s);
+  if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);
+  if (name == "sse_max_buffer_bytes") return std::to_string(s.sse_max_buffer_bytes);
+  if (name == "events_capacity") return std::to_string(s.events_capacity);
+  if (name == "max_timeout_s") return number(s.max_timeout_s);
+  if (name == "www_dir") return s.www_dir;
+  if (name == "log_level") return s.log_level;
+  if (name == "log_format") return s.log_format;
+  if (name == "access_log") return s.access_log ? "true" : "false";
+  if (name == "keys_file") return s.keys_file;
+  if (name == "jwt_secret_file") return s.jwt_secret_file;
+  if (name == "jwt_jwks_file") return s.jwt_jwks_file;
+  if (name == "jwt_issuer") return s.jwt_issuer;
+  if (name == "jwt_audience") return s.jwt_audience;
+  if (name == "insecure_open") return s.insecure_open ? "true" : "false";
+  return "?";
+}
+
+}  // namespace
+
+std::string effective_settings_text(const SettingsRequest& request) {
+  std::ostringstream out;
+  for (const auto& info : setting_infos()) {
+    auto source = request.sources.find(info.name);
+    out << info.name << " = " << value_text(request.settings, info.name) << "    # "
+        << (source == request.sources.end() ? std::string("default") : source->second) << "\n";
+  }
+  return out.str();
 }
 
 std::string settings_help() {
@@ -299,7 +378,10 @@ std::string settings_help() {
     out << "  " << info.flag << (info.is_switch ? "   (" : " VALUE   (") << info.env << ", default '"
         << info.default_text << "')\n      " << info.description << "\n";
   }
+  out << "  --check-config   print every setting's effective value and where it came from, check the\n"
+         "      keys file, the JWT files and the listen address, and exit (0: usable, 2: not)\n";
   out << "  --help, --version\n";
+  out << "\n  noxd keys add|list|revoke ...   manage API keys (noxd keys for its usage)\n";
   return out.str();
 }
 

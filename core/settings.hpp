@@ -73,7 +73,15 @@ struct SettingsRequest {
   Settings settings;
   bool help = false;
   bool version = false;
+  bool check_config = false;  // --check-config: print the effective settings and exit
+  // Where each setting that is not at its default came from: "file /etc/nox/noxd.conf:12",
+  // "environment NOX_SLOTS", "option --slots" (by setting name).
+  std::map<std::string, std::string> sources;
 };
+
+// --check-config's listing: every setting's effective value and its source, one per line.
+// Secrets (redis_url passwords) are masked.
+std::string effective_settings_text(const SettingsRequest& request);
 
 // Parses all sources; a wrong value answers one message naming the setting and its source.
 std::variant<SettingsRequest, std::string> load_settings(const SettingsSources& sources);

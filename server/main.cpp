@@ -116,6 +116,33 @@ asio::awaitable<void> measure_loop_lag(nox::App& app) {
   }
 }
 
+// --check-config: the effective settings with their sources, then whatever would stop noxd
+// from starting with them (keys and JWT files, the Redis URL, the listen address, open mode
+// beyond loopback), without starting anything. 0 when it would start, 2 when not.
+int check_config(const nox::SettingsRequest& request) {
+  const nox::Settings& settings = request.settings;
+  std::cout << nox::effective_settings_text(request);
+  std::vector<std::string> problems;
+  auto access = nox::AccessControl::load(settings);
+  if (auto* error = std::get_if<std::string>(&access)) problems.push_back(*error);
+  const std::string listen_host = settings.listen.substr(0, settings.listen.rfind(':'));
+  if (settings.listen.rfind(':') == std::string::npos) problems.push_back("listen must be HOST:PORT");
+  const bool open = std::holds_alternative<nox::AccessControl>(access) && std::get<nox::AccessControl>(access).open();
+  if (open && !settings.insecure_open && !is_loopback_host(listen_host))
+    problems.push_back("open mode (no keys file, no JWT settings) on " + settings.listen +
+                       " is refused: give keys_file or listen on loopback");
+  if (!settings.redis_url.empty()) {
+    asio::io_context io;
+    auto store = nox::make_store(io.get_executor(), settings);
+    if (auto* error = std::get_if<std::string>(&store)) problems.push_back(*error);
+  }
+  if (!settings.xtb.empty() && !std::filesystem::exists(settings.xtb))
+    problems.push_back("xtb: " + settings.xtb + " does not exist");
+  for (const auto& problem : problems) std::cerr << "noxd: " << problem << "\n";
+  std::cout << (problems.empty() ? "# configuration OK" : "# configuration NOT usable") << "\n";
+  return problems.empty() ? 0 : 2;
+}
+
 int exit_status = 0;  // main's, once the loop has stopped
 
 // STATUS= for `systemctl status noxd`: slots busy and jobs queued, every 5 s.
@@ -195,6 +222,7 @@ int main(int argc, char** argv) {
   }
   const nox::Settings& settings = request.settings;
   if (keys_command) return nox::run_keys_command(keys.args, settings.keys_file, std::cout, std::cerr);
+  if (request.check_config) return check_config(request);
   auto access = nox::AccessControl::load(settings);
   if (auto* error = std::get_if<std::string>(&access)) {
     std::cerr << "noxd: " << *error << "\n";

@@ -362,6 +362,14 @@ BOOST_AUTO_TEST_CASE(open_mode_is_refused_beyond_loopback_unless_insecure_open) 
   BOOST_TEST(keyed_client.get("/jobs").status == 401);
   BOOST_TEST(as(keyed_client, key, "GET", "/jobs").status == 200);
 
+  // --check-config tells the same before anything starts.
+  CommandResult checked = run_noxd("--check-config --listen 0.0.0.0:8080", /*with_stderr=*/true);
+  BOOST_TEST(checked.status == 2);
+  BOOST_TEST(checked.out.find("listen = 0.0.0.0:8080    # option --listen") != std::string::npos, checked.out);
+  BOOST_TEST(checked.out.find("open mode") != std::string::npos);
+  BOOST_TEST(run_noxd("--check-config --listen 0.0.0.0:8080 --keys-file " + (dir.path() / "keys").string()).status == 0);
+  BOOST_TEST(run_noxd("--check-config --keys-file " + (dir.path() / "missing").string()).status == 2);
+
   // Bad keys commands say what is wrong and change nothing.
   const std::string file = " --keys-file " + (dir.path() / "keys").string();
   BOOST_TEST(run_noxd("keys add alice --scopes compute:read" + file).status == 1);  // exists

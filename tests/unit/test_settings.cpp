@@ -71,6 +71,23 @@ BOOST_AUTO_TEST_CASE(switches_need_no_value) {
   BOOST_TEST(load_error({"--insecure-open=maybe"}).find("true or false") != std::string::npos);
 }
 
+// --check-config: every setting with its value and where it came from; passwords masked.
+BOOST_AUTO_TEST_CASE(the_effective_settings_name_their_sources) {
+  SettingsSources sources{{"--config", "hash.conf", "--slots", "7"}, {{"NOX_LEASE_S", "12"}}, fake_file};
+  auto loaded = load_settings(sources);
+  BOOST_TEST_REQUIRE(std::holds_alternative<SettingsRequest>(loaded));
+  const std::string text = effective_settings_text(std::get<SettingsRequest>(loaded));
+  BOOST_TEST(text.find("slots = 7    # option --slots\n") != std::string::npos, text);
+  BOOST_TEST(text.find("lease_s = 12    # environment NOX_LEASE_S\n") != std::string::npos);
+  BOOST_TEST(text.find("redis_url = redis://:***@db:6379/0    # file hash.conf:1\n") != std::string::npos);
+  BOOST_TEST(text.find("pa#ss") == std::string::npos);
+  BOOST_TEST(text.find("max_jobs = 1000000    # default\n") != std::string::npos);
+  BOOST_TEST(text.find(" = ?") == std::string::npos);  // every setting has its value shown
+  for (const auto& info : setting_infos()) BOOST_TEST(text.find(info.name + " = ") != std::string::npos, info.name);
+  auto check = load_settings(SettingsSources{{"--check-config"}, {}, fake_file});
+  BOOST_TEST(std::get<SettingsRequest>(check).check_config);
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_name_the_setting_and_source) {
   BOOST_TEST(load_error({"--slots", "-1"}).find("slots (option --slots)") != std::string::npos);
   BOOST_TEST(load_error({}, {{"NOX_LEASE_S", "soon"}}).find("environment NOX_LEASE_S") != std::string::npos);
