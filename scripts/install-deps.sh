@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build ccache pkg-config libboost1.81-dev libboost-json1.81-dev
+packages=(g++ cmake ninja-build ccache pkg-config dpkg-dev libboost1.81-dev libboost-json1.81-dev
           libboost-test1.81-dev libhiredis-dev libssl-dev libjwt-dev libsystemd-dev libzstd-dev libjemalloc-dev redis-server xtb curl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium nginx-light wrk prometheus)  # prometheus: promtool checks /metrics

@@ -44,8 +44,17 @@ HttpResponse file_response(const std::filesystem::path& path, std::string_view m
   return response;
 }
 
+// www_dir, else the source tree's www/ (a build run in place), else <prefix>/share/nox/www
+// beside the installed binary (/usr/bin/noxd -> /usr/share/nox/www).
 std::filesystem::path www_dir(const App& app) {
-  return app.settings.www_dir.empty() ? std::filesystem::path(NOX_WWW_DIR) : std::filesystem::path(app.settings.www_dir);
+  if (!app.settings.www_dir.empty()) return app.settings.www_dir;
+  static const std::filesystem::path found = [] {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(NOX_WWW_DIR) / "index.html", ec)) return std::filesystem::path(NOX_WWW_DIR);
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path(NOX_WWW_DIR) : exe.parent_path().parent_path() / "share/nox/www";
+  }();
+  return found;
 }
 
 }  // namespace
