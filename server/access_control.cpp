@@ -4,8 +4,11 @@
 #include <sstream>
 
 #include "server/api_error.hpp"
+#include "storage/store.hpp"
 
 namespace nox {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -108,29 +111,39 @@ std::variant<std::optional<Identity>, HttpResponse> AccessControl::identify(cons
   return std::optional<Identity>(std::move(identity));
 }
 
-std::optional<HttpResponse> AccessControl::admit_request(const Identity& identity) {
-  if (identity.limits.requests_per_s <= 0) return std::nullopt;
+asio::awaitable<std::chrono::milliseconds> AccessControl::take(TokenBuckets& local, std::string_view kind,
+                                                             const std::string& name, double rate, double cost) {
   const auto now = Clock::now();
   if (now - last_forget_ > std::chrono::minutes(1)) {
     requests_.forget_idle(now);
     submissions_.forget_idle(now);
     last_forget_ = now;
   }
-  const auto wait = requests_.take(identity.name, identity.limits.requests_per_s, 1, now);
-  if (wait.count() == 0) return std::nullopt;
-  return too_many("too many requests from " + identity.name + " (limit " +
-                      rate_text(identity.limits.requests_per_s) + ")",
-                  wait);
+  if (shared_) {
+    auto shared = co_await shared_->take_tokens(std::string(kind) + ":" + name, rate, std::max(1.0, rate), cost);
+    if (shared) co_return *shared;
+  }
+  co_return local.take(name, rate, cost, now);
 }
 
-std::optional<HttpResponse> AccessControl::admit_submissions(const Identity& identity, std::size_t jobs) {
-  if (identity.limits.submissions_per_s <= 0 || jobs == 0) return std::nullopt;
-  const auto wait = submissions_.take(identity.name, identity.limits.submissions_per_s,
-                                      static_cast<double>(jobs), Clock::now());
-  if (wait.count() == 0) return std::nullopt;
-  return too_many("too many submissions from " + identity.name + " (limit " +
-                      rate_text(identity.limits.submissions_per_s) + " jobs)",
-                  wait);
+asio::awaitable<std::optional<HttpResponse>> AccessControl::admit_request(const Identity& identity) {
+  if (identity.limits.requests_per_s <= 0) co_return std::nullopt;
+  const auto wait = co_await take(requests_, "requests", identity.name, identity.limits.requests_per_s, 1);
+  if (wait.count() == 0) co_return std::nullopt;
+  co_return too_many("too many requests from " + identity.name + " (limit " +
+                         rate_text(identity.limits.requests_per_s) + ")",
+                     wait);
+}
+
+asio::awaitable<std::optional<HttpResponse>> AccessControl::admit_submissions(const Identity& identity,
+                                                                             std::size_t jobs) {
+  if (identity.limits.submissions_per_s <= 0 || jobs == 0) co_return std::nullopt;
+  const auto wait = co_await take(submissions_, "submissions", identity.name, identity.limits.submissions_per_s,
+                                  static_cast<double>(jobs));
+  if (wait.count() == 0) co_return std::nullopt;
+  co_return too_many("too many submissions from " + identity.name + " (limit " +
+                         rate_text(identity.limits.submissions_per_s) + " jobs)",
+                     wait);
 }
 
 std::variant<std::shared_ptr<void>, HttpResponse> AccessControl::open_stream(const Identity& identity) {

@@ -3,6 +3,7 @@
 // the lab's identity provider) and its rate limits. With neither keys nor tokens configured
 // the server is in open mode (every caller is the anonymous administrator),
 // which main allows only on a loopback listen address unless --insecure-open is given.
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 #include "server/jwt_verifier.hpp"
 
 namespace nox {
+
+class Store;
 
 class AccessControl {
  public:
@@ -35,16 +38,23 @@ class AccessControl {
   std::optional<std::string> reload();
   std::size_t key_count() const { return keys_.records().size(); }
 
-  // Rate limits (core/token_bucket.hpp): nullopt when admitted, else the 429 to answer with its
-  // Retry-After. A batch of n jobs costs n submissions.
-  std::optional<HttpResponse> admit_request(const Identity& identity);
-  std::optional<HttpResponse> admit_submissions(const Identity& identity, std::size_t jobs);
+  // Rate limits: nullopt when admitted, else the 429 to answer with its Retry-After. A batch
+  // of n jobs costs n submissions. The buckets live in the store when it is shared by several
+  // instances (Redis: a key's rate holds across all of them), else here (core/token_bucket.hpp);
+  // while a shared store cannot be reached, this instance's own buckets decide.
+  boost::asio::awaitable<std::optional<HttpResponse>> admit_request(const Identity& identity);
+  boost::asio::awaitable<std::optional<HttpResponse>> admit_submissions(const Identity& identity, std::size_t jobs);
+  void share_buckets_through(Store* store) { shared_ = store; }
   // Open SSE streams per identity (max_streams). The returned token, while alive, holds one.
   std::variant<std::shared_ptr<void>, HttpResponse> open_stream(const Identity& identity);
 
  private:
   using Clock = TokenBuckets::Clock;
   std::optional<std::string> load_jwt();
+  // Zero when `cost` tokens were taken from `kind`:`name`'s bucket, else the wait.
+  boost::asio::awaitable<std::chrono::milliseconds> take(TokenBuckets& local, std::string_view kind,
+                                                         const std::string& name, double rate, double cost);
+  Store* shared_ = nullptr;
   std::string keys_file_;
   KeyRing keys_;
   Settings jwt_settings_;

@@ -1,5 +1,7 @@
 #include "server/http_types.hpp"
 
+#include "core/percent.hpp"
+
 #include <boost/beast/http/status.hpp>
 
 namespace nox {
@@ -23,30 +25,16 @@ std::string_view HttpRequest::header(std::string_view name) const {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 }  // namespace
+
+bool query_is_valid(std::string_view query) {
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    if (query[i] != '%') continue;
+    if (!percent_decode(query.substr(i, 3))) return false;
+    i += 2;
+  }
+  return true;
+}
 
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
@@ -54,8 +42,10 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     std::string_view pair = query.substr(0, amp);
     auto eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
-    if (percent_decode(key) == name)
-      return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+    // (The server refuses a query with a bad escape before any route reads it: query_is_valid.)
+    if (percent_decode(key, true).value_or(std::string(key)) == name)
+      return eq == std::string_view::npos ? std::string{}
+                                          : percent_decode(pair.substr(eq + 1), true).value_or(std::string(pair.substr(eq + 1)));
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }

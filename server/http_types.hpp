@@ -33,8 +33,10 @@ struct HttpRequest {
   std::string_view header(std::string_view name) const;
 };
 
-// Percent-decoded value of a query parameter, or nullopt when absent.
+// Percent-decoded value of a query parameter ('+' is a space), or nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
+// False when a '%' is not followed by two hex digits: the server answers 400 before routing.
+bool query_is_valid(std::string_view query);
 
 // Streams a long-lived body (Server-Sent Events) chunk by chunk.
 class StreamWriter {

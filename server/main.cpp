@@ -283,6 +283,8 @@ int main(int argc, char** argv) {
   nox::add_routes(app.router);
   app.edge = nox::EdgePolicy::from(settings, listen_host);
   app.access = std::move(std::get<nox::AccessControl>(access));
+  // With Redis a key's rate holds across every instance sharing it.
+  if (the_store.pipelines()) app.access.share_buckets_through(&the_store);
   nox::HttpServer server(io, app);
   // Socket activation (noxd.socket): systemd holds the port and hands it over; `listen` is
   // then only what the open-mode check above saw, so the socket unit's address must be

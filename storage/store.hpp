@@ -169,6 +169,16 @@ class Store {
   // bounded steps that let other work run between them. Returns how many.
   virtual boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) = 0;
 
+  // A token bucket shared by every instance on this store (per-identity rate limits): takes
+  // `cost` tokens of `bucket` (refilled at `rate` a second, holding at most `burst`). Zero when
+  // taken, else the wait until they would be there. Stores that serve one instance only
+  // answer `invalid`: the caller keeps its own buckets.
+  virtual boost::asio::awaitable<Result<std::chrono::milliseconds>> take_tokens(std::string bucket, double rate,
+                                                                                double burst, double cost) {
+    (void)bucket, (void)rate, (void)burst, (void)cost;
+    co_return StoreError{StoreErrc::invalid, "this store keeps no shared buckets", {}};
+  }
+
   // The store's own figures for GET /metrics (Redis: round trips and reconnects per connection).
   virtual void write_metrics(PrometheusText& text) const { (void)text; }
 };

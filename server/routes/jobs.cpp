@@ -192,7 +192,7 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   FieldErrors errors;
   auto job = admit(app, request, std::get<json::value>(body), "", errors);
   if (!job) co_return field_errors_response(errors);
-  if (auto limited = app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
+  if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   if (key) job->id = job_id_for(key->scope);
   auto created = co_await create_or_find(app.store, std::move(*job), key != nullptr);
   if (!created) co_return store_error_response(created.error());
@@ -239,7 +239,8 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     }
   }
   if (!errors.empty()) co_return field_errors_response(errors);
-  if (auto limited = app.access.admit_submissions(request.identity, jobs.size())) co_return std::move(*limited);
+  if (auto limited = co_await app.access.admit_submissions(request.identity, jobs.size()))
+    co_return std::move(*limited);
   json::array accepted(arena());
   accepted.reserve(jobs.size());
   if (!app.store.pipelines()) {

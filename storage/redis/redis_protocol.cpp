@@ -1,5 +1,7 @@
 #include "storage/redis/redis_protocol.hpp"
 
+#include "core/percent.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <charconv>
@@ -44,32 +46,9 @@ bool parse_int(std::string_view text, int& out) {
   return ec == std::errc{} && ptr == text.data() + text.size();
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
-// Passwords may hold '@', ':' or '/', which a URL can only carry percent-encoded.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int hi = hex_value(text[i + 1]);
-    const int lo = hex_value(text[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
+// Passwords may hold '@', ':' or '/', which a URL can only carry percent-encoded
+// (core/percent.hpp: a bad escape is an error).
 // "?db=3&password=x" on unix URLs.
 std::optional<UrlError> apply_query(std::string_view query, Url& url) {
   while (!query.empty()) {

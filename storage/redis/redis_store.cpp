@@ -40,7 +40,8 @@ constexpr const char* redis_layout = "2";  // of the records and indexes (lib.lu
 
 constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
                                         "cancel",          "remove",        "progress",  "requeue_expired",
-                                        "sweep_retention", "put_artifacts", "heartbeat", "workers"};
+                                        "sweep_retention", "put_artifacts", "heartbeat", "workers",
+                                        "take_tokens"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -209,7 +210,9 @@ RedisStore::RedisStore(asio::any_io_executor executor, RedisStoreOptions options
     // Read-only or naturally idempotent scripts run as written; every other one runs at
     // most once per operation id (lib.lua's nox_once), its body unchanged inside a function.
     const std::string_view name = script_names[i];
-    const bool once = name != "heartbeat" && name != "workers";
+    // Not replayed by operation id: reads, the heartbeat, and a rate limit's bucket (a
+    // request whose bucket answer was lost is simply admitted or refused again).
+    const bool once = name != "heartbeat" && name != "workers" && name != "take_tokens";
     std::string source = std::string(lib) + "\n";
     if (once) {
       source += "local function nox_body()\n";
@@ -1033,6 +1036,17 @@ asio::awaitable<Result<Done>> RedisStore::heartbeat(WorkerInfo worker, std::chro
   Result<Reply> reply = co_await eval(heartbeat_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   co_return Done{};
+}
+
+asio::awaitable<Result<std::chrono::milliseconds>> RedisStore::take_tokens(std::string bucket, double rate,
+                                                                          double burst, double cost) {
+  const std::string rate_text = std::to_string(rate), burst_text = std::to_string(burst),
+                    cost_text = std::to_string(cost);
+  std::vector<std::string> keys = {key("rate:" + bucket)};
+  std::vector<std::string_view> args = {base_, rate_text, burst_text, cost_text};
+  Result<Reply> reply = co_await eval(take_tokens_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  co_return std::chrono::milliseconds(reply->integer().value_or(0));
 }
 
 asio::awaitable<Result<std::vector<WorkerInfo>>> RedisStore::workers() {

@@ -109,6 +109,8 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
   boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) override;
   void write_metrics(PrometheusText& text) const override;
+  boost::asio::awaitable<Result<std::chrono::milliseconds>> take_tokens(std::string bucket, double rate, double burst,
+                                                                        double cost) override;
 
   // The full name of a key ("<prefix>:{<prefix>}:<suffix>"), for tests and tools.
   std::string key(std::string_view suffix) const { return base_ + std::string(suffix); }
@@ -130,6 +132,7 @@ class RedisStore final : public Store {
     put_artifacts_script,
     heartbeat_script,
     workers_script,
+    take_tokens_script,
     script_count
   };
   struct LoadedScript {

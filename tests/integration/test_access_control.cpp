@@ -12,6 +12,7 @@
 
 #include "server/app.hpp"
 #include "tests/integration/api_fixture.hpp"
+#include "tests/support/redis_server.hpp"
 #include "tests/support/sse_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -412,6 +413,28 @@ BOOST_AUTO_TEST_CASE(past_its_limits_an_identity_gets_429_with_retry_after) {
   BOOST_TEST(first.status() == 200);
   SseClient second{noxd.port(), "/events", with_key(chatty)};
   BOOST_TEST(second.status() == 429);
+}
+
+// With Redis, a key's rate holds across the instances sharing it: a client that spreads its
+// requests over two instances does not get twice its rate (the buckets live in Redis).
+BOOST_AUTO_TEST_CASE(rate_limits_are_shared_by_the_instances_of_one_redis) {
+  TempDir dir;
+  const auto file = dir.path() / "keys";
+  const std::string chatty = add_key(file, "chatty", "--scopes compute:read --rate 5/s");
+  RedisServer redis;
+  redis.start();
+  const std::vector<std::string> flags{"--slots", "1", "--keys-file", file.string(), "--redis-url", redis.url()};
+  NoxdProcess a(flags), b(flags);
+  HttpClient to_a{a.port()}, to_b{b.port()};
+  int limited = 0;
+  for (int i = 0; i < 12; ++i) {
+    HttpReply reply = as(i % 2 ? to_b : to_a, chatty, "GET", "/jobs?limit=1");
+    if (reply.status == 429) ++limited;
+    else BOOST_TEST(reply.status == 200);
+  }
+  // 5 a second with a burst of 5: of 12 requests in well under a second, at least 6 are
+  // refused; with a bucket per instance (5 + 5) only about 2 would be.
+  BOOST_TEST(limited >= 6, limited << " of 12 refused");
 }
 
 // GET /openapi.json documents every row of the router's table with its method and scope, so a

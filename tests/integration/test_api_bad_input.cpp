@@ -132,4 +132,12 @@ BOOST_FIXTURE_TEST_CASE(routes_404_and_405, SmallServer) {
   BOOST_TEST(wrong_job.header("allow") == "GET, DELETE");
 }
 
+// A bad percent-escape in the query is a 400, not a filter on the literal text.
+BOOST_FIXTURE_TEST_CASE(a_bad_percent_escape_in_the_query_is_refused, SmallServer) {
+  auto bad = client.get("/jobs?tag=%zz");
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(error_code(bad) == "invalid_parameter");
+  BOOST_TEST(client.get("/jobs?tag=screen%2D42").status == 200);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include "core/percent.hpp"
 #include "server/router.hpp"
+#include "storage/redis/redis_protocol.hpp"
 #include "server/sse_format.hpp"
 
 using namespace nox;
@@ -40,7 +42,23 @@ BOOST_AUTO_TEST_CASE(query_parameters_are_decoded) {
   BOOST_TEST(query_param("a=1&tag=screen%2D42&x", "tag").value() == "screen-42");
   BOOST_TEST(query_param("a=1&x", "x").value() == "");
   BOOST_TEST(!query_param("a=1", "b").has_value());
-  BOOST_TEST(query_param("q=a+b%", "q").value() == "a b%");
+  BOOST_TEST(query_param("q=a+b%25", "q").value() == "a b%");
+}
+
+// Issue 8: the query decoder kept a bad escape as text while the Redis URL decoder refused it.
+// One decoder now (core/percent.hpp): a bad escape is an error for both; the server answers
+// 400 for such a query before any route reads it.
+BOOST_AUTO_TEST_CASE(a_bad_percent_escape_is_an_error_everywhere) {
+  BOOST_TEST(!nox::percent_decode("a%zz"));
+  BOOST_TEST(!nox::percent_decode("a%2"));
+  BOOST_TEST(!nox::percent_decode("%"));
+  BOOST_TEST(nox::percent_decode("p%40ss").value() == "p@ss");
+  BOOST_TEST(nox::percent_decode("a+b").value() == "a+b");
+  BOOST_TEST(nox::percent_decode("a+b", true).value() == "a b");
+  BOOST_TEST(!query_is_valid("tag=%zz"));
+  BOOST_TEST(!query_is_valid("q=a+b%"));
+  BOOST_TEST(query_is_valid("tag=screen%2D42&x"));
+  BOOST_TEST(std::holds_alternative<nox::redis::UrlError>(nox::redis::parse_url("redis://:bad%zz@host")));
 }
 
 BOOST_AUTO_TEST_CASE(sse_frames_and_id_order) {
