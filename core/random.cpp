@@ -1,5 +1,7 @@
 #include "core/random.hpp"
 
+#include "core/base64url.hpp"
+
 #include <sys/random.h>
 
 #include <array>
@@ -32,25 +34,12 @@ std::uint64_t secure_random_word() {
 }
 
 std::string secure_random_base64url(std::size_t count) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string bytes;
   while (bytes.size() < count) {
     const std::uint64_t word = secure_random_word();
     for (int i = 0; i < 8 && bytes.size() < count; ++i) bytes += static_cast<char>((word >> (8 * i)) & 0xff);
   }
-  std::string out;
-  std::uint32_t bits = 0;
-  int held = 0;
-  for (const char c : bytes) {
-    bits = (bits << 8) | static_cast<unsigned char>(c);
-    held += 8;
-    while (held >= 6) {
-      held -= 6;
-      out += alphabet[(bits >> held) & 0x3f];
-    }
-  }
-  if (held > 0) out += alphabet[(bits << (6 - held)) & 0x3f];
-  return out;
+  return base64url_encode(bytes);
 }
 
 }  // namespace nox

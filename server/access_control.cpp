@@ -1,9 +1,8 @@
 #include "server/access_control.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include "server/api_error.hpp"
+#include "server/text_file.hpp"
 #include "storage/store.hpp"
 
 namespace nox {
@@ -11,14 +10,6 @@ namespace nox {
 namespace asio = boost::asio;
 
 namespace {
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream content;
-  content << in.rdbuf();
-  return std::move(content).str();
-}
 
 HttpResponse too_many(std::string_view what, std::chrono::milliseconds wait) {
   const auto seconds = std::max<std::int64_t>(1, (wait.count() + 999) / 1000);
@@ -50,14 +41,14 @@ std::optional<std::string> AccessControl::load_jwt() {
   options.issuer = s.jwt_issuer;
   options.audience = s.jwt_audience;
   if (!s.jwt_secret_file.empty()) {
-    auto secret = read_text(s.jwt_secret_file);
+    auto secret = read_text_file(s.jwt_secret_file);
     if (!secret) return "cannot read the JWT secret file " + s.jwt_secret_file;
     while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
     if (secret->size() < 32) return "the JWT secret in " + s.jwt_secret_file + " is shorter than 32 bytes";
     options.hs256_secret = std::move(*secret);
   }
   if (!s.jwt_jwks_file.empty()) {
-    auto jwks = read_text(s.jwt_jwks_file);
+    auto jwks = read_text_file(s.jwt_jwks_file);
     if (!jwks) return "cannot read the JWKS file " + s.jwt_jwks_file;
     options.jwks_json = std::move(*jwks);
   }
@@ -70,7 +61,7 @@ std::optional<std::string> AccessControl::load_jwt() {
 std::optional<std::string> AccessControl::reload() {
   if (auto error = load_jwt()) return error;
   if (keys_file_.empty()) return std::nullopt;
-  auto text = read_text(keys_file_);
+  auto text = read_text_file(keys_file_);
   if (!text) return "cannot read the keys file " + keys_file_;
   auto parsed = parse_keys_file(*text);
   if (auto* error = std::get_if<std::string>(&parsed)) return "keys file " + keys_file_ + ": " + *error;

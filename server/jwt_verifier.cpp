@@ -11,34 +11,13 @@
 
 #include <cstdlib>
 
+#include "core/base64url.hpp"
+
 namespace nox {
 
 namespace json = boost::json;
 
 namespace {
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t bits = 0;
-  int held = 0;
-  for (const char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-' || c == '+') v = 62;
-    else if (c == '_' || c == '/') v = 63;
-    else if (c == '=') break;
-    else return std::nullopt;
-    bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    held += 6;
-    if (held >= 8) {
-      held -= 8;
-      out += static_cast<char>((bits >> held) & 0xff);
-    }
-  }
-  return out;
-}
 
 struct Owned {
   OSSL_PARAM_BLD* builder = OSSL_PARAM_BLD_new();

@@ -13,6 +13,7 @@
 
 #include "core/api_keys.hpp"
 #include "core/sha256.hpp"
+#include "server/text_file.hpp"
 
 namespace nox {
 
@@ -27,11 +28,11 @@ bool is_own_option(const std::string& name) {
 }
 
 std::variant<std::vector<ApiKeyRecord>, std::string> read_keys(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::vector<ApiKeyRecord>{};  // no file yet: no keys
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto parsed = parse_keys_file(text.str());
+  auto text = read_text_file(path);
+  std::error_code ec;
+  if (!text && std::filesystem::exists(path, ec)) return "cannot read " + path;  // never overwrite it
+  if (!text) return std::vector<ApiKeyRecord>{};  // no file yet: no keys
+  auto parsed = parse_keys_file(*text);
   if (auto* error = std::get_if<std::string>(&parsed)) return path + ": " + *error;
   return parsed;
 }

@@ -21,6 +21,7 @@
 #include "core/status_cache.hpp"
 #include "server/http_server.hpp"
 #include "server/keys_command.hpp"
+#include "server/text_file.hpp"
 #include "server/loop_guard.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"
@@ -32,14 +33,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-std::optional<std::string> read_whole_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream content;
-  content << in.rdbuf();
-  return std::move(content).str();
-}
-
 nox::SettingsSources sources_from(std::vector<std::string> args) {
   nox::SettingsSources sources;
   sources.args = std::move(args);
@@ -49,7 +42,7 @@ nox::SettingsSources sources_from(std::vector<std::string> args) {
     auto eq = entry.find('=');
     if (eq != std::string_view::npos) sources.environment.emplace(entry.substr(0, eq), entry.substr(eq + 1));
   }
-  sources.read_file = read_whole_file;
+  sources.read_file = nox::read_text_file;
   return sources;
 }
 

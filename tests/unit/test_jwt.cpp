@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 
+#include "core/base64url.hpp"
 #include "server/jwt_verifier.hpp"
 
 using namespace nox;
@@ -18,19 +19,7 @@ constexpr TimeMs now = 1796059732000;  // ms
 constexpr std::int64_t now_s = now / 1000;
 const std::string secret = "0123456789abcdef0123456789abcdef-lab-secret";
 
-std::string base64url(const std::string& bytes) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t bits = 0;
-  int held = 0;
-  for (const char c : bytes) {
-    bits = (bits << 8) | static_cast<unsigned char>(c);
-    held += 8;
-    while (held >= 6) held -= 6, out += alphabet[(bits >> held) & 0x3f];
-  }
-  if (held > 0) out += alphabet[(bits << (6 - held)) & 0x3f];
-  return out;
-}
+std::string base64url(const std::string& bytes) { return base64url_encode(bytes); }
 
 struct Claims {
   std::string sub = "alice";
