@@ -55,12 +55,13 @@ std::optional<std::string> record_from(const json::object& o, ApiKeyRecord& r) {
   if (!hash || !hash->is_string() || !is_hex_digest(hash->get_string()))
     return "\"sha256\" must be 64 lowercase hex digits";
   r.sha256 = std::string(hash->get_string());
-  double streams = 0;
+  double streams = 0, queued = 0;
   if (!read_limit(o, "requests_per_s", r.limits.requests_per_s) ||
       !read_limit(o, "submissions_per_s", r.limits.submissions_per_s) ||
-      !read_limit(o, "max_streams", streams))
-    return "limits (requests_per_s, submissions_per_s, max_streams) must be numbers >= 0";
+      !read_limit(o, "max_streams", streams) || !read_limit(o, "max_queued", queued))
+    return "limits (requests_per_s, submissions_per_s, max_streams, max_queued) must be numbers >= 0";
   r.limits.max_streams = static_cast<std::uint64_t>(streams);
+  r.limits.max_queued = static_cast<std::uint64_t>(queued);
   if (const json::value* created = o.if_contains("created_at"); created && created->is_number())
     r.created_at = created->to_number<TimeMs>();
   return std::nullopt;
@@ -98,6 +99,7 @@ std::string key_record_line(const ApiKeyRecord& r) {
   if (r.limits.requests_per_s > 0) o["requests_per_s"] = r.limits.requests_per_s;
   if (r.limits.submissions_per_s > 0) o["submissions_per_s"] = r.limits.submissions_per_s;
   if (r.limits.max_streams > 0) o["max_streams"] = r.limits.max_streams;
+  if (r.limits.max_queued > 0) o["max_queued"] = r.limits.max_queued;
   return json::serialize(o);
 }
 

@@ -27,6 +27,7 @@ struct RateLimits {
   double requests_per_s = 0;     // every authenticated request
   double submissions_per_s = 0;  // jobs submitted (a batch counts each job)
   std::uint64_t max_streams = 0; // open SSE streams
+  std::uint64_t max_queued = 0;  // unfinished (pending, running) jobs at once; 0: the server's max_queued_per_owner
 };
 
 // "20/s", "300/min", "5000/h" -> per second; nullopt when not of that shape or not positive.

@@ -122,6 +122,10 @@ const std::vector<Descriptor>& descriptors() {
         seconds(&Settings::worker_timeout_s, 1, 3600));
     add("max_jobs", "1000000", "jobs the store holds at most; new submissions get 503 beyond it",
         count(&Settings::max_jobs, 1, 1000000000));
+    add("max_queued_per_owner", "0",
+        "unfinished (pending or running) jobs one owner may have at once, unless its API key sets "
+        "max_queued; 429 too_many_queued beyond; 0: no bound",
+        count(&Settings::max_queued_per_owner, 0, 1000000000));
     add("redis_command_timeout_s", "5",
         "a Redis command unanswered this long is re-sent on a new connection (it applies once)",
         seconds(&Settings::redis_command_timeout_s, 0.05, 600));
@@ -338,6 +342,7 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "lease_s") return number(s.lease_s);
   if (name == "worker_timeout_s") return number(s.worker_timeout_s);
   if (name == "max_jobs") return std::to_string(s.max_jobs);
+  if (name == "max_queued_per_owner") return std::to_string(s.max_queued_per_owner);
   if (name == "redis_command_timeout_s") return number(s.redis_command_timeout_s);
   if (name == "retention_s") return number(s.retention_s);
   if (name == "kill_grace_s") return number(s.kill_grace_s);

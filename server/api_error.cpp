@@ -42,6 +42,11 @@ HttpResponse store_error_response(const StoreError& error, std::string_view not_
       response.headers.emplace_back("Retry-After", "60");
       return response;
     }
+    case StoreErrc::quota: {
+      auto response = error_response(429, "too_many_queued", error.message);
+      response.headers.emplace_back("Retry-After", "10");
+      return response;
+    }
     case StoreErrc::unavailable:
       break;
   }

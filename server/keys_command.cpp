@@ -19,7 +19,7 @@ namespace nox {
 
 namespace {
 
-constexpr const char* own_options[] = {"--scopes", "--rate", "--submit-rate", "--max-streams"};
+constexpr const char* own_options[] = {"--scopes", "--rate", "--submit-rate", "--max-streams", "--max-queued"};
 
 bool is_own_option(const std::string& name) {
   for (const char* o : own_options)
@@ -107,13 +107,17 @@ int add(const std::vector<std::string>& args, const std::string& path, std::ostr
         return 2;
       }
       (option == "--rate" ? record.limits.requests_per_s : record.limits.submissions_per_s) = *rate;
-    } else {
+    } else if (option == "--max-streams" || option == "--max-queued") {
       auto n = whole(value);
       if (!n) {
         err << "noxd keys add: " << option << " is a whole number, got '" << value << "'\n";
         return 2;
       }
-      record.limits.max_streams = *n;
+      (option == "--max-streams" ? record.limits.max_streams : record.limits.max_queued) = *n;
+    } else {
+      err << "noxd keys add: unknown option " << option
+          << " (--scopes, --rate, --submit-rate, --max-streams, --max-queued)\n";
+      return 2;
     }
   }
   if (!scoped) {
@@ -157,6 +161,7 @@ int list(const std::string& path, std::ostream& out, std::ostream& err) {
     if (r.limits.requests_per_s > 0) out << "\trate " << rate_text(r.limits.requests_per_s);
     if (r.limits.submissions_per_s > 0) out << "\tsubmit-rate " << rate_text(r.limits.submissions_per_s);
     if (r.limits.max_streams > 0) out << "\tmax-streams " << r.limits.max_streams;
+    if (r.limits.max_queued > 0) out << "\tmax-queued " << r.limits.max_queued;
     out << "\n";
   }
   return 0;

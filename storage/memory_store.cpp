@@ -178,6 +178,7 @@ std::optional<StoreError> MemoryStore::apply_transition(const std::string& id, E
   // Engine and tags never change: only the state's indexes move.
   by_state_[static_cast<std::size_t>(entry.state)].erase(entry.order);
   if (is_terminal(entry.state)) by_finish_.erase({entry.finished_at, entry.order});
+  if (is_terminal(to) && !is_terminal(entry.state)) count_out_of_owner(id);
   entry.state = to;
   if (is_terminal(to)) entry.finished_at = now_ms();
   by_state_[static_cast<std::size_t>(to)].insert(entry.order);
@@ -185,6 +186,14 @@ std::optional<StoreError> MemoryStore::apply_transition(const std::string& id, E
   if (to == JobState::pending) enqueue(id, entry);
   append_event(*event, id, to, std::move(event_data));
   return std::nullopt;
+}
+
+void MemoryStore::count_out_of_owner(const std::string& id) {
+  const auto owned = owner_of_unfinished_.find(id);
+  if (owned == owner_of_unfinished_.end()) return;
+  const auto held = unfinished_by_owner_.find(owned->second);
+  if (held != unfinished_by_owner_.end() && --held->second == 0) unfinished_by_owner_.erase(held);
+  owner_of_unfinished_.erase(owned);
 }
 
 void MemoryStore::enqueue(const std::string& id, Entry& entry) {
@@ -216,11 +225,16 @@ asio::awaitable<void> MemoryStore::wait_on(std::vector<asio::steady_timer*>& wai
 
 // --- jobs ---
 
-asio::awaitable<Result<Job>> MemoryStore::create(Job job) {
+asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
   if (const Entry* existing = find(job.id)) co_return conflict("job " + job.id + " already exists", existing->state);
   if (jobs_.size() >= options_.max_jobs)
     co_return full("the store holds its maximum of " + std::to_string(options_.max_jobs) +
                    " jobs (max_jobs); finished jobs leave it after the retention period or when deleted");
+  if (!job.owner.empty() && bounds.max_unfinished_of_owner > 0) {
+    const auto held = unfinished_by_owner_.find(job.owner);
+    if (held != unfinished_by_owner_.end() && held->second >= bounds.max_unfinished_of_owner)
+      co_return over_quota(job.owner, held->second);
+  }
   job.state = JobState::pending;
   Entry entry;
   entry.state = JobState::pending;
@@ -238,9 +252,18 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job) {
   repack(entry, std::move(parts));
   auto [it, inserted] = jobs_.emplace(job.id, std::move(entry));
   index(it->first, it->second, job);
+  if (!job.owner.empty()) {
+    ++unfinished_by_owner_[job.owner];
+    owner_of_unfinished_.emplace(it->first, job.owner);
+  }
   enqueue(it->first, it->second);
   append_event(EventType::submitted, it->first, JobState::pending, {});
   co_return job;
+}
+
+asio::awaitable<Result<std::uint64_t>> MemoryStore::unfinished_of_owner(std::string owner) {
+  const auto held = unfinished_by_owner_.find(owner);
+  co_return held == unfinished_by_owner_.end() ? std::uint64_t{0} : held->second;
 }
 
 asio::awaitable<Result<Job>> MemoryStore::get(std::string id) {
@@ -355,6 +378,7 @@ void MemoryStore::erase_job(const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   dequeue(id);
+  count_out_of_owner(id);
   unindex(it->second, to_job(id, it->second));  // engine and tags come from the spec
   const bool has_files = !it->second.artifacts.empty();
   jobs_.erase(it);

@@ -33,7 +33,9 @@ class MemoryStore final : public Store {
   std::string_view kind() const override { return "memory"; }
   boost::asio::awaitable<bool> ping() override;
 
-  boost::asio::awaitable<Result<Job>> create(Job job) override;
+  using Store::create;
+  boost::asio::awaitable<Result<Job>> create(Job job, CreateBounds bounds) override;
+  boost::asio::awaitable<Result<std::uint64_t>> unfinished_of_owner(std::string owner) override;
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
   boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
@@ -107,6 +109,8 @@ class MemoryStore final : public Store {
   static bool indexed(const std::map<std::string, OrderIndex, std::less<>>& index, const std::string& value,
                       std::uint64_t order);
   void append_event(EventType type, const std::string& job_id, JobState state, boost::json::object data);
+  // A job of an owner leaves its unfinished count (it finished, or is deleted unfinished).
+  void count_out_of_owner(const std::string& id);
   void enqueue(const std::string& id, Entry& entry);
   void dequeue(const std::string& id);
   // Running jobs whose instance is gone: back to pending while lost < max_lost, else failed.
@@ -128,6 +132,10 @@ class MemoryStore final : public Store {
   std::map<std::string, OrderIndex, std::less<>> by_tag_;
   std::map<std::string, OrderIndex, std::less<>> by_owner_;  // owners that are not "" (open mode)
   std::set<std::pair<TimeMs, std::uint64_t>> by_finish_;  // (finished_at, order): retention
+  // Unfinished jobs per owner (CreateBounds::max_unfinished_of_owner), and the owner of each
+  // such job: the entry does not keep its owner, and finished jobs need no entry here.
+  std::unordered_map<std::string, std::uint64_t> unfinished_by_owner_;
+  std::unordered_map<std::string, std::string> owner_of_unfinished_;
   std::set<QueueKey> queue_;
   std::unordered_map<std::string, QueueKey> queue_position_;
   std::uint64_t next_order_ = 1;

@@ -63,6 +63,14 @@ struct QueueStats {
 
 using Lease = std::chrono::milliseconds;
 
+// What create() checks in the same step as it saves the job, so that concurrent submissions
+// (on this instance or on others sharing Redis) cannot pass a bound together.
+struct CreateBounds {
+  // The job's owner may then hold at most this many unfinished (pending, scheduled, running)
+  // jobs, this one included; 0: no bound. Jobs without an owner (open mode) are not bounded.
+  std::uint64_t max_unfinished_of_owner = 0;
+};
+
 struct ClaimBudget {
   std::size_t slots = 0;
   std::size_t in_process = 0;
@@ -82,8 +90,13 @@ class Store {
 
   // --- jobs ---
   // Saves a new job (state pending) and enqueues it; appends `submitted`. conflict when a job
-  // with that id exists (an Idempotency-Key replay relies on it); full beyond max_jobs.
-  virtual boost::asio::awaitable<Result<Job>> create(Job job) = 0;
+  // with that id exists (an Idempotency-Key replay relies on it); full beyond max_jobs;
+  // quota beyond bounds.max_unfinished_of_owner.
+  virtual boost::asio::awaitable<Result<Job>> create(Job job, CreateBounds bounds) = 0;
+  boost::asio::awaitable<Result<Job>> create(Job job) { return create(std::move(job), CreateBounds{}); }
+  // How many unfinished (pending, scheduled, running) jobs `owner` has: O(1), kept with every
+  // change of state. A batch is refused whole when it would not fit.
+  virtual boost::asio::awaitable<Result<std::uint64_t>> unfinished_of_owner(std::string owner) = 0;
   virtual boost::asio::awaitable<Result<Job>> get(std::string id) = 0;
   virtual boost::asio::awaitable<Result<JobPage>> list(ListQuery query) = 0;
   // GET /jobs/{id}/status, serialized (job_status_json), with the job's owner: the hottest read, so a store may

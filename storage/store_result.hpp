@@ -1,5 +1,6 @@
 #pragma once
 // The value-or-reason every Store operation answers with.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@ enum class StoreErrc {
   unavailable,  // the store cannot be reached now (Redis down): retry later
   invalid,      // the request itself is not acceptable (e.g. artifact too large)
   full,         // the store holds max_jobs jobs: new submissions wait until retention frees room
+  quota,        // the job's owner holds its maximum of unfinished jobs: wait until some finish
 };
 
 struct StoreError {
@@ -49,5 +51,12 @@ inline StoreError conflict(std::string message, JobState current) {
 }
 inline StoreError unavailable(std::string message) { return {StoreErrc::unavailable, std::move(message), {}}; }
 inline StoreError full(std::string message) { return {StoreErrc::full, std::move(message), {}}; }
+// `owner` holds `held` unfinished jobs, its bound (CreateBounds::max_unfinished_of_owner).
+inline StoreError over_quota(const std::string& owner, std::uint64_t held) {
+  return {StoreErrc::quota,
+          owner + " has " + std::to_string(held) +
+              " unfinished (pending or running) jobs, its limit max_queued: submit more once some finish",
+          {}};
+}
 
 }  // namespace nox

@@ -79,10 +79,18 @@ std::optional<Job> admit(const App& app, const HttpRequest& request, const json:
   return new_job(spec, request.identity.name);
 }
 
+// The caller's cap on unfinished jobs: its key's max_queued, else the server's max_queued_per_owner.
+CreateBounds create_bounds(const App& app, const Identity& identity) {
+  CreateBounds bounds;
+  bounds.max_unfinished_of_owner =
+      identity.limits.max_queued > 0 ? identity.limits.max_queued : app.settings.max_queued_per_owner;
+  return bounds;
+}
+
 // create(), where a job that already exists under an idempotent id is the earlier attempt's.
-asio::awaitable<Result<Job>> create_or_find(Store& store, Job job, bool idempotent) {
+asio::awaitable<Result<Job>> create_or_find(Store& store, Job job, CreateBounds bounds, bool idempotent) {
   std::string id = job.id;
-  auto created = co_await store.create(std::move(job));
+  auto created = co_await store.create(std::move(job), bounds);
   if (created || !idempotent || created.error().code != StoreErrc::conflict) co_return created;
   co_return co_await store.get(std::move(id));
 }
@@ -98,10 +106,27 @@ struct BatchCreation {
   asio::steady_timer all_done;
 };
 
-asio::awaitable<void> create_into(Store& store, Job job, std::shared_ptr<BatchCreation> batch, std::size_t index,
-                                  bool idempotent) {
-  batch->results[index] = co_await create_or_find(store, std::move(job), idempotent);
+asio::awaitable<void> create_into(Store& store, Job job, CreateBounds bounds, std::shared_ptr<BatchCreation> batch,
+                                  std::size_t index, bool idempotent) {
+  batch->results[index] = co_await create_or_find(store, std::move(job), bounds, idempotent);
   if (--batch->remaining == 0) batch->all_done.cancel();
+}
+
+// A batch that would take its owner past max_queued is refused whole, before any job is made
+// (create() still checks each job: another request may take the room meanwhile).
+asio::awaitable<std::optional<HttpResponse>> refuse_batch_over_quota(App& app, const Identity& identity,
+                                                                     CreateBounds bounds, std::size_t jobs) {
+  if (bounds.max_unfinished_of_owner == 0 || identity.name.empty()) co_return std::nullopt;
+  auto held = co_await app.store.unfinished_of_owner(identity.name);
+  if (!held) co_return store_error_response(held.error());
+  if (*held + jobs <= bounds.max_unfinished_of_owner) co_return std::nullopt;
+  auto response = error_response(429, "too_many_queued",
+                                 identity.name + " has " + std::to_string(*held) +
+                                     " unfinished (pending or running) jobs and may have " +
+                                     std::to_string(bounds.max_unfinished_of_owner) + " (max_queued): this batch of " +
+                                     std::to_string(jobs) + " does not fit; submit it once some finish");
+  response.headers.emplace_back("Retry-After", "10");
+  co_return response;
 }
 
 // A store outage midway leaves some jobs of a batch created: the answer says how many.
@@ -194,7 +219,8 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   if (!job) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   if (key) job->id = job_id_for(key->scope);
-  auto created = co_await create_or_find(app.store, std::move(*job), key != nullptr);
+  auto created = co_await create_or_find(app.store, std::move(*job), create_bounds(app, request.identity),
+                                        key != nullptr);
   if (!created) co_return store_error_response(created.error());
   const std::string location = "/jobs/" + created->id;
   HttpResponse response = json_response(202, accepted_json(*created));
@@ -241,13 +267,16 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   if (!errors.empty()) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, jobs.size()))
     co_return std::move(*limited);
+  const CreateBounds bounds = create_bounds(app, request.identity);
+  if (auto refused = co_await refuse_batch_over_quota(app, request.identity, bounds, jobs.size()))
+    co_return std::move(*refused);
   json::array accepted(arena());
   accepted.reserve(jobs.size());
   if (!app.store.pipelines()) {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (i % creates_between_yields == creates_between_yields - 1)
         co_await asio::post(executor, asio::use_awaitable);
-      auto created = co_await create_or_find(app.store, std::move(jobs[i]), key != nullptr);
+      auto created = co_await create_or_find(app.store, std::move(jobs[i]), bounds, key != nullptr);
       if (!created) co_return partial_batch_error(created.error(), accepted.size());
       accepted.push_back(accepted_json(*created, accepted.storage()));
     }
@@ -259,7 +288,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (i % creates_between_yields == creates_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-      asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), batch, i, key != nullptr), asio::detached);
+      asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), bounds, batch, i, key != nullptr), asio::detached);
     }
     while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     for (auto& created : batch->results) {

@@ -451,9 +451,9 @@ struct RedisStore::PendingCreate {
   asio::steady_timer done;
 };
 
-asio::awaitable<Result<Job>> RedisStore::create(Job job) {
+asio::awaitable<Result<Job>> RedisStore::create(Job job, CreateBounds bounds) {
   job.state = JobState::pending;
-  std::vector<std::string> args = {job.id, job_blob::encode(job)};
+  std::vector<std::string> args = {job.id, job_blob::encode(job), std::to_string(bounds.max_unfinished_of_owner)};
   auto pending = std::make_shared<PendingCreate>(PendingCreate{
       std::move(job), std::move(args), std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
@@ -480,7 +480,8 @@ asio::awaitable<void> RedisStore::flush_creates() {
     const std::size_t n = std::min(create_queue_.size(), max_per_call);
     batch.assign(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     create_queue_.erase(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    std::vector<std::string> keys = {key("queue"), key("events"), key("wake"), key("count"), key("engines")};
+    std::vector<std::string> keys = {key("queue"),   key("events"),  key("wake"),
+                                      key("count"),   key("engines"), key("unfinished_by_owner")};
     std::vector<std::string_view> args = {base_, maxlen, cap, max_jobs};
     for (const auto& p : batch) args.insert(args.end(), p->args.begin(), p->args.end());
     Result<Reply> reply = co_await eval(create_script, std::move(keys), std::move(args));
@@ -497,6 +498,8 @@ asio::awaitable<void> RedisStore::flush_creates() {
         } else if (status == "full") {
           p.answer.emplace(full("the store holds " + std::to_string(item(answer, 1).integer().value_or(0)) +
                                 " jobs, its max_jobs is " + max_jobs + ": finished jobs must expire first"));
+        } else if (status == "quota") {
+          p.answer.emplace(over_quota(p.job.owner, static_cast<std::uint64_t>(item(answer, 1).integer().value_or(0))));
         } else {
           p.answer.emplace(refusal(answer, p.job.id, "it already exists"));
         }
@@ -505,6 +508,16 @@ asio::awaitable<void> RedisStore::flush_creates() {
     }
   }
   create_flushing_ = false;
+}
+
+asio::awaitable<Result<std::uint64_t>> RedisStore::unfinished_of_owner(std::string owner) {
+  Command command{"HGET", key("unfinished_by_owner"), owner};
+  Result<std::vector<Reply>> replies = co_await read(std::move(command));
+  if (!replies) co_return replies.error();
+  std::uint64_t held = 0;
+  const std::string text = text_or(replies->front());
+  std::from_chars(text.data(), text.data() + text.size(), held);  // absent or negative: 0
+  co_return held;
 }
 
 asio::awaitable<Result<Job>> RedisStore::get(std::string id) {

@@ -64,7 +64,9 @@ class RedisStore final : public Store {
   bool pipelines() const override { return true; }
   boost::asio::awaitable<bool> ping() override;
 
-  boost::asio::awaitable<Result<Job>> create(Job job) override;
+  using Store::create;
+  boost::asio::awaitable<Result<Job>> create(Job job, CreateBounds bounds) override;
+  boost::asio::awaitable<Result<std::uint64_t>> unfinished_of_owner(std::string owner) override;
   boost::asio::awaitable<Result<Job>> get(std::string id) override;
   boost::asio::awaitable<Result<JobPage>> list(ListQuery query) override;
   // One GET of the record; the result is not decompressed.

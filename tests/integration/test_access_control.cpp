@@ -377,6 +377,8 @@ BOOST_AUTO_TEST_CASE(open_mode_is_refused_beyond_loopback_unless_insecure_open) 
   BOOST_TEST(run_noxd("keys add bob --scopes root" + file).status == 2);
   BOOST_TEST(run_noxd("keys add bob" + file).status == 2);
   BOOST_TEST(run_noxd("keys add 'b b' --scopes admin" + file).status == 2);
+  BOOST_TEST(run_noxd("keys add bob --scopes admin --max-queued lots" + file).status == 2);
+  BOOST_TEST(run_noxd("keys list" + file).out.find("bob") == std::string::npos);
   BOOST_TEST(run_noxd("keys revoke nobody" + file).status == 1);
   BOOST_TEST(run_noxd("keys list").status == 2);  // no file named
 }
@@ -413,6 +415,71 @@ BOOST_AUTO_TEST_CASE(past_its_limits_an_identity_gets_429_with_retry_after) {
   BOOST_TEST(first.status() == 200);
   SseClient second{noxd.port(), "/events", with_key(chatty)};
   BOOST_TEST(second.status() == 429);
+}
+
+// Queued jobs per owner: a key's max_queued (else the server's max_queued_per_owner) bounds
+// its unfinished jobs, 429 too_many_queued beyond, across every instance of one Redis. The
+// jobs run on an xtb that sleeps, so they stay running and pending while the test submits.
+std::filesystem::path sleeping_xtb(const std::filesystem::path& dir) {
+  const auto script = dir / "xtb";
+  std::ofstream(script) << "#!/bin/sh\n"
+                        << "if [ \"$1\" = \"--version\" ]; then exec /usr/bin/xtb --version; fi\n"
+                        << "exec sleep 60\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  return script;
+}
+
+void unfinished_jobs_are_bounded_per_owner(const std::vector<std::string>& extra_flags, int instances) {
+  TempDir dir;
+  const auto file = dir.path() / "keys";
+  const std::string busy = add_key(file, "busy", "--scopes compute:read,compute:write --max-queued 2");
+  const std::string other = add_key(file, "other", "--scopes compute:read,compute:write");
+  BOOST_TEST(run_noxd("keys list --keys-file " + file.string()).out.find("max-queued 2") != std::string::npos);
+  std::vector<std::string> flags{"--slots", "1", "--keys-file", file.string(), "--xtb",
+                                 sleeping_xtb(dir.path()).string(), "--max-queued-per-owner", "1"};
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  std::vector<std::unique_ptr<NoxdProcess>> servers;
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < instances; ++i) {
+    servers.push_back(std::make_unique<NoxdProcess>(flags));
+    clients.push_back(std::make_unique<HttpClient>(servers.back()->port()));
+  }
+  auto client = [&](int i) -> HttpClient& { return *clients[static_cast<std::size_t>(i % instances)]; };
+  const std::string spec = job_spec_json("xtb", "energy", molecule_xyz("water"));
+
+  HttpReply first = as(client(0), busy, "POST", "/jobs", spec);
+  BOOST_TEST_REQUIRE(first.status == 202);
+  BOOST_TEST(as(client(1), busy, "POST", "/jobs", spec).status == 202);
+  HttpReply third = as(client(0), busy, "POST", "/jobs", spec);
+  BOOST_TEST(third.status == 429);
+  BOOST_TEST(error_code(third) == "too_many_queued");
+  BOOST_TEST(!third.header("retry-after").empty());
+  BOOST_TEST(third.body.find("busy has 2 unfinished") != std::string::npos, third.body);
+  // A batch that does not fit is refused whole: nothing of it is created.
+  HttpReply batch = as(client(1), busy, "POST", "/jobs/batch", "[" + spec + "]");
+  BOOST_TEST(batch.status == 429);
+  BOOST_TEST(error_code(batch) == "too_many_queued");
+  BOOST_TEST(as(client(0), busy, "GET", "/jobs").json().at("jobs").as_array().size() == 2u);
+
+  // A key without max_queued has the server's max_queued_per_owner (1); busy's cap is its own.
+  BOOST_TEST(as(client(1), other, "POST", "/jobs", spec).status == 202);
+  BOOST_TEST(error_code(as(client(0), other, "POST", "/jobs", spec)) == "too_many_queued");
+  HttpReply other_batch = as(client(0), other, "POST", "/jobs/batch", "[" + spec + "," + spec + "]");
+  BOOST_TEST(error_code(other_batch) == "too_many_queued");
+
+  // A job that ends (here: cancelled) makes room again.
+  const std::string id(first.json().at("job_id").as_string());
+  BOOST_TEST(as(client(1), busy, "POST", "/jobs/" + id + "/cancel").status == 200);
+  BOOST_TEST(as(client(0), busy, "POST", "/jobs", spec).status == 202);
+  BOOST_TEST(error_code(as(client(1), busy, "POST", "/jobs", spec)) == "too_many_queued");
+}
+
+BOOST_AUTO_TEST_CASE(unfinished_jobs_are_bounded_per_owner_in_memory) { unfinished_jobs_are_bounded_per_owner({}, 1); }
+
+BOOST_AUTO_TEST_CASE(unfinished_jobs_are_bounded_per_owner_across_instances_of_one_redis) {
+  RedisServer redis;
+  redis.start();
+  unfinished_jobs_are_bounded_per_owner({"--redis-url", redis.url()}, 2);
 }
 
 // With Redis, a key's rate holds across the instances sharing it: a client that spreads its

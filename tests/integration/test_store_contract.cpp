@@ -61,7 +61,7 @@ struct RedisBackend {
 using Backends = boost::mpl::list<MemoryBackend, RedisBackend>;
 
 std::string describe(const StoreError& e) {
-  static const char* names[] = {"not_found", "conflict", "unavailable", "invalid", "full"};
+  static const char* names[] = {"not_found", "conflict", "unavailable", "invalid", "full", "quota"};
   return std::string(names[static_cast<int>(e.code)]) + ": " + e.message;
 }
 
@@ -880,6 +880,97 @@ asio::awaitable<void> wait_for_work_case(Store& store) {
   co_await must_claim(store, "w");
 }
 
+// Queued jobs per owner (issue 8): create() refuses beyond the owner's cap of unfinished jobs,
+// counted as jobs enter and leave pending/running, in the same step as the insert.
+Job owned_job(std::string owner, int max_attempts = 1, int priority = 0) {
+  Job job = make_job("echo", priority, no_tags, max_attempts);
+  job.owner = std::move(owner);
+  return job;
+}
+
+asio::awaitable<Result<Job>> create_capped(Store& store, Job job, std::uint64_t cap) {
+  CreateBounds bounds;
+  bounds.max_unfinished_of_owner = cap;
+  co_return co_await store.create(std::move(job), bounds);
+}
+
+asio::awaitable<std::uint64_t> unfinished(Store& store, std::string owner) {
+  Result<std::uint64_t> held = co_await store.unfinished_of_owner(std::move(owner));
+  BOOST_TEST_REQUIRE(held.ok(), why(held));
+  co_return *held;
+}
+
+asio::awaitable<void> unfinished_jobs_per_owner_are_bounded_case(Store& store) {
+  BOOST_TEST(co_await unfinished(store, "alice") == 0u);
+  Job first = owned_job("alice", 2, 5);  // claimed first, every time
+  Result<Job> made = co_await create_capped(store, first, 3);
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  made = co_await create_capped(store, owned_job("alice"), 3);
+  BOOST_TEST(made.ok());
+  made = co_await create_capped(store, owned_job("alice"), 3);
+  BOOST_TEST(made.ok());
+  const Job refused = owned_job("alice");
+  Result<Job> fourth = co_await create_capped(store, refused, 3);
+  BOOST_TEST_REQUIRE(is(fourth, StoreErrc::quota));
+  const std::string message = fourth.error().message;
+  BOOST_TEST(message.find("alice has 3 unfinished") != std::string::npos, message);
+  BOOST_TEST(co_await unfinished(store, "alice") == 3u);
+  Result<Job> gone = co_await store.get(refused.id);
+  BOOST_TEST(is(gone, StoreErrc::not_found));  // nothing of it was kept
+  // Others, open mode's jobs (no owner) and unbounded creates are not held by alice's cap.
+  made = co_await create_capped(store, owned_job("bob"), 3);
+  BOOST_TEST(made.ok());
+  made = co_await create_capped(store, owned_job(""), 3);
+  BOOST_TEST(made.ok());
+  made = co_await store.create(owned_job("alice"));
+  BOOST_TEST(made.ok());
+  BOOST_TEST(co_await unfinished(store, "alice") == 4u);
+  BOOST_TEST(co_await unfinished(store, "bob") == 1u);
+
+  // Running still counts; a retry (back to pending) still counts; a final failure frees one.
+  Job claimed = co_await must_claim(store, "w1");
+  BOOST_TEST(claimed.id == first.id);
+  Finish retry;
+  retry.state = JobState::failed;
+  retry.error = json::object{{"code", "crashed"}, {"message", "signal 9"}};
+  retry.retryable = true;
+  made = co_await store.finish(first.id, "w1", retry);
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  BOOST_TEST((made->state == JobState::pending));
+  BOOST_TEST(co_await unfinished(store, "alice") == 4u);
+  claimed = co_await must_claim(store, "w1");
+  BOOST_TEST(claimed.id == first.id);
+  made = co_await store.finish(first.id, "w1", retry);
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  BOOST_TEST((made->state == JobState::failed));
+  BOOST_TEST(co_await unfinished(store, "alice") == 3u);
+  made = co_await create_capped(store, owned_job("alice"), 3);
+  BOOST_TEST(is(made, StoreErrc::quota));
+
+  // Completing or cancelling frees room; deleting a finished job changes nothing.
+  claimed = co_await must_claim(store, "w1");
+  made = co_await store.finish(claimed.id, "w1", Finish());
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  BOOST_TEST(co_await unfinished(store, "alice") == 2u);
+  ListQuery alices_pending;
+  alices_pending.state = JobState::pending;
+  alices_pending.owner = "alice";
+  Result<JobPage> page = co_await store.list(alices_pending);
+  BOOST_TEST_REQUIRE(page.ok(), why(page));
+  BOOST_TEST_REQUIRE(page->jobs.size() == 2u);
+  made = co_await store.cancel(page->jobs.front().id);
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  BOOST_TEST(co_await unfinished(store, "alice") == 1u);
+  Result<Done> removed = co_await store.remove(first.id);
+  BOOST_TEST_REQUIRE(removed.ok(), why(removed));
+  BOOST_TEST(co_await unfinished(store, "alice") == 1u);
+  made = co_await create_capped(store, owned_job("alice"), 3);
+  BOOST_TEST(made.ok());
+  made = co_await create_capped(store, owned_job("alice"), 3);
+  BOOST_TEST(made.ok());
+  made = co_await create_capped(store, owned_job("alice"), 3);
+  BOOST_TEST(is(made, StoreErrc::quota));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -912,5 +1003,6 @@ NOX_CONTRACT_CASE(fresh_heartbeat_keeps_its_leases)
 NOX_CONTRACT_CASE(dead_instance_is_taken_over_at_once)
 NOX_CONTRACT_CASE(list_filters_on_a_big_store)
 NOX_CONTRACT_CASE(remembered_answers)
+NOX_CONTRACT_CASE(unfinished_jobs_per_owner_are_bounded)
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -75,6 +75,7 @@ BOOST_AUTO_TEST_CASE(the_keys_file_keeps_hashes_and_round_trips) {
   record.scopes = scope_bit(Scope::read) | scope_bit(Scope::write);
   record.limits.requests_per_s = 20;
   record.limits.max_streams = 4;
+  record.limits.max_queued = 500;
   record.sha256 = sha256_hex("nox_secret");
   record.created_at = 1796059732400;
   const std::string line = key_record_line(record);
@@ -87,6 +88,7 @@ BOOST_AUTO_TEST_CASE(the_keys_file_keeps_hashes_and_round_trips) {
   BOOST_TEST(records[0].scopes == record.scopes);
   BOOST_TEST(records[0].limits.requests_per_s == 20.0);
   BOOST_TEST(records[0].limits.max_streams == 4u);
+  BOOST_TEST(records[0].limits.max_queued == 500u);
   BOOST_TEST(records[0].created_at == record.created_at);
 }
 
