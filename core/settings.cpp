@@ -165,6 +165,11 @@ const std::vector<Descriptor>& descriptors() {
     add("jwt_secret_file", "", "accept HS256 bearer tokens signed with the secret in this file", text(&Settings::jwt_secret_file));
     add("jwt_jwks_file", "", "accept RS256/ES256 bearer tokens signed by a key of this JWKS file",
         text(&Settings::jwt_jwks_file));
+    add("tls_cert_file", "",
+        "serve HTTPS with this certificate chain (PEM, leaf first) and tls_key_file; reloaded on SIGHUP; "
+        "empty: plain HTTP (put TLS in a reverse proxy)",
+        text(&Settings::tls_cert_file));
+    add("tls_key_file", "", "the private key (PEM) of tls_cert_file", text(&Settings::tls_key_file));
     add("jwt_issuer", "", "a bearer token's iss must equal this", text(&Settings::jwt_issuer));
     add("jwt_audience", "", "a bearer token's aud must contain this", text(&Settings::jwt_audience));
     add_switch("insecure_open",
@@ -357,6 +362,8 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "keys_file") return s.keys_file;
   if (name == "jwt_secret_file") return s.jwt_secret_file;
   if (name == "jwt_jwks_file") return s.jwt_jwks_file;
+  if (name == "tls_cert_file") return s.tls_cert_file;
+  if (name == "tls_key_file") return s.tls_key_file;
   if (name == "jwt_issuer") return s.jwt_issuer;
   if (name == "jwt_audience") return s.jwt_audience;
   if (name == "insecure_open") return s.insecure_open ? "true" : "false";

@@ -47,6 +47,8 @@ struct Settings {
   bool insecure_open = false;  // allow open mode on a non-loopback address
   std::string jwt_secret_file;  // HS256 tokens: the shared secret, in a file
   std::string jwt_jwks_file;    // RS256/ES256 tokens: the identity provider's public keys
+  std::string tls_cert_file;    // HTTPS: certificate chain (PEM); with tls_key_file. Empty: plain HTTP
+  std::string tls_key_file;     // HTTPS: its private key (PEM)
   std::string jwt_issuer;       // set: a token's iss must equal it
   std::string jwt_audience;     // set: a token's aud must contain it
 };

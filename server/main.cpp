@@ -78,9 +78,10 @@ asio::awaitable<void> shutdown_on_signal(Instance instance, std::shared_ptr<asio
   instance.io.stop();
 }
 
-// SIGHUP: the keys file read again (a key added or revoked takes effect without a restart);
-// a broken file keeps the keys in use and says why.
-asio::awaitable<void> reload_on_hangup(nox::App& app, std::shared_ptr<asio::signal_set> hangup) {
+// SIGHUP: the keys file read again (a key added or revoked takes effect without a restart),
+// and the TLS certificate (a renewed one serves new connections); a broken file keeps what
+// was in use and says why.
+asio::awaitable<void> reload_on_hangup(nox::App& app, nox::HttpServer& server, std::shared_ptr<asio::signal_set> hangup) {
   while (true) {
     auto [ec, signal] = co_await hangup->async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
@@ -88,6 +89,11 @@ asio::awaitable<void> reload_on_hangup(nox::App& app, std::shared_ptr<asio::sign
       nox::log_error("SIGHUP: " + *error + "; the keys loaded before stay in use");
     else
       nox::log_info("SIGHUP: " + std::to_string(app.access.key_count()) + " API keys (and the JWT keys) loaded");
+    if (!server.tls()) continue;
+    if (auto error = server.use_tls(app.settings.tls_cert_file, app.settings.tls_key_file))
+      nox::log_error("SIGHUP: " + *error + "; the certificate loaded before stays in use");
+    else
+      nox::log_info("SIGHUP: TLS certificate " + app.settings.tls_cert_file + " loaded");
   }
 }
 
@@ -120,6 +126,7 @@ int check_config(const nox::SettingsRequest& request) {
   if (auto* error = std::get_if<std::string>(&access)) problems.push_back(*error);
   const std::string listen_host = settings.listen.substr(0, settings.listen.rfind(':'));
   if (settings.listen.rfind(':') == std::string::npos) problems.push_back("listen must be HOST:PORT");
+  if (auto error = nox::check_tls_files(settings.tls_cert_file, settings.tls_key_file)) problems.push_back(*error);
   const bool open = std::holds_alternative<nox::AccessControl>(access) && std::get<nox::AccessControl>(access).open();
   if (open && !settings.insecure_open && !is_loopback_host(listen_host))
     problems.push_back("open mode (no keys file, no JWT settings) on " + settings.listen +
@@ -169,8 +176,8 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
   }
   // Scripts and units wait for this line (and READY=1): the store has been tried by now.
   const auto endpoint = instance.server.local_endpoint();
-  std::printf("noxd %s listening on http://%s:%u %s\n", NOX_VERSION, endpoint.address().to_string().c_str(),
-              endpoint.port(), banner.c_str());
+  std::printf("noxd %s listening on %s://%s:%u %s\n", NOX_VERSION, instance.server.tls() ? "https" : "http",
+              endpoint.address().to_string().c_str(), endpoint.port(), banner.c_str());
   std::fflush(stdout);
   nox::systemd_notify("READY=1");
   asio::co_spawn(executor, events.run(), instance.guard.watch("event reader"));
@@ -291,6 +298,16 @@ int main(int argc, char** argv) {
     std::cerr << "noxd: " << *error << "\n";
     return 1;
   }
+  if (!settings.tls_cert_file.empty() || !settings.tls_key_file.empty()) {
+    if (auto error = nox::check_tls_files(settings.tls_cert_file, settings.tls_key_file)) {
+      std::cerr << "noxd: " << *error << "\n";
+      return 2;
+    }
+    if (auto error = server.use_tls(settings.tls_cert_file, settings.tls_key_file)) {
+      std::cerr << "noxd: " << *error << "\n";
+      return 2;
+    }
+  }
   if (activated.fd && app.access.open() && !settings.insecure_open &&
       !server.local_endpoint().address().is_loopback()) {
     std::cerr << "noxd: refusing to serve " << server.local_endpoint() << " (passed by systemd) in open mode; "
@@ -310,7 +327,7 @@ int main(int argc, char** argv) {
   auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);
   asio::co_spawn(io, shutdown_on_signal({app, server, io, guard}, signals), guard.watch("signal"));
   auto hangup = std::make_shared<asio::signal_set>(io, SIGHUP);
-  asio::co_spawn(io, reload_on_hangup(app, hangup), guard.watch("keys reload"));
+  asio::co_spawn(io, reload_on_hangup(app, server, hangup), guard.watch("reload"));
   if (auto interval = nox::systemd_watchdog_interval())
     asio::co_spawn(io, feed_watchdog(*interval), guard.watch("watchdog"));
 

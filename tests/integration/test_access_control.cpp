@@ -12,6 +12,7 @@
 
 #include "server/app.hpp"
 #include "tests/integration/api_fixture.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/sse_client.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -22,26 +23,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string noxd_path() {
-  const char* override_path = std::getenv("NOXD");
-  return override_path ? override_path : NOXD_PATH;
-}
-
-struct CommandResult {
-  int status = -1;
-  std::string out;  // stdout, and stderr when `with_stderr`
-};
-
+// noxd with these arguments; its stdout, and stderr when `with_stderr`.
 CommandResult run_noxd(const std::string& args, bool with_stderr = false) {
-  const std::string command = noxd_path() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  CommandResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  BOOST_REQUIRE(pipe);
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) result.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return run_command(noxd_path() + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 // `noxd keys add`: the key is the one line it prints on stdout.

@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "tests/integration/api_fixture.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace nox;
@@ -14,16 +15,10 @@ namespace json = boost::json;
 namespace {
 
 std::string add_admin_key(const std::filesystem::path& file) {
-  const char* override_path = std::getenv("NOXD");
-  const std::string command = std::string(override_path ? override_path : NOXD_PATH) + " keys add ops --scopes admin --keys-file " +
-                              file.string() + " 2>/dev/null";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char line[128] = {};
-  BOOST_REQUIRE(pipe && std::fgets(line, sizeof line, pipe));
-  ::pclose(pipe);
-  std::string key(line);
-  while (!key.empty() && key.back() == '\n') key.pop_back();
-  return key;
+  const CommandResult added =
+      run_command(noxd_path() + " keys add ops --scopes admin --keys-file " + file.string() + " 2>/dev/null");
+  BOOST_REQUIRE(added.status == 0);
+  return added.out.substr(0, added.out.find('\n'));
 }
 
 // `promtool check metrics` on the text; nullopt when promtool is not installed.
@@ -31,13 +26,8 @@ std::optional<std::pair<int, std::string>> promtool_check(const std::string& tex
   if (std::system("command -v promtool >/dev/null 2>&1") != 0) return std::nullopt;
   const auto input = dir / "metrics.txt";
   std::ofstream(input) << text;
-  const std::string command = "promtool check metrics < " + input.string() + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return std::make_pair(WEXITSTATUS(status), out);
+  const CommandResult checked = run_command("promtool check metrics < " + input.string() + " 2>&1");
+  return std::make_pair(checked.status, checked.out);
 }
 
 }  // namespace

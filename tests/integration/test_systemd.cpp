@@ -12,6 +12,7 @@
 #include <poll.h>
 
 #include "tests/integration/api_fixture.hpp"
+#include "tests/support/command.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -19,20 +20,11 @@ using namespace nox::test;
 
 namespace {
 
-std::string noxd_path() {
-  const char* override_path = std::getenv("NOXD");
-  return override_path ? override_path : NOXD_PATH;
-}
-
 bool have(const std::string& program) { return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0; }
 
 std::pair<int, std::string> run(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  CommandResult result = run_command(command + " 2>&1");
+  return {result.status, std::move(result.out)};
 }
 
 // A datagram socket standing in for systemd's notify socket.

@@ -72,9 +72,9 @@ NoxdProcess::NoxdProcess(std::vector<std::string> flags, std::vector<std::string
     line.append(buf, static_cast<std::size_t>(n));
   }
   ::close(out[0]);
-  // "listening on http://HOST:PORT": HOST is 127.0.0.1 unless a test listens elsewhere.
-  const auto at = line.find("listening on http://");
-  const auto colon = at == std::string::npos ? std::string::npos : line.find(':', at + 20);
+  // "listening on http[s]://HOST:PORT": HOST is 127.0.0.1 unless a test listens elsewhere.
+  const auto at = line.find("://", line.find("listening on "));
+  const auto colon = at == std::string::npos ? std::string::npos : line.find(':', at + 3);
   if (colon == std::string::npos) {
     kill_hard();
     throw std::runtime_error("noxd did not start: " + line + " / " + log());
