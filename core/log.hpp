@@ -1,7 +1,8 @@
 #pragma once
 // Logging to stderr (journald picks it up under systemd), written by a thread of its own: the
 // event loop only queues a line, so a slow terminal or a full journal never holds it up. The
-// queue is bounded; lines beyond it are dropped and counted (the next line written says how many).
+// queue is bounded (16 MiB); lines beyond it are dropped and counted (the next line written
+// says how many).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,7 +19,8 @@ void set_log_format(LogFormat format);
 // One line; thread-safe, never blocks on the output.
 void log_line(LogLevel level, std::string_view message);
 // A line written as it is (an access-log record, already JSON); no level, not filtered.
-void log_record(std::string line);
+// Copied into the queue: the caller may reuse its buffer.
+void log_record(std::string_view line);
 // Waits until every queued line is written (before exit, and in tests).
 void log_flush();
 std::uint64_t log_lines_dropped();
