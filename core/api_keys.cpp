@@ -103,12 +103,21 @@ std::string key_record_line(const ApiKeyRecord& r) {
   return json::serialize(o);
 }
 
+bool KeyRing::KeyEqual::operator()(std::string_view a, std::string_view b) const {
+  return equal_in_constant_time(a, b);
+}
+
 const ApiKeyRecord* KeyRing::find(std::string_view presented_key) const {
   if (presented_key.empty()) return nullptr;
+  if (auto seen = remembered_.find(presented_key); seen != remembered_.end()) return &records_[seen->second];
   const std::string digest = sha256_hex(presented_key);
   const ApiKeyRecord* found = nullptr;
   for (const auto& record : records_)
     if (equal_in_constant_time(record.sha256, digest)) found = &record;
+  if (found) {
+    if (remembered_.size() >= max_remembered) remembered_.clear();
+    remembered_.emplace(std::string(presented_key), static_cast<std::size_t>(found - records_.data()));
+  }
   return found;
 }
 

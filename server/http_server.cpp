@@ -25,19 +25,19 @@ namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 // Who is asking, and may they: 401 without a valid credential on a route that needs one,
-// 403 without its scope, 429 past their request rate. Sets request.identity.
-asio::awaitable<std::optional<HttpResponse>> admit(App& app, HttpRequest& request, Scope needs) {
+// 403 without its scope. Sets request.identity. Not a coroutine: it runs on every request, and
+// only a rate-limited identity needs to wait (admit_request).
+std::optional<HttpResponse> identify_caller(App& app, HttpRequest& request, Scope needs) {
   auto identified = app.access.identify(request);
-  if (auto* refused = std::get_if<HttpResponse>(&identified)) co_return std::move(*refused);
+  if (auto* refused = std::get_if<HttpResponse>(&identified)) return std::move(*refused);
   auto& identity = std::get<std::optional<Identity>>(identified);
   if (!identity) {
-    if (needs != Scope::none) co_return unauthenticated_response();
-    co_return std::nullopt;  // a public route, anonymous: no scope
+    if (needs != Scope::none) return unauthenticated_response();
+    return std::nullopt;  // a public route, anonymous: no scope
   }
-  if (needs != Scope::none && !identity->has(needs)) co_return missing_scope_response(needs);
-  if (auto limited = co_await app.access.admit_request(*identity)) co_return limited;
+  if (needs != Scope::none && !identity->has(needs)) return missing_scope_response(needs);
   request.identity = std::move(*identity);
-  co_return std::nullopt;
+  return std::nullopt;
 }
 
 asio::awaitable<HttpResponse> route(App& app, HttpRequest& request) {
@@ -61,7 +61,10 @@ asio::awaitable<HttpResponse> route(App& app, HttpRequest& request) {
   if (!query_is_valid(request.query()))
     co_return error_response(400, "invalid_parameter",
                              "the query string has a '%' that is not followed by two hex digits (encode '%' as %25)");
-  if (auto refused = co_await admit(app, request, match.needs)) co_return std::move(*refused);
+  if (auto refused = identify_caller(app, request, match.needs)) co_return std::move(*refused);
+  if (request.identity.limits.requests_per_s > 0) {  // 429 past the identity's request rate
+    if (auto limited = co_await app.access.admit_request(request.identity)) co_return std::move(*limited);
+  }
   try {
     co_return co_await match.handler(app, request, match.params);
   } catch (const std::exception& e) {

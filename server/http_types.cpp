@@ -57,8 +57,14 @@ namespace {
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out += name;
   out += ": ";
-  for (char c : value)
-    if (c != '\r' && c != '\n') out += c;
+  // CR and LF would end the header early (response splitting): dropped. Whole runs without
+  // them are appended at once (a character at a time was 1.5% of a status read).
+  while (!value.empty()) {
+    const std::size_t end = value.find_first_of("\r\n");
+    out.append(value.substr(0, end));
+    if (end == std::string_view::npos) break;
+    value.remove_prefix(end + 1);
+  }
   out += "\r\n";
 }
 
