@@ -51,8 +51,13 @@ bool changes_state(std::string_view method) {
 
 constexpr std::string_view allowed_methods = "GET, HEAD, POST, DELETE";
 constexpr std::string_view allowed_request_headers =
-    "Content-Type, Idempotency-Key, Last-Event-ID, Authorization, X-API-Key, If-None-Match, If-Range, Range";
-constexpr std::string_view exposed_headers = "Location, Retry-After, ETag, Idempotent-Replayed, Content-Range";
+    "Content-Type, Idempotency-Key, Last-Event-ID, Authorization, X-API-Key, X-Request-ID, If-None-Match, If-Range, "
+    "Range";
+// What a page's script may read of a response: besides the safelisted ones, every header Nox
+// sets that a client acts on (X-Request-ID to quote in a report, X-Nox-Created after a batch
+// failed midway).
+constexpr std::string_view exposed_headers =
+    "Location, Retry-After, ETag, Idempotent-Replayed, Content-Range, X-Request-ID, X-Nox-Created";
 
 }  // namespace
 

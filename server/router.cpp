@@ -1,5 +1,8 @@
 #include "server/router.hpp"
 
+#include <algorithm>
+#include <optional>
+
 namespace nox {
 
 namespace {
@@ -33,16 +36,26 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
   Route route{std::string(method), std::string(pattern), {}, handler, needs};
   std::vector<std::string_view> parts;
   split_path(pattern, parts);
-  for (auto part : parts) route.segments.emplace_back(part);
-  routes_.push_back(std::move(route));
+  for (auto part : parts) {
+    route.segments.emplace_back(part);
+    if (!is_capture(part)) ++route.literals;
+  }
+  const auto after = std::find_if(routes_.begin(), routes_.end(),
+                                  [&](const Route& other) { return other.literals < route.literals; });
+  routes_.insert(after, std::move(route));
 }
 
+// A literal segment beats a capture: of the routes that fit the path, only those with the most
+// literal segments count (GET /jobs/batch is POST /jobs/batch's path: 405, not the job
+// "batch"). The routes are kept most literal first, so the first that fits sets that count.
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   std::vector<std::string_view> parts;
   parts.reserve(6);
   split_path(path, parts);
   RouteMatch result;
+  std::optional<std::size_t> fitted_literals;
   for (const auto& route : routes_) {
+    if (fitted_literals && route.literals < *fitted_literals) break;
     if (route.segments.size() != parts.size()) continue;
     PathParams params;
     bool same = true;
@@ -56,12 +69,14 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
       }
     }
     if (!same) continue;
+    fitted_literals = route.literals;
     if (route.method == method) {
       result.kind = RouteMatch::Kind::found;
       result.handler = route.handler;
       result.needs = route.needs;
       result.pattern = route.pattern;
       result.params = params;
+      result.allow.clear();
       return result;
     }
     result.kind = RouteMatch::Kind::method_not_allowed;

@@ -54,8 +54,9 @@ class Router {
     std::vector<std::string> segments;  // "{name}" segments capture
     Handler handler;
     Scope needs;
+    std::size_t literals = 0;  // segments that are not captures
   };
-  std::vector<Route> routes_;
+  std::vector<Route> routes_;  // most literal segments first; in the order added among equals
 };
 
 }  // namespace nox

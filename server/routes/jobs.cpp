@@ -319,13 +319,18 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
   }
   if (auto engine = query_param(q, "engine")) query.engine = *engine;
   if (auto tag = query_param(q, "tag")) query.tag = *tag;
-  // One's own jobs; an administrator sees everyone's, or one owner's with ?owner=.
+  // One's own jobs; an administrator sees everyone's, or one owner's with ?owner=. Anyone else
+  // may name only themselves: another owner is refused, not quietly answered with one's own.
   query.owner = request.identity.confined_to();
-  if (auto owner = query_param(q, "owner"); owner && request.identity.admin()) {
+  if (auto owner = query_param(q, "owner")) {
     if (owner->empty())
       problems.push_back(json::object{{"field", "owner"}, {"message", "owner names an API key or token subject"}});
-    else
+    else if (request.identity.admin())
       query.owner = *owner;
+    else if (*owner != request.identity.name)
+      co_return error_response(403, "insufficient_scope",
+                               "only an administrator (scope admin) lists another owner's jobs; without ?owner= "
+                               "the list is your own");
   }
   if (auto limit = query_param(q, "limit")) {
     std::size_t n = 0;

@@ -225,8 +225,12 @@ BOOST_AUTO_TEST_CASE(owners_see_their_own_jobs_and_an_administrator_sees_all) {
   BOOST_TEST((ids_in(as(client, lab.alice, "GET", "/jobs")) == alices));
   BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs?state=pending&limit=1000")).size() <= 2u));
   BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs")) == bobs));
-  // ?owner= is an administrator's filter; for anyone else it changes nothing.
-  BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs?owner=alice")) == bobs));
+  // ?owner= is an administrator's filter. Regression: for anyone else it was ignored, so bob
+  // asking for alice's jobs silently got his own; now he may name only himself.
+  HttpReply someone_else = as(client, lab.bob, "GET", "/jobs?owner=alice");
+  BOOST_TEST(someone_else.status == 403);
+  BOOST_TEST(error_code(someone_else) == "insufficient_scope");
+  BOOST_TEST((ids_in(as(client, lab.bob, "GET", "/jobs?owner=bob")) == bobs));
   BOOST_TEST((ids_in(as(client, lab.root, "GET", "/jobs?owner=bob")) == bobs));
   BOOST_TEST(ids_in(as(client, lab.root, "GET", "/jobs")).size() == 4u);
   for (const auto& id : bobs) BOOST_TEST(json_string(as(client, lab.root, "GET", "/jobs/" + id).json(), "owner") == "bob");

@@ -98,6 +98,8 @@ BOOST_AUTO_TEST_CASE(preflights_are_answered_for_listed_origins_only) {
   BOOST_TEST(header_of(*answered, "Access-Control-Allow-Origin") == "https://dash.lab.example");
   BOOST_TEST(header_of(*answered, "Access-Control-Allow-Methods").find("POST") != std::string::npos);
   BOOST_TEST(header_of(*answered, "Access-Control-Allow-Headers").find("Content-Type") != std::string::npos);
+  // Regression: a page could not send its own X-Request-ID (not in the allowed headers).
+  BOOST_TEST(header_of(*answered, "Access-Control-Allow-Headers").find("X-Request-ID") != std::string::npos);
   BOOST_TEST(header_of(*answered, "Vary") == "Origin");
   BOOST_TEST(status_of(p, preflight("http://evil.example")) == 403);
 
@@ -105,6 +107,9 @@ BOOST_AUTO_TEST_CASE(preflights_are_answered_for_listed_origins_only) {
   p.add_cors_headers(request("GET", {{"origin", "https://dash.lab.example"}}), response);
   BOOST_TEST(header_of(response, "Access-Control-Allow-Origin") == "https://dash.lab.example");
   BOOST_TEST(header_of(response, "Access-Control-Expose-Headers").find("Location") != std::string::npos);
+  // Regression: a page's script could not read X-Request-ID or a failed batch's X-Nox-Created.
+  BOOST_TEST(header_of(response, "Access-Control-Expose-Headers").find("X-Request-ID") != std::string::npos);
+  BOOST_TEST(header_of(response, "Access-Control-Expose-Headers").find("X-Nox-Created") != std::string::npos);
   nox::HttpResponse foreign;
   p.add_cors_headers(request("GET", {{"origin", "http://evil.example"}}), foreign);
   BOOST_TEST(foreign.headers.empty());

@@ -38,6 +38,31 @@ BOOST_AUTO_TEST_CASE(unknown_paths_and_methods) {
   BOOST_TEST(m.allow == "POST, GET");
 }
 
+// Regression: GET /jobs/batch answered 404 job_not_found (taken for the job "batch"); the
+// path is POST /jobs/batch's, so it is 405 with Allow: POST. A literal segment beats a capture.
+BOOST_AUTO_TEST_CASE(a_literal_segment_beats_a_capture) {
+  Router r;
+  r.add("GET", "/jobs/{id}", handler_a, Scope::read);
+  r.add("DELETE", "/jobs/{id}", handler_a, Scope::write);
+  r.add("POST", "/jobs/batch", handler_b, Scope::write);
+  r.add("GET", "/{file}", handler_a, Scope::none);
+  r.add("GET", "/health", handler_b, Scope::none);
+  auto batch = r.match("GET", "/jobs/batch");
+  BOOST_TEST((batch.kind == RouteMatch::Kind::method_not_allowed));
+  BOOST_TEST(batch.allow == "POST");
+  BOOST_TEST((r.match("POST", "/jobs/batch").handler == &handler_b));
+  auto job = r.match("GET", "/jobs/0123456789abcdef0123456789abcdef");
+  BOOST_TEST((job.kind == RouteMatch::Kind::found));
+  BOOST_TEST(job.pattern == "/jobs/{id}");
+  BOOST_TEST(r.match("DELETE", "/jobs/x").allow.empty());
+  BOOST_TEST((r.match("PUT", "/jobs/x").allow == "GET, DELETE"));
+  // A one-segment path: /health itself, else a dashboard file.
+  BOOST_TEST((r.match("GET", "/health").handler == &handler_b));
+  BOOST_TEST(r.match("GET", "/app.js").pattern == "/{file}");
+  // The table keeps every route, whatever the order they are matched in.
+  BOOST_TEST(r.table().size() == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(query_parameters_are_decoded) {
   BOOST_TEST(query_param("a=1&tag=screen%2D42&x", "tag").value() == "screen-42");
   BOOST_TEST(query_param("a=1&x", "x").value() == "");
