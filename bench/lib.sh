@@ -50,7 +50,7 @@ start_noxd() {
   track_pid "$NOX_PID"
   NOX_LOG=$dir/stderr
   for _ in $(seq 100); do
-    NOX_URL=$(head -1 "$dir/stdout" 2>/dev/null | grep -o 'http://127\.0\.0\.1:[0-9]*' || true)
+    NOX_URL=$(head -1 "$dir/stdout" 2>/dev/null | grep -o 'https\?://127\.0\.0\.1:[0-9]*' || true)
     [ -n "$NOX_URL" ] && return 0
     kill -0 "$NOX_PID" 2>/dev/null || break
     sleep 0.1

@@ -3,12 +3,12 @@
 # figures (Markdown). Loopback only; each step is bounded by a timeout and stops what it
 # started (each script has its own EXIT trap; this one stops the running step on INT/TERM).
 # The full output goes to $LOG (default /tmp/nox-bench-<time>.log).
-#   bench/run-all.sh                env: STEPS="status echo xtb redis sse" (any subset),
+#   bench/run-all.sh                env: STEPS="status https echo xtb redis sse" (any subset),
 #                                   NOXD (default build/server/noxd); each script's own env too
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 LOG=${LOG:-/tmp/nox-bench-$(date +%Y%m%d-%H%M%S).log}
-STEPS=${STEPS:-status echo xtb redis sse}
+STEPS=${STEPS:-status https echo xtb redis sse}
 : >"$LOG"
 
 current=
@@ -34,6 +34,7 @@ echo "Nox benchmarks $(date -u +%FT%TZ); $(nproc) cores; $(git -C "$here/.." log
 for s in $STEPS; do
   case $s in
     status) step "status vs nginx" 400 "$here/status-vs-nginx.sh" ;;
+    https) step "status over https" 200 "$here/status-https.sh" ;;
     echo) step "echo throughput" 400 python3 "$here/echo-throughput.py" ;;
     xtb) step "xtb vs direct" 900 "$here/xtb-vs-direct.sh" ;;
     redis) step "redis vs bullmq" 600 "$here/redis-vs-bullmq.sh" ;;

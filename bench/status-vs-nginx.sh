@@ -17,7 +17,7 @@ run_one() { # label goal noxd-args...
   start_noxd --slots 2 "$@"
   id=$(submit_echo "$NOX_URL")
   wait_finished "$NOX_URL" "$id"
-  echo "== $label: $NOX_URL/jobs/$id/status ($(curl -s "$NOX_URL/jobs/$id/status" | wc -c) bytes)"
+  echo "== $label: $NOX_URL/jobs/$id/status ($(curl -s ${AUTH_HEADER:+-H "$AUTH_HEADER"} "$NOX_URL/jobs/$id/status" | wc -c) bytes)"
   local script=$compare
   if ! curl -sfI ${AUTH_HEADER:+-H "$AUTH_HEADER"} "$NOX_URL/jobs/$id/status" >/dev/null; then
     # compare.sh reads the content type with a HEAD request; noxd answers HEAD with 405, so
