@@ -26,6 +26,12 @@ std::optional<JobState> parse_job_state(std::string_view text) {
   return std::nullopt;
 }
 
+std::string unknown_state_message(std::string_view given) {
+  std::string message = "unknown state '" + std::string(given.substr(0, 64)) + "'; one of ";
+  for (std::size_t i = 0; i < kStateNames.size(); ++i) message += (i ? ", " : "") + std::string(kStateNames[i]);
+  return message;
+}
+
 std::optional<EventType> parse_event_type(std::string_view text) {
   for (std::size_t i = 0; i < kEventNames.size(); ++i) {
     if (kEventNames[i] == text) return static_cast<EventType>(i);

@@ -172,8 +172,8 @@ asio::awaitable<HttpResponse> stream_events(App& app, const HttpRequest& request
   if (auto state = query_param(q, "state")) {
     filter.state = parse_job_state(*state);
     if (!filter.state)
-      co_return error_response(400, "invalid_parameter", "unknown state '" + *state + "'",
-                               json::array{json::object{{"field", "state"}, {"message", "unknown state"}}});
+      co_return error_response(400, "invalid_parameter", unknown_state_message(*state),
+                               json::array{json::object{{"field", "state"}, {"message", unknown_state_message(*state)}}});
   }
   if (auto engine = query_param(q, "engine")) filter.engine = *engine;
   if (auto tag = query_param(q, "tag")) filter.tag = *tag;

@@ -312,10 +312,7 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
   if (auto state = query_param(q, "state")) {
     query.state = parse_job_state(*state);
     if (!query.state)
-      problems.push_back(json::object{{"field", "state"},
-                                      {"message", "unknown state '" + *state +
-                                                      "'; one of scheduled, pending, running, completed, failed, "
-                                                      "cancelled"}});
+      problems.push_back(json::object{{"field", "state"}, {"message", unknown_state_message(*state)}});
   }
   if (auto engine = query_param(q, "engine")) query.engine = *engine;
   if (auto tag = query_param(q, "tag")) query.tag = *tag;

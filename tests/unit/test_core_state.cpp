@@ -9,6 +9,13 @@ using nox::JobState;
 
 BOOST_AUTO_TEST_SUITE(core_job_state)
 
+// Regression: GET /events?state=bogus said only "unknown state 'bogus'"; both routes now list
+// the states that exist, from one place.
+BOOST_AUTO_TEST_CASE(an_unknown_state_is_answered_with_the_known_ones) {
+  BOOST_TEST(nox::unknown_state_message("bogus") ==
+             "unknown state 'bogus'; one of scheduled, pending, running, completed, failed, cancelled");
+}
+
 BOOST_AUTO_TEST_CASE(state_names_are_the_enum_names) {
   BOOST_TEST(nox::to_string(JobState::scheduled) == "scheduled");
   BOOST_TEST(nox::to_string(JobState::pending) == "pending");
