@@ -42,4 +42,12 @@ std::string secure_random_base64url(std::size_t count) {
   return base64url_encode(bytes);
 }
 
+std::string secure_random_hex() {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::uint64_t word = secure_random_word();
+  std::string hex(16, '0');
+  for (char& c : hex) c = digits[word & 0xf], word >>= 4;
+  return hex;
+}
+
 }  // namespace nox

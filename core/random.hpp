@@ -10,5 +10,7 @@ namespace nox {
 std::uint64_t secure_random_word();
 // `count` random bytes as URL-safe base64 without padding (43 characters for 32 bytes).
 std::string secure_random_base64url(std::size_t count);
+// One random word as 16 lowercase hex digits: request ids, scratch and upload names.
+std::string secure_random_hex();
 
 }  // namespace nox

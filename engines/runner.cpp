@@ -6,9 +6,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fstream>
-#include <random>
 #include <sstream>
 
+#include "core/random.hpp"
 #include "core/sha256.hpp"
 
 namespace nox {
@@ -17,13 +17,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-std::string random_suffix() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::ostringstream out;
-  out << std::hex << rng();
-  return out.str();
-}
 
 // The child's whole environment: nothing inherited (no XTB*, no stray OMP settings).
 std::vector<std::pair<std::string, std::string>> clean_environment(const std::filesystem::path& scratch,
@@ -67,7 +60,7 @@ AttemptResult run_attempt(const Engine& engine, const JobSpec& spec, const std::
                           const RunnerOptions& options, ProcessControl& control,
                           const std::function<void(json::object)>& on_progress) {
   AttemptResult attempt;
-  const auto scratch = options.scratch_root / ("nox-" + job_id + "-" + random_suffix());
+  const auto scratch = options.scratch_root / ("nox-" + job_id + "-" + secure_random_hex());
   std::error_code ec;
   std::filesystem::create_directories(scratch, ec);
   if (ec) {

@@ -80,11 +80,7 @@ std::string request_id_of(const HttpRequest& request) {
   if (!given.empty() && given.size() <= 128 &&
       std::all_of(given.begin(), given.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '"' && c != '\\'; }))
     return std::string(given);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::uint64_t word = secure_random_word();
-  std::string id(16, '0');
-  for (char& c : id) c = hex[word & 0xf], word >>= 4;
-  return id;
+  return secure_random_hex();
 }
 
 std::uint64_t body_bytes(const HttpResponse& response) {

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <random>
-#include <sstream>
 
+#include "core/random.hpp"
 #include "core/sha256.hpp"
 #include "storage/redis/redis_store.hpp"
 #include "storage/redis/script_replies.hpp"
@@ -29,13 +28,6 @@ namespace {
 constexpr std::size_t upload_chunk_bytes = 1024 * 1024;
 // An upload that never got published (the instance died mid-way) vanishes after this.
 constexpr std::string_view upload_expiry_ms = "3600000";
-
-std::string upload_suffix() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::ostringstream out;
-  out << std::hex << rng();
-  return out.str();
-}
 
 // An entry of the info hash artifacts:<id>: {"size", "media_type", "sha256"} as JSON text.
 ArtifactInfo info_from_json(std::string name, const std::string& text) {
@@ -86,7 +78,7 @@ asio::awaitable<Result<Done>> RedisStore::put_artifacts(std::string id, std::vec
   std::vector<std::string> infos;
   infos.reserve(artifacts.size());
   for (const Artifact& artifact : artifacts) {
-    const std::string upload = key("upload:" + id + ":" + artifact.name + ":" + upload_suffix());
+    const std::string upload = key("upload:" + id + ":" + artifact.name + ":" + secure_random_hex());
     // The first chunk creates the key (with a safety expiry), the others append to it.
     std::size_t offset = 0;
     do {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/job_id.hpp"
+#include "core/random.hpp"
 
 BOOST_AUTO_TEST_SUITE(core_job_id)
 
@@ -31,6 +32,19 @@ BOOST_AUTO_TEST_CASE(new_ids_are_unique_across_threads) {
   std::set<std::string> all;
   for (const auto& v : per_thread) all.insert(v.begin(), v.end());
   BOOST_TEST(all.size() == 20000u);
+}
+
+// Scratch directories, upload keys and request ids used a Mersenne Twister seeded once per
+// thread (its state is given away by its output); now the kernel's CSPRNG, as job ids.
+BOOST_AUTO_TEST_CASE(random_hex_names_are_16_hex_digits_and_differ) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string name = nox::secure_random_hex();
+    BOOST_TEST(name.size() == 16u);
+    BOOST_TEST(name.find_first_not_of("0123456789abcdef") == std::string::npos);
+    seen.insert(name);
+  }
+  BOOST_TEST(seen.size() == 1000u);
 }
 
 BOOST_AUTO_TEST_CASE(validation) {
