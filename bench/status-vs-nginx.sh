@@ -34,6 +34,13 @@ run_one() { # label goal noxd-args...
     scraper=$!
     track_pid "$scraper"
   fi
+  if [ -n "${NGINX_ACCESS_LOG:-}" ]; then
+    # Context, not the goal: nginx writing its own access log too (the anchor turns it off).
+    sed 's|http { access_log off;|http { access_log $dir/logs/access.log;|' "$script" >"$BENCH_TMP/compare-logged.sh"
+    chmod +x "$BENCH_TMP/compare-logged.sh"
+    grep -q 'logs/access.log' "$BENCH_TMP/compare-logged.sh" || { echo "could not adapt compare.sh" >&2; return 1; }
+    script=$BENCH_TMP/compare-logged.sh
+  fi
   out=$(HEADER="${AUTH_HEADER:-}" NGINX_PORT=$(free_port) "$script" "$NOX_URL/jobs/$id/status")
   [ -n "$scraper" ] && stop_pid "$scraper"
   echo "$out"
@@ -52,6 +59,9 @@ if [ "${SKIP_SECURED:-0}" != 1 ]; then
     >"$BENCH_TMP/key" 2>/dev/null
   AUTH_HEADER="X-API-Key: $(cat "$BENCH_TMP/key")" SCRAPE=1 \
     run_one "memory store, API key + access log + /metrics" 1.2 --keys-file "$BENCH_TMP/keys"
+  AUTH_HEADER="X-API-Key: $(cat "$BENCH_TMP/key")" SCRAPE=1 NGINX_ACCESS_LOG=1 \
+    run_one "memory store, API key + access log + /metrics, nginx logging too (context)" 1.2 \
+    --keys-file "$BENCH_TMP/keys"
 fi
 if [ "${SKIP_REDIS:-0}" = 1 ]; then
   figure "status ratio nox/nginx, redis store" "skipped" ">= 0.7" "not run"
