@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+using http_connection::tuple_awaitable;
 
 // Who is asking, and may they: 401 without a valid credential on a route that needs one,
 // 403 without its scope. Sets request.identity. Not a coroutine: it runs on every request, and

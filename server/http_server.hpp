@@ -31,9 +31,9 @@ class HttpServer {
   std::optional<std::string> adopt(int listening_fd);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
-  // Serves HTTPS from now on with this certificate (chain) and key, both PEM. Called again
-  // (SIGHUP), it swaps them for new connections; open ones keep theirs. On an error nothing
-  // changes and the error is returned.
+  // Serves HTTPS from now on with this certificate (chain) and key, both PEM (one without the
+  // other is an error). Called again (SIGHUP), it swaps them for new connections; open ones
+  // keep theirs. On an error nothing changes and the error is returned.
   std::optional<std::string> use_tls(const std::string& certificate_file, const std::string& key_file);
   bool tls() const { return tls_ != nullptr; }
 

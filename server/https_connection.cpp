@@ -36,11 +36,15 @@ std::variant<std::shared_ptr<asio::ssl::context>, std::string> load_tls_context(
   return context;
 }
 
+std::optional<std::string> half_a_pair(const std::string& certificate_file, const std::string& key_file) {
+  if (certificate_file.empty() == key_file.empty()) return std::nullopt;
+  return "TLS needs both tls_cert_file and tls_key_file (or neither, for plain HTTP)";
+}
+
 }  // namespace
 
 std::optional<std::string> check_tls_files(const std::string& certificate_file, const std::string& key_file) {
-  if (certificate_file.empty() != key_file.empty())
-    return "TLS needs both tls_cert_file and tls_key_file (or neither, for plain HTTP)";
+  if (auto error = half_a_pair(certificate_file, key_file)) return error;
   if (certificate_file.empty()) return std::nullopt;
   auto loaded = load_tls_context(certificate_file, key_file);
   if (auto* error = std::get_if<std::string>(&loaded)) return *error;
@@ -48,6 +52,7 @@ std::optional<std::string> check_tls_files(const std::string& certificate_file, 
 }
 
 std::optional<std::string> HttpServer::use_tls(const std::string& certificate_file, const std::string& key_file) {
+  if (auto error = half_a_pair(certificate_file, key_file)) return error;
   auto loaded = load_tls_context(certificate_file, key_file);
   if (auto* error = std::get_if<std::string>(&loaded)) return *error;
   tls_ = std::get<std::shared_ptr<asio::ssl::context>>(std::move(loaded));  // new connections only

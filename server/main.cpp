@@ -299,10 +299,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!settings.tls_cert_file.empty() || !settings.tls_key_file.empty()) {
-    if (auto error = nox::check_tls_files(settings.tls_cert_file, settings.tls_key_file)) {
-      std::cerr << "noxd: " << *error << "\n";
-      return 2;
-    }
     if (auto error = server.use_tls(settings.tls_cert_file, settings.tls_key_file)) {
       std::cerr << "noxd: " << *error << "\n";
       return 2;

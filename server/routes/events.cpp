@@ -171,9 +171,11 @@ asio::awaitable<HttpResponse> stream_events(App& app, const HttpRequest& request
   const auto q = request.query();
   if (auto state = query_param(q, "state")) {
     filter.state = parse_job_state(*state);
-    if (!filter.state)
-      co_return error_response(400, "invalid_parameter", unknown_state_message(*state),
-                               json::array{json::object{{"field", "state"}, {"message", unknown_state_message(*state)}}});
+    if (!filter.state) {
+      const std::string message = unknown_state_message(*state);
+      co_return error_response(400, "invalid_parameter", message,
+                               json::array{json::object{{"field", "state"}, {"message", message}}});
+    }
   }
   if (auto engine = query_param(q, "engine")) filter.engine = *engine;
   if (auto tag = query_param(q, "tag")) filter.tag = *tag;

@@ -120,13 +120,12 @@ asio::awaitable<std::optional<HttpResponse>> refuse_batch_over_quota(App& app, c
   auto held = co_await app.store.unfinished_of_owner(identity.name);
   if (!held) co_return store_error_response(held.error());
   if (*held + jobs <= bounds.max_unfinished_of_owner) co_return std::nullopt;
-  auto response = error_response(429, "too_many_queued",
-                                 identity.name + " has " + std::to_string(*held) +
-                                     " unfinished (pending or running) jobs and may have " +
-                                     std::to_string(bounds.max_unfinished_of_owner) + " (max_queued): this batch of " +
-                                     std::to_string(jobs) + " does not fit; submit it once some finish");
-  response.headers.emplace_back("Retry-After", "10");
-  co_return response;
+  co_return store_error_response(StoreError{
+      StoreErrc::quota,
+      identity.name + " has " + std::to_string(*held) + " unfinished (pending or running) jobs and may have " +
+          std::to_string(bounds.max_unfinished_of_owner) + " (max_queued): this batch of " + std::to_string(jobs) +
+          " does not fit; submit it once some finish",
+      {}});
 }
 
 // A store outage midway leaves some jobs of a batch created: the answer says how many.
