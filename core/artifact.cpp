@@ -33,7 +33,10 @@ std::string media_type_for(std::string_view file_name) {
   const std::string_view ext = std::string_view(name).substr(dot + 1);
   if (ext == "xyz") return "chemical/x-xyz";
   if (ext == "json") return "application/json";
-  if (ext == "log" || ext == "out" || ext == "txt") return std::string(kText);
+  // MOPAC's input, summary and auxiliary files are text too.
+  if (ext == "log" || ext == "out" || ext == "txt" || ext == "mop" || ext == "arc" || ext == "aux") {
+    return std::string(kText);
+  }
   if (ext == "molden" || ext == "input") return "chemical/x-molden";
   if (ext == "cub" || ext == "cube") return "chemical/x-cube";
   if (ext == "mol" || ext == "sdf") return "chemical/x-mdl-molfile";

@@ -1,4 +1,5 @@
 #include "core/job_spec.hpp"
+#include "core/engine_vocabulary.hpp"
 #include "core/quoted.hpp"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <span>
 
 namespace nox {
 namespace json = boost::json;
@@ -22,28 +24,9 @@ constexpr double kMaxAbsCoordinate = 1e6;
 constexpr std::array<std::string_view, 16> kKnownFields = {
     "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
     "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name"};
-constexpr std::array<std::string_view, 2> kEngines = {"xtb", "echo"};
-constexpr std::array<std::string_view, 5> kTasks = {"energy", "gradient", "optimize", "hessian",
-                                                    "optimize_hessian"};
-constexpr std::array<std::string_view, 4> kMethods = {"gfn2", "gfn1", "gfn0", "gfnff"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
-constexpr std::array<std::string_view, 2> kOutputs = {"molden", "density_cube"};
 
-// Solvents as xtb 6.5.1 (Debian's build) accepts them, tried one by one with each method: every
-// name below ran, and every name missing for a method stopped xtb with an error. gfn0 has no
-// implicit solvation at all. xtb's --help spells "hexandecane", but only "hexadecane" works.
-constexpr std::array<std::string_view, 24> kAlpbSolvents = {
-    "acetone",  "acetonitrile", "aniline", "benzaldehyde", "benzene",      "ch2cl2",  "chcl3",      "cs2",
-    "dioxane",  "dmf",          "dmso",    "ether",        "ethylacetate", "furane",  "hexadecane", "hexane",
-    "methanol", "nitromethane", "octanol", "woctanol",     "phenol",       "toluene", "thf",        "water"};
-constexpr std::array<std::string_view, 14> kGbsaSolventsGfn2 = {
-    "acetone", "acetonitrile", "benzene", "ch2cl2",   "chcl3", "cs2",     "dmf",
-    "dmso",    "ether",        "hexane",  "methanol", "thf",   "toluene", "water"};
-// GFN1 lacks dmf and hexane; GFN-FF takes the GFN2 set.
-constexpr std::array<std::string_view, 12> kGbsaSolventsGfn1 = {
-    "acetone", "acetonitrile", "benzene",  "ch2cl2", "chcl3",   "cs2",
-    "dmso",    "ether",        "methanol", "thf",    "toluene", "water"};
 // Other spellings xtb (or its documentation) uses, mapped to the one name Nox stores.
 struct Alias {
   std::string_view from, to;
@@ -51,24 +34,35 @@ struct Alias {
 constexpr std::array<Alias, 4> kSolventAliases = {
     {{"h2o", "water"}, {"n-hexan", "hexane"}, {"n-hexane", "hexane"}, {"hexandecane", "hexadecane"}}};
 
-constexpr std::array<std::string_view, 5> kKeywords = {"opt_level", "accuracy", "electronic_temperature",
-                                                       "max_iterations", "max_opt_cycles"};
-
 constexpr std::size_t kMaxTags = 16;
 constexpr std::size_t kMaxTagLength = 64;
 constexpr std::size_t kMaxNameLength = 200;
 
-template <std::size_t N>
-bool contains(const std::array<std::string_view, N>& list, std::string_view s) {
+template <class List>
+bool contains(const List& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-template <std::size_t N>
-std::string join(const std::array<std::string_view, N>& list) {
+// "a, b, c" from strings, or from the names of solvents, solvent models or engines.
+std::string_view name_of(std::string_view s) { return s; }
+std::string_view name_of(const NamedSolvent& s) { return s.name; }
+std::string_view name_of(const SolventModel& m) { return m.name; }
+std::string_view name_of(const EngineVocabulary& e) { return e.engine; }
+
+template <class List>
+std::string join(const List& list) {
   std::string out;
-  for (std::string_view s : list) {
+  for (const auto& item : list) {
     if (!out.empty()) out += ", ";
-    out.append(s);
+    out.append(name_of(item));
+  }
+  return out;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return out;
 }
@@ -174,8 +168,10 @@ class SpecParser {
 
   std::variant<JobSpec, FieldErrors> run() {
     parse_engine();
-    spec_.task = parse_choice("task", kTasks, "energy");
-    spec_.method = parse_choice("method", kMethods, "gfn2");
+    // With an unknown engine the other fields are still checked as far as they can be.
+    spec_.task = parse_choice("task", words().tasks, "energy");
+    // With an unknown engine a method can only be checked for its type.
+    spec_.method = parse_choice("method", words().methods, words().default_method, vocabulary_ != nullptr);
     const bool molecule_ok = parse_molecule();
     const bool charge_ok = parse_int("charge", -1'000'000, 1'000'000, 0, spec_.charge);
     const bool multiplicity_ok = parse_int("multiplicity", 1, 1'000'000, 1, spec_.multiplicity);
@@ -207,20 +203,19 @@ class SpecParser {
   }
 
   void parse_engine() {
+    const std::string engines = join(engine_vocabularies());
     const json::value* v = field("engine");
-    if (!v) return error("engine", "required: one of " + join(kEngines));
-    if (!v->is_string()) return error("engine", expected("a string (one of " + join(kEngines) + ")", *v));
+    if (!v) return error("engine", "required: one of " + engines);
+    if (!v->is_string()) return error("engine", expected("a string (one of " + engines + ")", *v));
     const std::string engine = lower(v->get_string());
-    if (!contains(kEngines, engine)) {
-      return error("engine", "unknown engine " + quoted(v->get_string()) + "; one of " + join(kEngines));
-    }
+    vocabulary_ = engine_vocabulary(engine);
+    if (!vocabulary_) return error("engine", "unknown engine " + quoted(v->get_string()) + "; one of " + engines);
     spec_.engine = engine;
   }
 
   // A string from a fixed list; "" on error so later checks can tell it is not usable.
-  template <std::size_t N>
-  std::string parse_choice(std::string_view name, const std::array<std::string_view, N>& choices,
-                           std::string_view fallback) {
+  std::string parse_choice(std::string_view name, std::span<const std::string_view> choices,
+                           std::string_view fallback, bool judge_value = true) {
     const json::value* v = field(name);
     if (!v) return std::string(fallback);
     if (!v->is_string()) {
@@ -229,8 +224,11 @@ class SpecParser {
     }
     std::string value = lower(v->get_string());
     if (!contains(choices, value)) {
+      if (!judge_value) return {};
+      // Tasks are the same for every engine; methods are not.
+      const std::string engine = name == "method" ? " for " + spec_.engine : "";
       error(std::string(name),
-            "unknown " + std::string(name) + " " + quoted(v->get_string()) + "; one of " + join(choices));
+            "unknown " + std::string(name) + " " + quoted(v->get_string()) + engine + "; one of " + join(choices));
       return {};
     }
     return value;
@@ -461,60 +459,84 @@ class SpecParser {
   void parse_solvent() {
     const json::value* v = field("solvent");
     if (!v) return;
-    if (!v->is_object()) {
-      return error("solvent",
-                   expected("an object {\"model\": \"alpb\" | \"gbsa\", \"name\": ...} or null", *v));
-    }
+    const std::span<const SolventModel> models = words().solvent_models;
+    const bool any_dielectric =
+        std::any_of(models.begin(), models.end(), [](const SolventModel& m) { return m.takes_dielectric; });
+    const std::string shape = "an object {\"model\": " + join(models) + ", \"name\": ...}" +
+                              (any_dielectric ? " (or \"dielectric\": a constant)" : "") + " or null";
+    if (!v->is_object()) return error("solvent", expected(shape, *v));
+    if (!vocabulary_) return;  // which solvents exist depends on the engine
     const json::object& s = v->get_object();
     bool ok = true;
     for (const auto& [key, value] : s) {
-      if (key != "model" && key != "name") {
-        error("solvent." + std::string(key), "unknown field; solvent takes model and name");
+      if (key != "model" && key != "name" && !(any_dielectric && key == "dielectric")) {
+        error("solvent." + std::string(key),
+              std::string("unknown field; solvent takes model and name") + (any_dielectric ? " or dielectric" : ""));
         ok = false;
       }
     }
-    Solvent solvent;
-    solvent.model = "alpb";  // xtb's recommended model when none is named
-    if (const json::value* model = s.if_contains("model"); model && !model->is_null()) {
-      if (!model->is_string()) {
-        error("solvent.model", expected("a string (alpb or gbsa)", *model));
+    const SolventModel* model = &models.front();  // the engine's recommended model when none is named
+    if (const json::value* m = s.if_contains("model"); m && !m->is_null()) {
+      if (!m->is_string()) {
+        error("solvent.model", expected("a string (" + join(models) + ")", *m));
         ok = false;
       } else {
-        solvent.model = lower(model->get_string());
-        if (solvent.model != "alpb" && solvent.model != "gbsa") {
-          error("solvent.model",
-                "unknown solvation model " + quoted(model->get_string()) + "; one of alpb, gbsa");
+        const std::string wanted = lower(m->get_string());
+        auto it = std::find_if(models.begin(), models.end(), [&](const SolventModel& x) { return x.name == wanted; });
+        if (it == models.end()) {
+          error("solvent.model", "unknown solvation model " + quoted(m->get_string()) + " for " + spec_.engine +
+                                     "; one of " + join(models));
           ok = false;
+        } else {
+          model = &*it;
         }
       }
     }
+    Solvent solvent;
+    solvent.model = std::string(model->name);
+    const json::value* dielectric = s.if_contains("dielectric");
+    if (dielectric && dielectric->is_null()) dielectric = nullptr;
+    if (dielectric && ok && !model->takes_dielectric) {
+      error("solvent.dielectric", "the " + solvent.model + " model takes a solvent name, not a dielectric constant");
+      ok = false;
+    } else if (dielectric) {
+      if (const auto eps = number_in("solvent.dielectric", *dielectric, 1, 1000)) {
+        solvent.dielectric = *eps;
+      } else {
+        ok = false;
+      }
+    }
     const json::value* name = s.if_contains("name");
-    if (!name || name->is_null()) {
-      error("solvent.name", "required: the solvent, e.g. \"water\"");
-      return;
+    if (name && name->is_null()) name = nullptr;
+    if (!name && !dielectric) {
+      return error("solvent.name", std::string("required: the solvent, e.g. \"water\"") +
+                                       (model->takes_dielectric ? ", or a dielectric constant" : ""));
     }
-    if (!name->is_string()) return error("solvent.name", expected("a string, e.g. \"water\"", *name));
-    solvent.name = lower(name->get_string());
-    for (const Alias& a : kSolventAliases) {
-      if (solvent.name == a.from) solvent.name = a.to;
-    }
+    if (name && !name->is_string()) return error("solvent.name", expected("a string, e.g. \"water\"", *name));
     if (!ok) return;
 
-    if (spec_.method == "gfn0") {
-      return error("solvent",
-                   "xtb has no implicit solvation for gfn0; use gfn2, gfn1 or gfnff, or no solvent");
+    const std::span<const NamedSolvent> known = solvents_for(*model, spec_.method);
+    if (known.empty()) {
+      return error("solvent", spec_.engine + " has no implicit solvation for " + spec_.method +
+                                  "; use another method, or no solvent");
     }
-    if (solvent.model == "alpb") {
-      if (!contains(kAlpbSolvents, solvent.name)) {
-        return error("solvent.name", "unknown ALPB solvent " + quoted(name->get_string()) +
-                                         "; known: " + join(kAlpbSolvents));
+    if (name) {
+      solvent.name = lower(name->get_string());
+      for (const Alias& a : kSolventAliases) {
+        if (solvent.name == a.from) solvent.name = a.to;
       }
-    } else if (!contains(kGbsaSolventsGfn2, solvent.name)) {
-      return error("solvent.name", "unknown GBSA solvent " + quoted(name->get_string()) +
-                                       "; known: " + join(kGbsaSolventsGfn2) + " (ALPB knows more)");
-    } else if (spec_.method == "gfn1" && !contains(kGbsaSolventsGfn1, solvent.name)) {
-      return error("solvent.name", "xtb has no GBSA parameters for " + solvent.name +
-                                       " with gfn1; use gfn2, or the alpb model");
+      const NamedSolvent* found = find_solvent(known, solvent.name);
+      if (!found && find_solvent(model->solvents, solvent.name)) {
+        return error("solvent.name", spec_.engine + " has no " + upper(solvent.model) + " parameters for " +
+                                         solvent.name + " with " + spec_.method + "; known: " + join(known));
+      }
+      if (!found && !dielectric) {
+        return error("solvent.name", "unknown " + upper(solvent.model) + " solvent " + quoted(name->get_string()) +
+                                         "; known: " + join(known) +
+                                         (model->takes_dielectric ? " (or give its dielectric constant)" : ""));
+      }
+      // With both, the constant given is the one used and the name only labels it.
+      if (found && !dielectric) solvent.dielectric = found->dielectric;
     }
     spec_.solvent = std::move(solvent);
   }
@@ -525,7 +547,10 @@ class SpecParser {
     if (!v->is_object()) return error("keywords", expected("an object", *v));
     for (const auto& [key, value] : v->get_object()) {
       const std::string where = "keywords." + std::string(key);
-      if (key == "opt_level") {
+      if (!contains(words().keywords, key)) {
+        error(where, "unknown keyword" + std::string(vocabulary_ ? " for " + spec_.engine : "") +
+                         "; allowed: " + join(words().keywords));
+      } else if (key == "opt_level") {
         if (!value.is_string()) {
           error(where, expected("a string (one of " + join(kOptLevels) + ")", value));
           continue;
@@ -552,8 +577,6 @@ class SpecParser {
         } else {
           spec_.keywords[key] = *n;
         }
-      } else {
-        error(where, "unknown keyword; allowed: " + join(kKeywords));
       }
     }
   }
@@ -575,17 +598,22 @@ class SpecParser {
   void parse_outputs() {
     const json::value* v = field("outputs");
     if (!v) return;
-    if (!v->is_array()) return error("outputs", expected("an array of strings (" + join(kOutputs) + ")", *v));
+    const std::span<const std::string_view> known = words().outputs;
+    if (known.empty()) {
+      if (v->is_array() && v->get_array().empty()) return;
+      return error("outputs", spec_.engine + " has no optional outputs (its own files are always kept)");
+    }
+    if (!v->is_array()) return error("outputs", expected("an array of strings (" + join(known) + ")", *v));
     const json::array& list = v->get_array();
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::string where = "outputs[" + std::to_string(i) + "]";
       if (!list[i].is_string()) {
-        error(where, expected("a string (one of " + join(kOutputs) + ")", list[i]));
+        error(where, expected("a string (one of " + join(known) + ")", list[i]));
         continue;
       }
       const std::string output = lower(list[i].get_string());
-      if (!contains(kOutputs, output)) {
-        error(where, "unknown output " + quoted(list[i].get_string()) + "; one of " + join(kOutputs));
+      if (!contains(known, output)) {
+        error(where, "unknown output " + quoted(list[i].get_string()) + "; one of " + join(known));
         continue;
       }
       // Asking twice for the same file is harmless; store it once.
@@ -674,8 +702,13 @@ class SpecParser {
     }
   }
 
+  // The engine's words, or the first engine's when the engine itself is unknown (so the rest of the
+  // spec is still checked and reported in one answer).
+  const EngineVocabulary& words() const { return vocabulary_ ? *vocabulary_ : engine_vocabularies().front(); }
+
   const json::object& body_;
   const SpecLimits& limits_;
+  const EngineVocabulary* vocabulary_ = nullptr;
   JobSpec spec_;
   FieldErrors errors_;
 };
@@ -691,7 +724,10 @@ json::object JobSpec::to_json() const {
   o["charge"] = charge;
   o["multiplicity"] = multiplicity;
   if (solvent) {
-    o["solvent"] = json::object{{"model", solvent->model}, {"name", solvent->name}};
+    json::object s{{"model", solvent->model}};
+    if (!solvent->name.empty()) s["name"] = solvent->name;
+    if (solvent->dielectric > 0) s["dielectric"] = number_value(solvent->dielectric);
+    o["solvent"] = std::move(s);
   } else {
     o["solvent"] = nullptr;
   }

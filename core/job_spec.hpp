@@ -14,14 +14,15 @@
 namespace nox {
 
 struct Solvent {
-  std::string model;  // "alpb" | "gbsa"
-  std::string name;   // e.g. "water"
+  std::string model;      // "alpb" | "gbsa" (xtb), "cosmo" (mopac)
+  std::string name;       // e.g. "water"; may be empty for cosmo given only a dielectric constant
+  double dielectric = 0;  // cosmo: the relative permittivity used; 0 for the named-solvent models
 };
 
 struct JobSpec {
-  std::string engine;  // "xtb" | "echo"
+  std::string engine;  // "xtb" | "mopac" | "echo" (core/engine_vocabulary lists what each takes)
   std::string task;    // energy | gradient | optimize | hessian | optimize_hessian
-  std::string method;  // gfn2 | gfn1 | gfn0 | gfnff
+  std::string method;  // xtb: gfn2 | gfn1 | gfn0 | gfnff; mopac: pm7 | pm6 | pm6-d3h4 | am1 | rm1
   Molecule molecule;
   int charge = 0;
   int multiplicity = 1;
@@ -51,9 +52,9 @@ struct SpecLimits {
 // Validates a submitted spec. On failure, one FieldError per bad field: known fields first, in
 // the order of JobSpec's members, then unknown fields in the order they were sent. Enumerated
 // string values (engine, task, method, solvent, opt_level) are matched case-insensitively and
-// stored lower case. A null optional field counts as absent. Solvents are checked against what
-// xtb 6.5.1 accepts for the chosen method, with every engine, so a spec valid for "echo" is valid
-// for "xtb" too.
+// stored lower case. A null optional field counts as absent. Methods, solvents, keywords and
+// outputs are checked against the engine's vocabulary (core/engine_vocabulary.hpp); echo takes
+// xtb's, so a spec valid for "echo" is valid for "xtb" too.
 std::variant<JobSpec, FieldErrors> parse_job_spec(const boost::json::value& body,
                                                   const SpecLimits& limits = {});
 

@@ -93,6 +93,7 @@ const std::vector<Descriptor>& descriptors() {
     add("scratch_dir", "", "where each attempt gets its scratch directory; empty: system temp dir",
         text(&Settings::scratch_dir));
     add("xtb", "", "path of the xtb program; empty: found on PATH", text(&Settings::xtb));
+    add("mopac", "", "path of the mopac program; empty: found on PATH", text(&Settings::mopac));
     add("config", "", "settings file (key = value lines)", text(&Settings::config));
     add("max_body_bytes", "1048576", "largest request body accepted (413 above)",
         count(&Settings::max_body_bytes, 1024, 1ull << 32));
@@ -335,6 +336,7 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "data_dir") return s.data_dir;
   if (name == "scratch_dir") return s.scratch_dir;
   if (name == "xtb") return s.xtb;
+  if (name == "mopac") return s.mopac;
   if (name == "config") return s.config;
   if (name == "max_body_bytes") return std::to_string(s.max_body_bytes);
   if (name == "max_atoms") return std::to_string(s.max_atoms);

@@ -19,6 +19,7 @@ struct Settings {
   std::string data_dir = "./nox-data";
   std::string scratch_dir;          // empty: system temp dir
   std::string xtb;                  // empty: found on PATH
+  std::string mopac;                // empty: found on PATH
   std::string config;
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_atoms = 10000;

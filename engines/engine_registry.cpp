@@ -1,32 +1,40 @@
 #include "engines/engine_registry.hpp"
 
 #include "engines/echo_engine.hpp"
+#include "engines/mopac/mopac_engine.hpp"
 #include "engines/xtb/xtb_engine.hpp"
 
 namespace nox {
 
-EngineRegistry EngineRegistry::discover(const std::string& xtb_path) {
+EngineRegistry EngineRegistry::discover(const EnginePaths& paths) {
   EngineRegistry registry;
   registry.engines_.emplace("echo", std::make_unique<EchoEngine>());
   registry.statuses_.push_back({"echo", true, "", NOX_VERSION, ""});
+  // One line per engine program.
+  registry.add_program("xtb", paths.xtb, probe_xtb_version,
+                       [](const std::filesystem::path& p) -> std::unique_ptr<Engine> { return std::make_unique<XtbEngine>(p); });
+  registry.add_program("mopac", paths.mopac, probe_mopac_version,
+                       [](const std::filesystem::path& p) -> std::unique_ptr<Engine> { return std::make_unique<MopacEngine>(p); });
+  return registry;
+}
 
-  EngineStatus xtb{"xtb", false, "", "", ""};
-  std::optional<std::filesystem::path> path =
-      xtb_path.empty() ? find_on_path("xtb") : std::optional<std::filesystem::path>(xtb_path);
+void EngineRegistry::add_program(std::string name, const std::string& configured_path, Probe probe, Make make) {
+  EngineStatus status{name, false, "", "", ""};
+  const std::optional<std::filesystem::path> path =
+      configured_path.empty() ? find_on_path(name) : std::optional<std::filesystem::path>(configured_path);
   if (!path) {
-    xtb.problem = "xtb was not found on PATH (install it: apt-get install xtb, or set --xtb)";
+    status.problem = name + " was not found on PATH (install it: apt-get install " + name + ", or set --" + name + ")";
   } else {
-    xtb.path = path->string();
-    if (auto version = probe_xtb_version(*path)) {
-      xtb.available = true;
-      xtb.version = *version;
-      registry.engines_.emplace("xtb", std::make_unique<XtbEngine>(*path));
+    status.path = path->string();
+    if (auto version = probe(*path)) {
+      status.available = true;
+      status.version = *version;
+      engines_.emplace(name, make(*path));
     } else {
-      xtb.problem = "xtb at " + xtb.path + " did not answer --version";
+      status.problem = name + " at " + status.path + " did not run a test calculation or report its version";
     }
   }
-  registry.statuses_.push_back(xtb);
-  return registry;
+  statuses_.push_back(std::move(status));
 }
 
 const Engine* EngineRegistry::find(std::string_view name) const {

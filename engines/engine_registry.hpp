@@ -1,6 +1,8 @@
 #pragma once
 // The engines this instance can run, found at start-up, with what /health reports of each.
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,10 +19,17 @@ struct EngineStatus {
   std::string problem;  // why it is not available
 };
 
+// Where the engine programs are; an empty path means "look on PATH".
+struct EnginePaths {
+  std::string xtb;
+  std::string mopac;
+};
+
 class EngineRegistry {
  public:
-  // Finds xtb at `xtb_path` (or on PATH when empty) and probes its version.
-  static EngineRegistry discover(const std::string& xtb_path);
+  // Finds each engine program (on PATH when its path is empty) and probes its version: an engine
+  // whose program is missing or does not answer is listed as unavailable, with why.
+  static EngineRegistry discover(const EnginePaths& paths);
 
   const Engine* find(std::string_view name) const;  // nullptr when not available here
   const std::vector<EngineStatus>& statuses() const { return statuses_; }
@@ -29,6 +38,11 @@ class EngineRegistry {
   std::vector<std::string> in_process_engines() const;
 
  private:
+  // Version probe of one program; nullopt when it does not run or say.
+  using Probe = std::optional<std::string> (*)(const std::filesystem::path&);
+  using Make = std::unique_ptr<Engine> (*)(const std::filesystem::path&);
+  void add_program(std::string name, const std::string& configured_path, Probe probe, Make make);
+
   std::map<std::string, std::unique_ptr<Engine>, std::less<>> engines_;
   std::vector<EngineStatus> statuses_;
 };

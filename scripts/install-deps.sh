@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Nox needs to build, run and test on Debian 12 (only what is missing).
-#   scripts/install-deps.sh          build + run (compiler, Boost 1.81, hiredis, xtb, redis)
+#   scripts/install-deps.sh          build + run (compiler, Boost 1.81, hiredis, xtb, mopac, redis)
 #   scripts/install-deps.sh --test   also test tools: chromium, nginx, wrk, node packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build ccache pkg-config dpkg-dev libboost1.81-dev libboost-json1.81-dev
-          libboost-test1.81-dev libhiredis-dev libssl-dev libjwt-dev libsystemd-dev libzstd-dev libjemalloc-dev redis-server xtb curl)
+          libboost-test1.81-dev libhiredis-dev libssl-dev libjwt-dev libsystemd-dev libzstd-dev libjemalloc-dev redis-server xtb mopac curl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium nginx-light wrk prometheus openssl)  # promtool checks /metrics; openssl makes test certificates
   # Node may come from elsewhere than Debian (it does on these machines): keep it then.

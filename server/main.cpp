@@ -136,8 +136,9 @@ int check_config(const nox::SettingsRequest& request) {
     auto store = nox::make_store(io.get_executor(), settings);
     if (auto* error = std::get_if<std::string>(&store)) problems.push_back(*error);
   }
-  if (!settings.xtb.empty() && !std::filesystem::exists(settings.xtb))
-    problems.push_back("xtb: " + settings.xtb + " does not exist");
+  for (const auto& [name, path] : {std::pair{"xtb", settings.xtb}, std::pair{"mopac", settings.mopac}}) {
+    if (!path.empty() && !std::filesystem::exists(path)) problems.push_back(std::string(name) + ": " + path + " does not exist");
+  }
   for (const auto& problem : problems) std::cerr << "noxd: " << problem << "\n";
   std::cout << (problems.empty() ? "# configuration OK" : "# configuration NOT usable") << "\n";
   return problems.empty() ? 0 : 2;
@@ -251,7 +252,7 @@ int main(int argc, char** argv) {
   }
   nox::Store& the_store = *std::get<std::unique_ptr<nox::Store>>(store);
 
-  const auto engines = nox::EngineRegistry::discover(settings.xtb);
+  const auto engines = nox::EngineRegistry::discover({settings.xtb, settings.mopac});
   const std::size_t slots =
       settings.slots > 0 ? static_cast<std::size_t>(settings.slots) : std::max(1u, std::thread::hardware_concurrency());
   nox::RunnerOptions runner_options;
@@ -311,13 +312,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::string xtb = "not found";
-  for (const auto& status : engines.statuses())
-    if (status.name == "xtb" && status.available) xtb = status.version + " at " + status.path;
+  std::string programs;  // "xtb 6.5.1 at /usr/bin/xtb, mopac not found"
+  for (const auto& status : engines.statuses()) {
+    if (status.path.empty() && status.available) continue;  // in-process (echo)
+    programs += ", " + status.name + (status.available ? " " + status.version + " at " + status.path : " not found");
+  }
   const std::string access_mode = app.access.open() ? "open (loopback)" : std::to_string(app.access.key_count()) + " API keys" + (settings.jwt_secret_file.empty() && settings.jwt_jwks_file.empty() ? "" : ", JWT");
   const std::string banner = "(store: " + std::string(the_store.kind()) + ", access: " + access_mode +
                              ", slots: " + std::to_string(slots) +
-                             ", xtb: " + xtb + ", worker: " + dispatch.worker_id + ")";
+                             programs + ", worker: " + dispatch.worker_id + ")";
   nox::LoopGuard guard(io);
   asio::co_spawn(io, start_services({app, server, io, guard}, events, banner), guard.watch("start-up"));
   auto signals = std::make_shared<asio::signal_set>(io, SIGINT, SIGTERM);

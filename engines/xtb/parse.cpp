@@ -11,6 +11,9 @@
 #include <numeric>
 #include <sstream>
 
+#include "engines/output_text.hpp"
+#include "engines/process_failure.hpp"
+#include "engines/vibrations.hpp"
 #include "engines/xtb/command.hpp"
 
 namespace nox::xtb {
@@ -18,54 +21,7 @@ namespace {
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    lines.push_back(text.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-  return lines;
-}
-
-std::vector<std::string_view> tokens_of(std::string_view line) {
-  std::vector<std::string_view> tokens;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    std::size_t start = i;
-    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
-    if (i > start) tokens.push_back(line.substr(start, i - start));
-  }
-  return tokens;
-}
-
-// Also reads Fortran exponents ("1.0D-03").
-std::optional<double> to_double(std::string_view token) {
-  std::string s(token);
-  std::replace_if(
-      s.begin(), s.end(), [](char c) { return c == 'D' || c == 'd'; }, 'E');
-  if (!s.empty() && s.front() == '+') s.erase(0, 1);
-  double value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
-std::optional<int> to_int(std::string_view token) {
-  int value = 0;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
-  if (ec != std::errc() || end != token.data() + token.size()) return std::nullopt;
-  return value;
-}
+using namespace output_text;
 
 // The first token after `label` in `rest`, when `rest` starts with the label as a whole word.
 std::optional<double> value_after_label(std::string_view rest, std::string_view label) {
@@ -76,69 +32,8 @@ std::optional<double> value_after_label(std::string_view rest, std::string_view 
   return to_double(tokens.front());
 }
 
-std::optional<std::string> read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
-}
-
 bool has_hessian(const std::string& task) { return task == "hessian" || task == "optimize_hessian"; }
 bool has_optimization(const std::string& task) { return task == "optimize" || task == "optimize_hessian"; }
-
-// The last `count` lines of `text`, without trailing blank lines.
-std::string last_lines(std::string_view text, std::size_t count) {
-  auto lines = lines_of(text);
-  while (!lines.empty() && trim(lines.back()).empty()) lines.pop_back();
-  std::size_t first = lines.size() > count ? lines.size() - count : 0;
-  std::string out;
-  for (std::size_t i = first; i < lines.size(); ++i) {
-    out.append(lines[i]);
-    out.push_back('\n');
-  }
-  return out;
-}
-
-std::string first_lines(std::string_view text, std::size_t count) {
-  std::string out;
-  std::size_t n = 0;
-  for (auto line : lines_of(text)) {
-    if (trim(line).empty()) continue;
-    if (n++ == count) break;
-    out.append(line);
-    out.push_back('\n');
-  }
-  return out;
-}
-
-std::string signal_name(int sig) {
-  switch (sig) {
-    case SIGSEGV:
-      return "SIGSEGV, segmentation fault";
-    case SIGABRT:
-      return "SIGABRT, aborted";
-    case SIGBUS:
-      return "SIGBUS, bus error";
-    case SIGFPE:
-      return "SIGFPE, arithmetic exception";
-    case SIGILL:
-      return "SIGILL, illegal instruction";
-    case SIGKILL:
-      return "SIGKILL, killed";
-    case SIGTERM:
-      return "SIGTERM, terminated";
-    default:
-      return "signal " + std::to_string(sig);
-  }
-}
-
-std::string format_double(double v) {
-  std::ostringstream ss;
-  ss.precision(10);
-  ss << v;
-  return ss.str();
-}
 
 // The ERROR box's lines as one quotable sentence.
 std::string quote_box(const MessageBox& box) {
@@ -157,11 +52,7 @@ bool is_routine_warning(const std::string& line) {
   return line.find("Could not read topology file") != std::string::npos;
 }
 
-struct Failure {
-  std::string code;
-  std::string sentence;
-  bool retryable = false;
-};
+using Failure = EngineFailure;
 
 EngineOutput fail(const Failure& f, std::string_view log, std::string_view stderr_text,
                   std::vector<std::string> artifacts) {
@@ -380,43 +271,6 @@ std::optional<std::vector<double>> parse_vibspectrum(std::string_view text) {
   return modes;
 }
 
-std::vector<double> vibrational_frequencies(std::vector<double> all_modes, bool linear) {
-  const std::size_t rigid = std::min<std::size_t>(linear ? 5 : 6, all_modes.size());
-  std::vector<std::size_t> order(all_modes.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return std::abs(all_modes[a]) < std::abs(all_modes[b]);
-  });
-  std::vector<bool> drop(all_modes.size(), false);
-  for (std::size_t k = 0; k < rigid; ++k) drop[order[k]] = true;
-  std::vector<double> kept;
-  for (std::size_t i = 0; i < all_modes.size(); ++i)
-    if (!drop[i]) kept.push_back(all_modes[i]);
-  return kept;
-}
-
-bool is_linear(const Molecule& molecule) {
-  const auto& a = molecule.atoms;
-  if (a.size() <= 2) return true;
-  // Direction from the first atom to the farthest one; every atom must lie on that line.
-  std::size_t far = 1;
-  auto dist2 = [&](std::size_t i) {
-    double dx = a[i].x - a[0].x, dy = a[i].y - a[0].y, dz = a[i].z - a[0].z;
-    return dx * dx + dy * dy + dz * dz;
-  };
-  for (std::size_t i = 2; i < a.size(); ++i)
-    if (dist2(i) > dist2(far)) far = i;
-  const double len = std::sqrt(dist2(far));
-  if (len < 1e-6) return true;
-  const double ux = (a[far].x - a[0].x) / len, uy = (a[far].y - a[0].y) / len, uz = (a[far].z - a[0].z) / len;
-  for (std::size_t i = 1; i < a.size(); ++i) {
-    double dx = a[i].x - a[0].x, dy = a[i].y - a[0].y, dz = a[i].z - a[0].z;
-    double cx = dy * uz - dz * uy, cy = dz * ux - dx * uz, cz = dx * uy - dy * ux;
-    if (std::sqrt(cx * cx + cy * cy + cz * cz) > 1e-3) return false;
-  }
-  return true;
-}
-
 std::vector<std::string> artifact_candidates() {
   return {"xtb.log", "xtbopt.xyz",  "xtbout.json",  "charges",     "gfnff_charges",
           "wbo",     "xtbopt.log",  "gradient",     "hessian",     "vibspectrum",
@@ -436,36 +290,18 @@ EngineOutput interpret_xtb_run(const JobSpec& spec, const fs::path& dir, const P
   const std::string& err = outcome.stderr_tail;
   auto failed = [&](Failure f) { return fail(f, log, err, artifacts); };
 
-  if (outcome.spawn_failed) {
-    bool missing = err.find("cannot execute") != std::string::npos;
-    return fail({missing ? "engine_not_found" : "spawn_failed",
-                 missing ? "xtb could not be started on this server: " + err
-                         : "the xtb process could not be set up: " + err,
-                 !missing},
-                "", "", artifacts);
+  if (outcome.term_signal == SIGABRT && !outcome.cancelled && !outcome.timed_out && has_hessian(spec.task) &&
+      err.find("stack smashing") != std::string::npos && is_linear(spec.molecule)) {
+    // Reproducible with xtb 6.5.1 (Debian): N2 and CO2 Hessians abort every time.
+    return failed({"crashed",
+                   "xtb crashed (" + signal_name(outcome.term_signal) +
+                       ") computing the Hessian of a linear molecule; the installed xtb 6.5.1 does this "
+                       "every time, so a retry will not help.",
+                   false});
   }
-  if (outcome.cancelled)
-    return failed({"cancelled", "The calculation was stopped because the job was cancelled."});
-  if (outcome.timed_out)
-    return failed({"timeout", "xtb did not finish within the job's time limit of " +
-                                  format_double(spec.timeout_s) +
-                                  " s and was stopped. Large molecules, Hessians and tight optimizations "
-                                  "take longer: raise timeout_s."});
-  if (outcome.term_signal != 0) {
-    if (outcome.term_signal == SIGABRT && has_hessian(spec.task) &&
-        err.find("stack smashing") != std::string::npos && is_linear(spec.molecule))
-      // Reproducible with xtb 6.5.1 (Debian): N2 and CO2 Hessians abort every time.
-      return failed({"crashed",
-                     "xtb crashed (" + signal_name(outcome.term_signal) +
-                         ") computing the Hessian of a linear molecule; the installed xtb 6.5.1 does this "
-                         "every time, so a retry will not help.",
-                     false});
-    std::string sentence = "xtb crashed (" + signal_name(outcome.term_signal) + ").";
-    if (outcome.term_signal == SIGKILL)
-      sentence += " Something outside Nox killed it, possibly for lack of memory.";
-    if (outcome.term_signal == SIGSEGV)
-      sentence += " Very large molecules need a larger stack; a second attempt may also succeed.";
-    return failed({"crashed", sentence, true});
+  if (auto f = process_failure("xtb", spec.timeout_s, outcome)) {
+    // A process that never started left no log worth quoting.
+    return outcome.spawn_failed ? fail(*f, "", "", artifacts) : failed(*f);
   }
 
   const auto boxes = message_boxes(log);

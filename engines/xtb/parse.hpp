@@ -62,10 +62,6 @@ std::optional<std::vector<BondOrder>> parse_wbo(std::string_view text);
 std::optional<std::vector<std::array<double, 3>>> parse_gradient(std::string_view text, std::size_t atoms);
 // `vibspectrum`: every mode's wave number (cm-1), including the rigid-body ones.
 std::optional<std::vector<double>> parse_vibspectrum(std::string_view text);
-// Drops the 6 (5 if linear) translation/rotation modes: the ones closest to zero.
-std::vector<double> vibrational_frequencies(std::vector<double> all_modes, bool linear);
-// All atoms on one line (within 1e-3 Angstrom); one or two atoms count as linear.
-bool is_linear(const Molecule& molecule);
 
 // The files xtb may leave that are worth keeping, in listing order; xtb.log always first.
 std::vector<std::string> artifact_candidates();

@@ -42,6 +42,7 @@ NOX_ROUTE(api_docs);
 // system.cpp
 NOX_ROUTE(health);
 NOX_ROUTE(ready);
+NOX_ROUTE(engines);
 NOX_ROUTE(workers);
 NOX_ROUTE(metrics);
 #undef NOX_ROUTE

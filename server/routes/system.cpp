@@ -1,4 +1,7 @@
-// Routes about the instance itself: liveness, readiness, the instances sharing the store.
+// Routes about the instance itself: liveness, readiness, its engines, the instances sharing the store.
+#include <algorithm>
+
+#include "core/engine_vocabulary.hpp"
 #include "core/log.hpp"
 #include "core/status_cache.hpp"
 #include "server/api_error.hpp"
@@ -26,6 +29,65 @@ json::object engines_json(const App& app, bool details = true) {
 }
 
 }  // namespace
+
+// What each engine can be asked for, and whether this instance runs it: public, like /health,
+// because a form (the dashboard's) is built from it before any key is given.
+asio::awaitable<HttpResponse> engines(App& app, const HttpRequest& request, const PathParams&) {
+  // A water molecule to ask each available engine which methods it really runs (xtb refuses gfn0).
+  JobSpec probe;
+  probe.task = "energy";
+  probe.molecule.atoms = {{"O", 0, 0, 0.117}, {"H", 0, 0.757, -0.467}, {"H", 0, -0.757, -0.467}};
+  auto names = [](auto list) {
+    json::array out;
+    for (std::string_view s : list) out.emplace_back(s);
+    return out;
+  };
+  json::array list;
+  for (const EngineVocabulary& words : engine_vocabularies()) {
+    const EngineStatus* status = nullptr;
+    for (const auto& s : app.engines.statuses()) {
+      if (s.name == words.engine) status = &s;
+    }
+    const Engine* engine = app.engines.find(words.engine);
+    json::array methods;
+    for (std::string_view method : words.methods) {
+      probe.engine = std::string(words.engine);
+      probe.method = std::string(method);
+      const FieldErrors refused = engine ? engine->validate(probe) : FieldErrors{};
+      if (std::none_of(refused.begin(), refused.end(), [](const FieldError& e) { return e.field == "method"; })) {
+        methods.emplace_back(method);
+      }
+    }
+    json::array models;
+    for (const SolventModel& model : words.solvent_models) {
+      json::object by_method;
+      for (const json::value& method : methods) {
+        json::array solvents;
+        for (const NamedSolvent& solvent : solvents_for(model, method.as_string())) {
+          json::object s{{"name", solvent.name}};
+          if (solvent.dielectric > 0) s["dielectric"] = solvent.dielectric;
+          solvents.push_back(std::move(s));
+        }
+        by_method[method.as_string()] = std::move(solvents);
+      }
+      models.push_back(json::object{{"name", model.name},
+                                    {"takes_dielectric", model.takes_dielectric},
+                                    {"solvents_by_method", std::move(by_method)}});
+    }
+    json::object e{{"name", words.engine},
+                   {"available", status && status->available},
+                   {"version", status ? status->version : ""},
+                   {"default_method", words.default_method},
+                   {"methods", std::move(methods)},
+                   {"tasks", names(words.tasks)},
+                   {"solvent_models", std::move(models)},
+                   {"keywords", names(words.keywords)},
+                   {"outputs", names(words.outputs)}};
+    if (status && !status->problem.empty() && request.identity.admin()) e["problem"] = status->problem;
+    list.push_back(std::move(e));
+  }
+  co_return json_response(200, json::object{{"engines", std::move(list)}});
+}
 
 // Public (a load balancer or systemd probes it without a key; the dashboard's form reads the
 // engines); the operator's details (queue, engines' paths and problems, instance id,
@@ -61,7 +123,7 @@ asio::awaitable<HttpResponse> ready(App& app, const HttpRequest& request, const 
   const bool engine = app.engines.any_subprocess_engine();
   json::array problems;
   if (!reachable) problems.push_back("the job store is not reachable");
-  if (!engine) problems.push_back("no computational engine (xtb) is installed");
+  if (!engine) problems.push_back("no computational engine (xtb, mopac) is installed");
   if (app.stopping) problems.push_back("the server is shutting down");
   json::object body{{"ready", problems.empty()},
                     {"store", json::object{{"kind", app.store.kind()}, {"reachable", reachable}}},

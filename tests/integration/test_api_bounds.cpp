@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_long_queue_does_not_hold_up_requests) {
   asio::io_context ioc;
   nox::MemoryStore store(ioc.get_executor(), {.data_dir = data.path()});
   nox::Runner runner(ioc.get_executor(), {.slots = 1, .scratch_root = data.path()});
-  const nox::EngineRegistry engines = nox::EngineRegistry::discover("");
+  const nox::EngineRegistry engines = nox::EngineRegistry::discover({});
   nox::Dispatcher dispatcher(ioc.get_executor(), store, runner, engines, {.worker_id = "probe-test"});
   asio::co_spawn(ioc, fill_queue(store, queued), asio::detached);
   ioc.run();

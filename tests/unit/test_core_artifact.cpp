@@ -10,6 +10,8 @@ BOOST_AUTO_TEST_CASE(media_types_by_extension) {
   BOOST_TEST(nox::media_type_for("xtbopt.xyz") == "chemical/x-xyz");
   BOOST_TEST(nox::media_type_for("result.json") == "application/json");
   BOOST_TEST(nox::media_type_for("xtbopt.log") == "text/plain; charset=utf-8");
+  BOOST_TEST(nox::media_type_for("mol.aux") == "text/plain; charset=utf-8");
+  BOOST_TEST(nox::media_type_for("mol.arc") == "text/plain; charset=utf-8");
   BOOST_TEST(nox::media_type_for("g98.out") == "text/plain; charset=utf-8");
   BOOST_TEST(nox::media_type_for("notes.txt") == "text/plain; charset=utf-8");
   BOOST_TEST(nox::media_type_for("molden.input") == "chemical/x-molden");

@@ -152,13 +152,13 @@ BOOST_AUTO_TEST_CASE(engine_values) {
   BOOST_TEST(parse_ok(spec_with(R"({"engine": "echo"})")).engine == "echo");
   BOOST_TEST(parse_ok(spec_with(R"({"engine": "XTB"})")).engine == "xtb");
   expect_one_error(spec_with(R"({"engine": "gaussian"})"), "engine",
-                   "unknown engine \"gaussian\"; one of xtb, echo");
+                   "unknown engine \"gaussian\"; one of xtb, mopac, echo");
   expect_one_error(spec_with(R"({"engine": 1})"), "engine",
-                   "expected a string (one of xtb, echo), got a number");
+                   "expected a string (one of xtb, mopac, echo), got a number");
   expect_one_error(spec_with(R"({"engine": null})"), "engine", "required");
   json::object missing = spec_with(json::object{});
   missing.erase("engine");
-  expect_one_error(missing, "engine", "required: one of xtb, echo");
+  expect_one_error(missing, "engine", "required: one of xtb, mopac, echo");
 }
 
 BOOST_AUTO_TEST_CASE(task_values) {
@@ -407,9 +407,9 @@ BOOST_AUTO_TEST_CASE(solvent_errors) {
   expect_one_error(spec_with(R"({"solvent": {"model": "alpb", "name": "seawater"}})"), "solvent.name",
                    "unknown ALPB solvent \"seawater\"; known: acetone");
   expect_one_error(spec_with(R"({"solvent": {"model": "cosmo", "name": "water"}})"), "solvent.model",
-                   "unknown solvation model \"cosmo\"; one of alpb, gbsa");
+                   "unknown solvation model \"cosmo\" for xtb; one of alpb, gbsa");
   expect_one_error(spec_with(R"({"solvent": {"model": 1, "name": "water"}})"), "solvent.model",
-                   "expected a string (alpb or gbsa), got a number");
+                   "expected a string (alpb, gbsa), got a number");
   expect_one_error(spec_with(R"({"solvent": {"model": "alpb"}})"), "solvent.name", "required");
   expect_one_error(spec_with(R"({"solvent": {"model": "alpb", "name": ["water"]}})"), "solvent.name",
                    "expected a string");
@@ -442,7 +442,7 @@ BOOST_AUTO_TEST_CASE(keyword_values) {
 BOOST_AUTO_TEST_CASE(keyword_errors) {
   expect_one_error(spec_with(R"({"keywords": []})"), "keywords", "expected an object, got an array");
   expect_one_error(spec_with(R"({"keywords": {"gfn": 2}})"), "keywords.gfn",
-                   "unknown keyword; allowed: opt_level, accuracy, electronic_temperature, max_iterations");
+                   "unknown keyword for xtb; allowed: opt_level, accuracy, electronic_temperature, max_iterations");
   expect_one_error(spec_with(R"({"keywords": {"opt_level": "ultra"}})"), "keywords.opt_level",
                    "unknown optimization level \"ultra\"");
   expect_one_error(spec_with(R"({"keywords": {"opt_level": 3}})"), "keywords.opt_level", "expected a string");
@@ -709,6 +709,58 @@ BOOST_AUTO_TEST_CASE(a_spec_keeps_nothing_of_the_arena_its_body_was_parsed_into)
   }
   // Under ASan, any node left in the (now freed) arena is reported here.
   BOOST_TEST(json::serialize(spec.to_json()) == json::serialize(as_json));
+}
+
+// ---------------------------------------------------------------- per-engine vocabulary (MOPAC)
+
+BOOST_AUTO_TEST_CASE(mopac_takes_its_own_methods_and_defaults_to_pm7) {
+  BOOST_TEST(parse_ok(spec_with(R"({"engine": "mopac", "method": null})")).method == "pm7");
+  for (const char* method : {"pm7", "pm6", "pm6-d3h4", "am1", "rm1"}) {
+    BOOST_TEST(parse_ok(spec_with(json::object{{"engine", "mopac"}, {"method", method}})).method == method);
+  }
+  BOOST_TEST(parse_ok(spec_with(R"({"engine": "mopac", "method": "PM6-D3H4"})")).method == "pm6-d3h4");
+  expect_one_error(spec_with(R"({"engine": "mopac", "method": "gfn2"})"), "method",
+                   "unknown method \"gfn2\" for mopac; one of pm7, pm6, pm6-d3h4, am1, rm1");
+  expect_one_error(spec_with(R"({"method": "pm7"})"), "method", "unknown method \"pm7\" for xtb");
+}
+
+BOOST_AUTO_TEST_CASE(mopac_solvent_is_cosmo_by_name_or_dielectric_constant) {
+  auto mopac = [](const char* solvent) {
+    return spec_with(json::object{{"engine", "mopac"}, {"method", "pm7"}, {"solvent", json::parse(solvent)}});
+  };
+  const nox::JobSpec named = parse_ok(mopac(R"({"name": "Water"})"));
+  BOOST_TEST(named.solvent->model == "cosmo");
+  BOOST_TEST(named.solvent->name == "water");
+  BOOST_TEST(named.solvent->dielectric == 78.3553);
+  BOOST_TEST(json::serialize(named.to_json().at("solvent")) == R"({"model":"cosmo","name":"water","dielectric":7.83553E1})");
+  const nox::JobSpec by_constant = parse_ok(mopac(R"({"model": "cosmo", "dielectric": 10})"));
+  BOOST_TEST(by_constant.solvent->dielectric == 10.0);
+  BOOST_TEST(json::serialize(by_constant.to_json().at("solvent")) == R"({"model":"cosmo","dielectric":10})");
+  // The stored form parses back to the same spec (the dispatcher re-reads it).
+  const nox::JobSpec again = parse_ok(by_constant.to_json());
+  BOOST_TEST(again.solvent->dielectric == 10.0);
+  const nox::JobSpec labelled = parse_ok(mopac(R"({"name": "my ionic liquid", "dielectric": 12.5})"));
+  BOOST_TEST(labelled.solvent->name == "my ionic liquid");
+  BOOST_TEST(labelled.solvent->dielectric == 12.5);
+  expect_one_error(mopac(R"({"name": "seawater"})"), "solvent.name",
+                   "unknown COSMO solvent \"seawater\"; known: acetone");
+  expect_one_error(mopac(R"({"dielectric": 0.5})"), "solvent.dielectric", "must be between 1 and 1000");
+  expect_one_error(mopac(R"({"model": "alpb", "name": "water"})"), "solvent.model",
+                   "unknown solvation model \"alpb\" for mopac; one of cosmo");
+  expect_one_error(mopac(R"({})"), "solvent.name", "or a dielectric constant");
+  expect_one_error(spec_with(R"({"solvent": {"name": "water", "dielectric": 80}})"), "solvent.dielectric",
+                   "unknown field; solvent takes model and name");
+}
+
+BOOST_AUTO_TEST_CASE(mopac_keywords_and_outputs) {
+  const nox::JobSpec s =
+      parse_ok(spec_with(R"({"engine": "mopac", "method": "am1", "keywords": {"max_opt_cycles": 50}})"));
+  BOOST_TEST(s.keywords.at("max_opt_cycles").as_int64() == 50);
+  expect_one_error(spec_with(R"({"engine": "mopac", "method": "am1", "keywords": {"opt_level": "tight"}})"),
+                   "keywords.opt_level", "unknown keyword for mopac; allowed: max_opt_cycles");
+  expect_one_error(spec_with(R"({"engine": "mopac", "method": "am1", "outputs": ["molden"]})"), "outputs",
+                   "mopac has no optional outputs");
+  parse_ok(spec_with(R"({"engine": "mopac", "method": "am1", "outputs": []})"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engines/vibrations.hpp"
 #include "engines/xtb/parse.hpp"
 
 namespace {
@@ -367,7 +368,7 @@ BOOST_AUTO_TEST_CASE(small_parsers) {
 }
 
 BOOST_AUTO_TEST_CASE(rigid_modes_are_dropped) {
-  using nox::xtb::vibrational_frequencies;
+  using nox::vibrational_frequencies;
   std::vector<double> nonlinear{-0.01, 0.0, 0.02, -871.2, 1506.2, -0.03, 0.0, 0.01, 3381.9};
   BOOST_TEST(vibrational_frequencies(nonlinear, false) == (std::vector<double>{-871.2, 1506.2, 3381.9}),
              boost::test_tools::per_element());
@@ -378,8 +379,8 @@ BOOST_AUTO_TEST_CASE(rigid_modes_are_dropped) {
 
   nox::Molecule co2{{{"C", 0, 0, 0}, {"O", 0, 0, 1.16}, {"O", 0, 0, -1.16}}, ""};
   nox::Molecule water{{{"O", 0, 0, 0.117}, {"H", 0, 0.757, -0.467}, {"H", 0, -0.757, -0.467}}, ""};
-  BOOST_TEST(nox::xtb::is_linear(co2));
-  BOOST_TEST(!nox::xtb::is_linear(water));
+  BOOST_TEST(nox::is_linear(co2));
+  BOOST_TEST(!nox::is_linear(water));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
