@@ -1,10 +1,12 @@
 #include "core/job_spec.hpp"
 #include "core/engine_vocabulary.hpp"
 #include "core/quoted.hpp"
+#include "core/smiles_syntax.hpp"
 
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +28,9 @@ constexpr std::array<std::string_view, 16> kKnownFields = {
     "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
+
+// Molecule formats given as text and converted by the server with Open Babel.
+constexpr std::array<std::string_view, 5> kTextFormats = {"smiles", "sdf", "mol", "mol2", "pdb"};
 
 // Other spellings xtb (or its documentation) uses, mapped to the one name Nox stores.
 struct Alias {
@@ -175,7 +180,12 @@ class SpecParser {
     const bool molecule_ok = parse_molecule();
     const bool charge_ok = parse_int("charge", -1'000'000, 1'000'000, 0, spec_.charge);
     const bool multiplicity_ok = parse_int("multiplicity", 1, 1'000'000, 1, spec_.multiplicity);
-    if (molecule_ok && charge_ok && multiplicity_ok) check_electrons();
+    spec_.charge_given = field("charge") != nullptr;
+    spec_.multiplicity_given = field("multiplicity") != nullptr;
+    // A molecule still to be converted is checked once the server has its atoms.
+    if (molecule_ok && charge_ok && multiplicity_ok && !spec_.molecule.atoms.empty()) {
+      for (FieldError& e : nox::check_electrons(spec_)) errors_.push_back(std::move(e));
+    }
     parse_solvent();
     parse_keywords();
     parse_outputs();
@@ -256,57 +266,111 @@ class SpecParser {
   }
 
   bool parse_molecule() {
+    static constexpr std::string_view kForms = "one of xyz, symbols + geometry, smiles, sdf, mol, mol2 or pdb";
     const json::value* v = field("molecule");
     if (!v) {
-      error("molecule", "required: an object with one of xyz, symbols + geometry, smiles, sdf or mol");
+      error("molecule", "required: an object with " + std::string(kForms));
       return false;
     }
     if (!v->is_object()) {
-      error("molecule", expected("an object with one of xyz, symbols + geometry, smiles, sdf or mol", *v));
+      error("molecule", expected("an object with " + std::string(kForms), *v));
       return false;
     }
     const json::object& m = v->get_object();
     bool unknown = false;
     for (const auto& [key, value] : m) {
-      if (key != "xyz" && key != "symbols" && key != "geometry" && key != "smiles" && key != "sdf" &&
-          key != "mol") {
-        error("molecule." + std::string(key),
-              "unknown field; molecule takes xyz, symbols + geometry, smiles, sdf or mol");
+      // "from" and "identifiers" are what the server stores beside a converted molecule's xyz.
+      if (!contains(kTextFormats, key) && key != "xyz" && key != "symbols" && key != "geometry" && key != "from" &&
+          key != "identifiers") {
+        error("molecule." + std::string(key), "unknown field; molecule takes " + std::string(kForms));
         unknown = true;
       }
     }
     std::vector<std::string> forms;
     if (m.contains("xyz")) forms.push_back("xyz");
     if (m.contains("symbols") || m.contains("geometry")) forms.push_back("symbols + geometry");
-    for (const char* f : {"smiles", "sdf", "mol"}) {
-      if (m.contains(f)) forms.push_back(f);
+    for (std::string_view f : kTextFormats) {
+      if (m.contains(f)) forms.emplace_back(f);
     }
     if (forms.empty()) {
-      if (!unknown) error("molecule", "give one of xyz, symbols + geometry, smiles, sdf or mol");
+      if (!unknown) error("molecule", "give " + std::string(kForms));
       return false;
     }
     if (forms.size() > 1) {
       std::string found;
       for (std::size_t i = 0; i < forms.size(); ++i) found += (i == 0 ? "" : " and ") + forms[i];
-      error("molecule", "give exactly one of xyz, symbols + geometry, smiles, sdf or mol; found " + found);
+      error("molecule", "give exactly " + std::string(kForms) + "; found " + found);
+      return false;
+    }
+    if ((m.contains("from") || m.contains("identifiers")) && forms[0] != "xyz") {
+      error("molecule", "from and identifiers only come with xyz (as the server stores a converted molecule)");
       return false;
     }
     bool ok = false;
     if (forms[0] == "xyz") {
-      ok = parse_xyz_text(m.at("xyz"));
+      ok = parse_xyz_text(m.at("xyz")) && parse_stored_conversion(m);
     } else if (forms[0] == "symbols + geometry") {
       ok = parse_symbols_geometry(m);
-    } else if (forms[0] == "smiles") {
-      error("molecule.smiles",
-            "SMILES input needs Open Babel support, which this server does not have yet; "
-            "send the structure as xyz or symbols + geometry");
     } else {
-      const std::string upper = forms[0] == "sdf" ? "SDF" : "MOL";
-      error("molecule." + forms[0], upper +
-                                        " input needs Open Babel support, which this server does not have "
-                                        "yet; send the structure as xyz or symbols + geometry");
+      ok = parse_molecule_text(forms[0], m.at(forms[0]));
     }
     return ok && !unknown;
+  }
+
+  // SMILES, SDF/MOL, MOL2, PDB: the form is checked here, the server converts it to atoms.
+  bool parse_molecule_text(const std::string& format, const json::value& v) {
+    const std::string where = "molecule." + format;
+    if (!v.is_string()) {
+      error(where, expected("a string", v));
+      return false;
+    }
+    std::string_view text = v.get_string();
+    if (format == "smiles") {
+      // Surrounding blanks are harmless; anything after the SMILES on its line is a title.
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+      if (auto problem = smiles_syntax_error(text)) {
+        error(where, *problem);
+        return false;
+      }
+    } else if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      error(where, "is empty");
+      return false;
+    }
+    spec_.molecule_source = MoleculeSource{format, std::string(text)};
+    return true;
+  }
+
+  // The stored form of a converted molecule: where it came from, and who it is.
+  bool parse_stored_conversion(const json::object& m) {
+    if (const json::value* from = m.if_contains("from")) {
+      const json::object* o = from->if_object();
+      const json::value* format = o ? o->if_contains("format") : nullptr;
+      const json::value* text = o ? o->if_contains("text") : nullptr;
+      if (!format || !text || !format->is_string() || !text->is_string() || !contains(kTextFormats, format->get_string())) {
+        error("molecule.from", "expected {\"format\": " + join(kTextFormats) + ", \"text\": ...}");
+        return false;
+      }
+      spec_.molecule_source = MoleculeSource{std::string(format->get_string()), std::string(text->get_string())};
+    }
+    if (const json::value* ids = m.if_contains("identifiers")) {
+      const json::object* o = ids->if_object();
+      MoleculeIdentifiers identifiers;
+      bool ok = o != nullptr;
+      for (auto [name, out] : {std::pair{"canonical_smiles", &identifiers.canonical_smiles},
+                               std::pair{"inchi", &identifiers.inchi}, std::pair{"inchikey", &identifiers.inchikey},
+                               std::pair{"formula", &identifiers.formula}}) {
+        const json::value* value = o ? o->if_contains(name) : nullptr;
+        if (value && value->is_string()) *out = std::string(value->get_string());
+        else ok = false;
+      }
+      if (!ok) {
+        error("molecule.identifiers", "expected the strings canonical_smiles, inchi, inchikey and formula");
+        return false;
+      }
+      spec_.identifiers = std::move(identifiers);
+    }
+    return true;
   }
 
   bool parse_xyz_text(const json::value& v) {
@@ -428,32 +492,6 @@ class SpecParser {
     }
     coords.push_back(*n);
     return true;
-  }
-
-  // The number of electrons must be positive and fit the multiplicity: unpaired electrons are
-  // multiplicity - 1, and the rest must pair up.
-  void check_electrons() {
-    const std::int64_t nuclear = spec_.molecule.nuclear_charge_sum();
-    const std::int64_t electrons = nuclear - spec_.charge;
-    const std::int64_t mult = spec_.multiplicity;
-    if (electrons <= 0) {
-      return error("charge", "a charge of " + std::to_string(spec_.charge) + " leaves " +
-                                 std::to_string(electrons) + " electrons (the nuclei carry " +
-                                 std::to_string(nuclear) + "); the charge must be below " +
-                                 std::to_string(nuclear));
-    }
-    if (mult - 1 > electrons) {
-      return error("multiplicity", "multiplicity " + std::to_string(mult) + " needs " +
-                                       std::to_string(mult - 1) + " unpaired electrons, but there are only " +
-                                       std::to_string(electrons) + " electrons");
-    }
-    if ((electrons + mult - 1) % 2 != 0) {
-      std::string use;
-      if (mult - 1 >= 1) use = std::to_string(mult - 1);
-      if (mult <= electrons) use += (use.empty() ? "" : " or ") + std::to_string(mult + 1);
-      error("multiplicity", std::to_string(electrons) + " electrons cannot have multiplicity " +
-                                std::to_string(mult) + "; use " + use);
-    }
   }
 
   void parse_solvent() {
@@ -715,12 +753,49 @@ class SpecParser {
 
 }  // namespace
 
+// The number of electrons must be positive and fit the multiplicity: unpaired electrons are
+// multiplicity - 1, and the rest must pair up.
+FieldErrors check_electrons(const JobSpec& spec) {
+  FieldErrors errors;
+  auto error = [&](std::string field, std::string message) { errors.push_back({std::move(field), std::move(message)}); };
+  const std::int64_t nuclear = spec.molecule.nuclear_charge_sum();
+  const std::int64_t electrons = nuclear - spec.charge;
+  const std::int64_t mult = spec.multiplicity;
+  if (electrons <= 0) {
+    error("charge", "a charge of " + std::to_string(spec.charge) + " leaves " + std::to_string(electrons) +
+                        " electrons (the nuclei carry " + std::to_string(nuclear) + "); the charge must be below " +
+                        std::to_string(nuclear));
+    return errors;
+  }
+  if (mult - 1 > electrons) {
+    error("multiplicity", "multiplicity " + std::to_string(mult) + " needs " + std::to_string(mult - 1) +
+                              " unpaired electrons, but there are only " + std::to_string(electrons) + " electrons");
+    return errors;
+  }
+  if ((electrons + mult - 1) % 2 != 0) {
+    std::string use;
+    if (mult - 1 >= 1) use = std::to_string(mult - 1);
+    if (mult <= electrons) use += (use.empty() ? "" : " or ") + std::to_string(mult + 1);
+    error("multiplicity",
+          std::to_string(electrons) + " electrons cannot have multiplicity " + std::to_string(mult) + "; use " + use);
+  }
+  return errors;
+}
+
 json::object JobSpec::to_json() const {
   json::object o;
   o["engine"] = engine;
   o["task"] = task;
   o["method"] = method;
-  o["molecule"] = json::object{{"xyz", molecule.to_xyz()}};
+  json::object m{{"xyz", molecule.to_xyz()}};
+  if (molecule_source) m["from"] = json::object{{"format", molecule_source->format}, {"text", molecule_source->text}};
+  if (identifiers) {
+    m["identifiers"] = json::object{{"canonical_smiles", identifiers->canonical_smiles},
+                                    {"inchi", identifiers->inchi},
+                                    {"inchikey", identifiers->inchikey},
+                                    {"formula", identifiers->formula}};
+  }
+  o["molecule"] = std::move(m);
   o["charge"] = charge;
   o["multiplicity"] = multiplicity;
   if (solvent) {

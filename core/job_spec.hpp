@@ -19,13 +19,32 @@ struct Solvent {
   double dielectric = 0;  // cosmo: the relative permittivity used; 0 for the named-solvent models
 };
 
+// A molecule given in a format that needs Open Babel (smiles, sdf, mol, mol2, pdb): parse_job_spec
+// checks its form, the server converts it to atoms before the job is created.
+struct MoleculeSource {
+  std::string format;  // "smiles" | "sdf" | "mol" | "mol2" | "pdb"
+  std::string text;
+};
+
+// Who the molecule is, computed by the server (Open Babel) when the job is admitted.
+struct MoleculeIdentifiers {
+  std::string canonical_smiles;
+  std::string inchi;
+  std::string inchikey;
+  std::string formula;  // Hill order
+};
+
 struct JobSpec {
   std::string engine;  // "xtb" | "mopac" | "echo" (core/engine_vocabulary lists what each takes)
   std::string task;    // energy | gradient | optimize | hessian | optimize_hessian
   std::string method;  // xtb: gfn2 | gfn1 | gfn0 | gfnff; mopac: pm7 | pm6 | pm6-d3h4 | am1 | rm1
   Molecule molecule;
+  std::optional<MoleculeSource> molecule_source;         // set until the server has converted it
+  std::optional<MoleculeIdentifiers> identifiers;        // set by the server, stored with the xyz
   int charge = 0;
   int multiplicity = 1;
+  bool charge_given = false;        // false: a converted molecule's formal charges decide
+  bool multiplicity_given = false;  // false: a converted molecule's radicals decide
   std::optional<Solvent> solvent;
   boost::json::object keywords;      // only known keys, values normalised (see job_spec.cpp)
   std::vector<std::string> outputs;  // extra files to produce: "molden", "density_cube"; no repeats
@@ -57,5 +76,9 @@ struct SpecLimits {
 // xtb's, so a spec valid for "echo" is valid for "xtb" too.
 std::variant<JobSpec, FieldErrors> parse_job_spec(const boost::json::value& body,
                                                   const SpecLimits& limits = {});
+
+// The electron count against charge and multiplicity (positive, enough for the unpaired ones,
+// right parity): what parse_job_spec checks for atoms it was given, for a converted molecule.
+FieldErrors check_electrons(const JobSpec& spec);
 
 }  // namespace nox

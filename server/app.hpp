@@ -12,6 +12,7 @@
 #include "server/edge_policy.hpp"
 #include "server/router.hpp"
 #include "server/server_metrics.hpp"
+#include "storage/file_worker.hpp"
 #include "storage/store.hpp"
 
 namespace nox {
@@ -34,6 +35,9 @@ struct App {
   AccessControl access;  // API keys, scopes and rate limits (server/access_control.hpp)
   ServerMetrics metrics;  // requests, latencies, loop lag (GET /metrics)
   bool stopping = false;
+  // One thread for Open Babel (molecule conversion and identifiers, tens of milliseconds each):
+  // a FileWorker is a plain one-thread runner that resumes the caller on the loop.
+  FileWorker chemistry;
 };
 
 // Registers every route of the API on the app's router (server/routes/*.cpp).

@@ -13,6 +13,7 @@
 
 #include "core/job_id.hpp"
 #include "core/sha256.hpp"
+#include "engines/molecule_conversion.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 #include "server/large_json.hpp"
@@ -63,19 +64,47 @@ Job new_job(const JobSpec& spec, const std::string& owner) {
   return job;
 }
 
-// Validates one spec into a job, or appends its errors (fields prefixed by `prefix`).
-std::optional<Job> admit(const App& app, const HttpRequest& request, const json::value& body,
-                         const std::string& prefix, FieldErrors& errors) {
+// Parses one spec, or appends its errors (fields prefixed by `prefix`).
+std::optional<JobSpec> parse_spec(const App& app, const json::value& body, const std::string& prefix,
+                                  FieldErrors& errors) {
   auto parsed = parse_job_spec(body, spec_limits(app.settings));
   if (auto* bad = std::get_if<FieldErrors>(&parsed)) {
     for (auto& e : *bad) errors.push_back({prefix + e.field, e.message});
     return std::nullopt;
   }
-  const JobSpec& spec = std::get<JobSpec>(parsed);
-  if (auto problems = engine_problems(app, spec); !problems.empty()) {
-    for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
-    return std::nullopt;
+  return std::move(std::get<JobSpec>(parsed));
+}
+
+// Work for the chemistry thread: a molecule given as SMILES, SDF, ... still to convert, or the
+// identifiers of a molecule a real engine will compute (echo, for tests and benchmarks, skips them).
+bool needs_chemistry(const JobSpec& spec) {
+  return (spec.molecule_source && spec.molecule.atoms.empty()) || spec.engine != "echo";
+}
+
+// On the chemistry thread: converts a text-format molecule to atoms (its formal charges and
+// radicals give charge and multiplicity unless the spec did), and names the molecule.
+FieldErrors complete_molecule(JobSpec& spec, std::size_t max_atoms) {
+  if (spec.molecule_source && spec.molecule.atoms.empty()) {
+    auto converted = convert_molecule(*spec.molecule_source, max_atoms);
+    if (auto* why = std::get_if<std::string>(&converted)) return {{"molecule." + spec.molecule_source->format, *why}};
+    ConvertedMolecule& molecule = std::get<ConvertedMolecule>(converted);
+    spec.molecule = std::move(molecule.molecule);
+    if (!spec.charge_given) spec.charge = molecule.formal_charge;
+    if (!spec.multiplicity_given) spec.multiplicity = molecule.multiplicity;
+    spec.identifiers = std::move(molecule.identifiers);
+    return check_electrons(spec);
   }
+  // Identifiers sent by a client are not trusted: the server's own, or none.
+  spec.identifiers = spec.engine == "echo" ? std::nullopt : identify_molecule(spec.molecule);
+  return {};
+}
+
+// After parsing and the chemistry thread: what the engine refuses, then the job.
+std::optional<Job> admit(const App& app, const HttpRequest& request, const JobSpec& spec, FieldErrors problems,
+                         const std::string& prefix, FieldErrors& errors) {
+  if (problems.empty()) problems = engine_problems(app, spec);
+  for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
+  if (!problems.empty()) return std::nullopt;
   return new_job(spec, request.identity.name);
 }
 
@@ -214,7 +243,14 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   auto body = read_json_body(request);
   if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
   FieldErrors errors;
-  auto job = admit(app, request, std::get<json::value>(body), "", errors);
+  auto spec = parse_spec(app, std::get<json::value>(body), "", errors);
+  if (!spec) co_return field_errors_response(errors);
+  FieldErrors problems;
+  if (needs_chemistry(*spec)) {
+    const std::size_t max_atoms = app.settings.max_atoms;
+    problems = co_await app.chemistry.run([&spec, max_atoms] { return complete_molecule(*spec, max_atoms); });
+  }
+  auto job = admit(app, request, *spec, std::move(problems), "", errors);
   if (!job) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   if (key) job->id = job_id_for(key->scope);
@@ -254,11 +290,31 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   // All or nothing: every spec is validated before any job is created. Validating thousands
   // takes a while: other requests run between every few.
   FieldErrors errors;
-  std::vector<Job> jobs;
-  jobs.reserve(specs->size());
+  std::vector<JobSpec> parsed;
+  std::vector<std::size_t> positions;  // each parsed spec's index in the batch
+  parsed.reserve(specs->size());
   for (std::size_t i = 0; i < specs->size(); ++i) {
     if (i % specs_between_yields == specs_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-    if (auto job = admit(app, request, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
+    if (auto spec = parse_spec(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
+      parsed.push_back(std::move(*spec));
+      positions.push_back(i);
+    }
+  }
+  if (!errors.empty()) co_return field_errors_response(errors);
+  std::vector<FieldErrors> problems(parsed.size());
+  if (std::any_of(parsed.begin(), parsed.end(), needs_chemistry)) {
+    const std::size_t max_atoms = app.settings.max_atoms;
+    problems = co_await app.chemistry.run([&parsed, max_atoms] {
+      std::vector<FieldErrors> found;
+      for (JobSpec& spec : parsed) found.push_back(needs_chemistry(spec) ? complete_molecule(spec, max_atoms) : FieldErrors{});
+      return found;
+    });
+  }
+  std::vector<Job> jobs;
+  jobs.reserve(parsed.size());
+  for (std::size_t k = 0; k < parsed.size(); ++k) {
+    const std::size_t i = positions[k];
+    if (auto job = admit(app, request, parsed[k], std::move(problems[k]), "[" + std::to_string(i) + "].", errors)) {
       if (key) job->id = job_id_for(key->scope + ":" + std::to_string(i));
       jobs.push_back(std::move(*job));
     }

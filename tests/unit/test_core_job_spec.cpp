@@ -8,6 +8,7 @@
 
 #include "core/job.hpp"
 #include "core/job_spec.hpp"
+#include "core/smiles_syntax.hpp"
 
 namespace json = boost::json;
 
@@ -190,7 +191,7 @@ BOOST_AUTO_TEST_CASE(molecule_must_be_an_object_with_one_form) {
   expect_one_error(spec_with(R"({"molecule": {}})"), "molecule", "give one of xyz, symbols + geometry");
   expect_one_error(spec_with(json::object{{"molecule", json::object{{"xyz", kWaterXyz}, {"smiles", "O"}}}}),
                    "molecule",
-                   "give exactly one of xyz, symbols + geometry, smiles, sdf or mol; found xyz and smiles");
+                   "give exactly one of xyz, symbols + geometry, smiles, sdf, mol, mol2 or pdb; found xyz and smiles");
   expect_one_error(spec_with(json::object{{"molecule", json::object{{"xyz", kWaterXyz}, {"charge", 0}}}}),
                    "molecule.charge", "unknown field");
 }
@@ -212,13 +213,50 @@ BOOST_AUTO_TEST_CASE(max_atoms_limit_applies_to_xyz) {
                    "line 1: \"3\" atoms is more than the limit of 2", limits);
 }
 
-BOOST_AUTO_TEST_CASE(smiles_sdf_mol_are_refused_honestly) {
-  expect_one_error(spec_with(R"({"molecule": {"smiles": "O"}})"), "molecule.smiles",
-                   "SMILES input needs Open Babel support, which this server does not have yet");
-  expect_one_error(spec_with(R"({"molecule": {"sdf": "..."}})"), "molecule.sdf",
-                   "SDF input needs Open Babel support, which this server does not have yet");
-  expect_one_error(spec_with(R"({"molecule": {"mol": "..."}})"), "molecule.mol",
-                   "MOL input needs Open Babel support, which this server does not have yet");
+// Text formats are checked for form here and converted by the server (Open Babel) later.
+BOOST_AUTO_TEST_CASE(text_formats_wait_for_conversion) {
+  const nox::JobSpec s = parse_ok(spec_with(R"({"molecule": {"smiles": "  CCO ethanol\n"}})"));
+  BOOST_TEST_REQUIRE(s.molecule_source.has_value());
+  BOOST_TEST(s.molecule_source->format == "smiles");
+  BOOST_TEST(s.molecule_source->text == "CCO ethanol");
+  BOOST_TEST(s.molecule.atoms.empty());
+  BOOST_TEST(!s.charge_given);
+  for (const char* format : {"sdf", "mol", "mol2", "pdb"}) {
+    BOOST_TEST(parse_ok(spec_with(json::object{{"molecule", {{format, "anything"}}}})).molecule_source->format == format);
+    expect_one_error(spec_with(json::object{{"molecule", {{format, " \n"}}}}), std::string("molecule.") + format, "is empty");
+  }
+  BOOST_TEST(parse_ok(spec_with(R"({"molecule": {"smiles": "O"}, "charge": 0})")).charge_given);
+  expect_one_error(spec_with(R"({"molecule": {"smiles": "C1CCCCC1CC2CC"}})"), "molecule.smiles",
+                   "ring bond 2 opened at position 11 is never closed");
+  expect_one_error(spec_with(R"({"molecule": {"smiles": "CC(=O"}})"), "molecule.smiles",
+                   "branch opened at position 3 is never closed with ')'");
+  expect_one_error(spec_with(R"({"molecule": {"smiles": 5}})"), "molecule.smiles", "expected a string");
+}
+
+// The stored form of a converted molecule parses back to the same spec.
+BOOST_AUTO_TEST_CASE(converted_molecule_round_trips) {
+  nox::JobSpec s = parse_ok(spec_with(json::object{}));
+  s.molecule_source = nox::MoleculeSource{"smiles", "O"};
+  s.identifiers = nox::MoleculeIdentifiers{"O", "InChI=1S/H2O/h1H2", "XLYOFNOQVPJJNP-UHFFFAOYSA-N", "H2O"};
+  const json::object stored = s.to_json();
+  const nox::JobSpec again = parse_ok(stored);
+  BOOST_TEST(again.molecule_source->text == "O");
+  BOOST_TEST(again.identifiers->inchikey == "XLYOFNOQVPJJNP-UHFFFAOYSA-N");
+  BOOST_TEST(json::serialize(again.to_json()) == json::serialize(stored));
+  expect_one_error(spec_with(R"({"molecule": {"smiles": "O", "identifiers": {}}})"), "molecule",
+                   "from and identifiers only come with xyz");
+}
+
+BOOST_AUTO_TEST_CASE(smiles_syntax_names_the_position) {
+  BOOST_TEST(!nox::smiles_syntax_error("c1ccccc1C(=O)[O-]").has_value());
+  BOOST_TEST(!nox::smiles_syntax_error("C%10CC%10").has_value());
+  BOOST_TEST(!nox::smiles_syntax_error("C1CC1 cyclopropane (1").has_value());  // the title is not SMILES
+  BOOST_TEST(nox::smiles_syntax_error("CCC1CCC").value_or("") == "ring bond 1 opened at position 4 is never closed");
+  BOOST_TEST(nox::smiles_syntax_error("C)C").value_or("") == "')' at position 2 closes no branch");
+  BOOST_TEST(nox::smiles_syntax_error("C[NH4+").value_or("") == "bracket atom opened at position 2 is never closed with ']'");
+  BOOST_TEST(nox::smiles_syntax_error("C%1C").value_or("") == "'%' at position 2 must be followed by a two-digit ring-bond number");
+  BOOST_TEST(nox::smiles_syntax_error("CC\nO").value_or("").starts_with("holds a line break at position 3"));
+  BOOST_TEST(nox::smiles_syntax_error("").value_or("") == "is empty");
 }
 
 BOOST_AUTO_TEST_CASE(symbols_and_geometry_in_bohr) {

@@ -1,0 +1,44 @@
+#pragma once
+// Molecules in the formats chemists have (SMILES, SDF/MOL, MOL2, PDB) -> atoms in 3-D, and who a
+// molecule is (canonical SMILES, InChI, InChIKey). The only door to Open Babel: its headers stay
+// in molecule_conversion.cpp. Calls take tens to hundreds of milliseconds (3-D building, force
+// field clean-up): run them off the event loop. Safe from any thread (Open Babel's shared force
+// fields and error log are used under one lock).
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/job_spec.hpp"
+#include "core/molecule.hpp"
+
+namespace nox {
+
+struct ConvertedMolecule {
+  Molecule molecule;       // explicit hydrogens, 3-D coordinates in Angstrom
+  int formal_charge = 0;   // the sum of the atoms' formal charges
+  int multiplicity = 1;    // from the radicals (unpaired electrons + 1)
+  MoleculeIdentifiers identifiers;
+  std::string title;       // the record's name (SDF first line, SMILES after the blank)
+  std::vector<std::pair<std::string, std::string>> properties;  // SDF data items, in order
+};
+
+// Converts the first record of `source`. SMILES, and 2-D or 0-D records, get a 3-D structure
+// built (Open Babel's gen3D: builder, then MMFF94 clean-up) with hydrogens and stereo kept;
+// 3-D records keep their coordinates (hydrogens added only when there are none at all). On
+// failure: what is wrong, in words for the chemist ("not a valid SMILES: ...").
+std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSource& source, std::size_t max_atoms);
+
+// Every record of a multi-record text (SDF, SMILES one per line), each converted or refused on
+// its own; at most `max_records` are read.
+std::vector<std::variant<ConvertedMolecule, std::string>> convert_records(const MoleculeSource& source,
+                                                                           std::size_t max_atoms,
+                                                                           std::size_t max_records);
+
+// Who a molecule given as coordinates is: bonds and bond orders are perceived from the geometry.
+// nullopt when Open Babel cannot make an InChI of it.
+std::optional<MoleculeIdentifiers> identify_molecule(const Molecule& molecule);
+
+}  // namespace nox
