@@ -50,6 +50,17 @@ std::vector<std::string> Job::tags() const {
   return out;
 }
 
+std::vector<std::string> Job::index_tags() const {
+  std::vector<std::string> out = tags();
+  const json::value* molecule = spec.if_contains("molecule");
+  const json::value* ids = molecule && molecule->is_object() ? molecule->get_object().if_contains("identifiers") : nullptr;
+  const json::value* key = ids && ids->is_object() ? ids->get_object().if_contains("inchikey") : nullptr;
+  if (key && key->is_string() && !key->get_string().empty()) out.push_back(inchikey_tag(key->get_string()));
+  return out;
+}
+
+std::string inchikey_tag(std::string_view inchikey) { return std::string(kInchikeyTagPrefix) + std::string(inchikey); }
+
 json::object job_to_json(const Job& job) {
   json::object o;
   o["job_id"] = job.id;

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -30,9 +31,16 @@ struct Job {
 
   std::string engine() const;
   std::vector<std::string> tags() const;
+  // What the stores index as tags: the spec's tags, and "inchikey:<InChIKey>" for a molecule the
+  // server identified (GET /jobs?inchikey= reads that index).
+  std::vector<std::string> index_tags() const;
   // Attempts that failed on their own (not lost with their instance): what max_attempts bounds.
   int own_attempts() const { return attempts - lost; }
 };
+
+// The index tag of a molecule's InChIKey; user tags may not start with this prefix.
+inline constexpr std::string_view kInchikeyTagPrefix = "inchikey:";
+std::string inchikey_tag(std::string_view inchikey);
 
 // Full record for GET /jobs/{id}.
 boost::json::object job_to_json(const Job& job);

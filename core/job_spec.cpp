@@ -1,4 +1,5 @@
 #include "core/job_spec.hpp"
+#include "core/job.hpp"
 #include "core/engine_vocabulary.hpp"
 #include "core/quoted.hpp"
 #include "core/smiles_syntax.hpp"
@@ -701,6 +702,11 @@ class SpecParser {
         continue;
       }
       const std::string_view tag = list[i].get_string();
+      if (tag.starts_with(kInchikeyTagPrefix)) {
+        error(where, "tags starting with \"inchikey:\" are reserved: the server indexes each molecule's InChIKey "
+                     "under them (list with ?inchikey=)");
+        continue;
+      }
       if (tag.empty() || tag.size() > kMaxTagLength || !std::all_of(tag.begin(), tag.end(), is_tag_char)) {
         error(where, "tag " + quoted(tag) + " must be 1 to " + std::to_string(kMaxTagLength) +
                          " characters of A-Z a-z 0-9 . _ : -");

@@ -113,7 +113,7 @@ void MemoryStore::index(const std::string& id, const Entry& entry, const Job& jo
   by_order_.emplace(entry.order, &jobs_.find(id)->first);
   by_state_[static_cast<std::size_t>(entry.state)].insert(entry.order);
   by_engine_[job.engine()].insert(entry.order);
-  for (const auto& tag : job.tags()) by_tag_[tag].insert(entry.order);
+  for (const auto& tag : job.index_tags()) by_tag_[tag].insert(entry.order);
   // Open mode's jobs (owner "") are not indexed: a million of them would cost ~48 MB for an
   // index no request reads (an open-mode caller is an administrator and lists everything).
   if (!job.owner.empty()) by_owner_[job.owner].insert(entry.order);
@@ -129,7 +129,7 @@ void MemoryStore::unindex(const Entry& entry, const Job& job) {
     if (it->second.empty()) index.erase(it);
   };
   drop(by_engine_, job.engine());
-  for (const auto& tag : job.tags()) drop(by_tag_, tag);
+  for (const auto& tag : job.index_tags()) drop(by_tag_, tag);
   if (!job.owner.empty()) drop(by_owner_, job.owner);
   if (is_terminal(entry.state)) by_finish_.erase({entry.finished_at, entry.order});
 }

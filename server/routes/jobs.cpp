@@ -371,6 +371,14 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
   }
   if (auto engine = query_param(q, "engine")) query.engine = *engine;
   if (auto tag = query_param(q, "tag")) query.tag = *tag;
+  // Every calculation on one molecule: its InChIKey is indexed like a tag (one tag filter a query).
+  if (auto inchikey = query_param(q, "inchikey")) {
+    if (query.tag) {
+      problems.push_back(json::object{{"field", "inchikey"}, {"message", "filter by tag or by inchikey, not both at once"}});
+    } else {
+      query.tag = inchikey_tag(*inchikey);
+    }
+  }
   // One's own jobs; an administrator sees everyone's, or one owner's with ?owner=. Anyone else
   // may name only themselves: another owner is refused, not quietly answered with one's own.
   query.owner = request.identity.confined_to();

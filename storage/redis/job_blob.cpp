@@ -148,7 +148,7 @@ std::string unpack(std::string_view packed, std::string_view spec_json) {
 std::string encode(const Job& job) {
   const Job defaults;
   const std::string spec_json = json::serialize(job.spec);
-  const std::vector<std::string> tags = job.tags();
+  const std::vector<std::string> tags = job.index_tags();
   msgpack::Writer out;
   std::size_t entries = 3;  // s, e, sp
   auto count = [&](bool present) { entries += present ? 1 : 0; };

@@ -670,7 +670,7 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
       if (query.state && job->state != *query.state) continue;
       if (query.engine && job->engine() != *query.engine) continue;
       if (query.tag) {
-        const auto tags = job->tags();
+        const auto tags = job->index_tags();
         if (std::find(tags.begin(), tags.end(), *query.tag) == tags.end()) continue;
       }
       if (query.owner && job->owner != *query.owner) continue;

@@ -801,4 +801,17 @@ BOOST_AUTO_TEST_CASE(mopac_keywords_and_outputs) {
   parse_ok(spec_with(R"({"engine": "mopac", "method": "am1", "outputs": []})"));
 }
 
+BOOST_AUTO_TEST_CASE(inchikey_tags_are_reserved_for_the_index) {
+  expect_one_error(spec_with(R"({"tags": ["inchikey:XLYOFNOQVPJJNP-UHFFFAOYSA-N"]})"), "tags[0]",
+                   "tags starting with \"inchikey:\" are reserved");
+  nox::JobSpec s = parse_ok(spec_with(R"({"tags": ["screen-1"]})"));
+  nox::Job job;
+  job.spec = s.to_json();
+  BOOST_TEST(job.index_tags() == (std::vector<std::string>{"screen-1"}));  // not identified: no molecule tag
+  s.identifiers = nox::MoleculeIdentifiers{"O", "InChI=1S/H2O/h1H2", "XLYOFNOQVPJJNP-UHFFFAOYSA-N", "H2O"};
+  job.spec = s.to_json();
+  BOOST_TEST(job.index_tags() == (std::vector<std::string>{"screen-1", "inchikey:XLYOFNOQVPJJNP-UHFFFAOYSA-N"}));
+  BOOST_TEST(job.tags() == (std::vector<std::string>{"screen-1"}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
