@@ -3,6 +3,7 @@
 // (core/smiles_syntax catches it first), turns a ring it cannot kekulize or a five-bonded carbon
 // into a radical instead of refusing it, and reports problems only through its global error log.
 #include "engines/molecule_conversion.hpp"
+#include "engines/rdkit_embedding.hpp"
 
 #include <openbabel/elements.h>
 #include <openbabel/generic.h>
@@ -12,6 +13,7 @@
 #include <openbabel/obconversion.h>
 #include <openbabel/oberror.h>
 #include <openbabel/op.h>
+#include <openbabel/stereo/stereo.h>
 
 #include <cmath>
 #include <mutex>
@@ -106,8 +108,79 @@ bool has_hydrogens(ob::OBMol& mol) {
   return false;
 }
 
+// An InChI without its stereo layers (/t /m /s /b): the constitution and hydrogens only.
+std::string without_stereo(const std::string& inchi) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < inchi.size()) {
+    std::size_t next = inchi.find('/', at + 1);
+    if (next == std::string::npos) next = inchi.size();
+    const std::string layer = inchi.substr(at, next - at);
+    if (!(layer.starts_with("/t") || layer.starts_with("/m") || layer.starts_with("/s") || layer.starts_with("/b"))) {
+      out += layer;
+    }
+    at = next;
+  }
+  return out;
+}
+
+// Did building keep the molecule? Its stereo is read back from the new coordinates alone and
+// the InChI compared with the record's; where the record left stereo open, any is fine.
+bool same_molecule_in_3d(const ob::OBMol& built, const std::string& wanted_inchi) {
+  ob::OBMol copy(built);
+  ob::StereoFrom3D(&copy, true);
+  const std::string got = write_as(copy, "inchi");
+  if (wanted_inchi.find("/t") != std::string::npos || wanted_inchi.find("/b") != std::string::npos) {
+    return got == wanted_inchi;
+  }
+  return without_stereo(got) == wanted_inchi;
+}
+
+// A 3-D structure for `mol` (read from `smiles`, or flat), checked against the record's InChI,
+// stereo included. RDKit's ETKDG first (rdkit_embedding.hpp says why); without python3-rdkit,
+// Open Babel's gen3D, whose default ("med") gives up on neighbouring stereocentres and whose
+// faster modes place them wrongly: then the molecule is refused rather than silently inverted.
+std::optional<std::string> build_3d(ob::OBMol& mol, const std::string& smiles, const std::string& wanted_inchi) {
+  std::string problem;
+  if (rdkit_available()) {
+    const Embedding embedded = embed_with_rdkit(smiles);
+    ob::OBConversion reader;
+    reader.SetInFormat("mol");
+    ob::OBMol built;
+    if (!embedded.ok) {
+      problem = embedded.problem;
+    } else if (reader.ReadString(&built, embedded.molfile) && same_molecule_in_3d(built, wanted_inchi)) {
+      built.SetTitle(mol.GetTitle());
+      mol = built;
+      return std::nullopt;
+    } else {
+      problem = "RDKit's structure changed the molecule";
+    }
+  }
+  ob::OBOp* gen3d = ob::OBOp::FindType("gen3D");
+  if (gen3d) {
+    for (const char* speed : {"med", "fast"}) {
+      ob::OBMol attempt(mol);
+      if (gen3d->Do(&attempt, speed) && !flat(attempt) && same_molecule_in_3d(attempt, wanted_inchi)) {
+        mol = attempt;
+        return std::nullopt;
+      }
+    }
+  }
+  return "no 3-D structure that keeps this molecule's stereo could be built" +
+         (problem.empty() ? std::string(" (Open Babel's builder; install python3-rdkit for RDKit's)") : " (" + problem + ")");
+}
+
 // The rest of a conversion, once Open Babel has read a record into `mol`.
-std::variant<ConvertedMolecule, std::string> finish(ob::OBMol& mol, const std::string& format, std::size_t max_atoms) {
+std::string smiles_of(const std::string& text) {
+  const std::size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return {};
+  return text.substr(start, text.find_first_of(" \t\r\n", start) - start);
+}
+
+// `source_text`: for SMILES, the record's own line (the builder is given it as written).
+std::variant<ConvertedMolecule, std::string> finish(ob::OBMol& mol, const std::string& format, const std::string& source_text,
+                                                    std::size_t max_atoms) {
   const std::string warnings = logged(ob::obWarning);
   if (warnings.find("kekulize") != std::string::npos) {
     return "an aromatic ring cannot be given alternating single and double bonds (write hydrogens on aromatic "
@@ -131,12 +204,16 @@ std::variant<ConvertedMolecule, std::string> finish(ob::OBMol& mol, const std::s
   out.identifiers.inchikey = write_as(mol, "inchikey");
   out.formal_charge = mol.GetTotalCharge();
 
+  {
+    // Radicals are known once the hydrogens are (Open Babel assigns the atoms' spins with them).
+    ob::OBMol with_hydrogens(mol);
+    with_hydrogens.AddHydrogens();
+    out.multiplicity = static_cast<int>(with_hydrogens.GetTotalSpinMultiplicity());
+  }
   if (format == "smiles" || flat(mol)) {
-    ob::OBOp* gen3d = ob::OBOp::FindType("gen3D");
-    if (!gen3d || !gen3d->Do(&mol, "med") || flat(mol)) {
-      return "Open Babel could not build a 3-D structure" + (logged(ob::obError).empty() ? std::string()
-                                                                                          : ": " + logged(ob::obError));
-    }
+    // The SMILES as given (without its title), or the flat record's own, stereo included.
+    const std::string smiles = format == "smiles" ? smiles_of(source_text) : out.identifiers.canonical_smiles;
+    if (auto problem = build_3d(mol, smiles, out.identifiers.inchi)) return *problem;
   } else if (!has_hydrogens(mol)) {
     mol.AddHydrogens(false, true);
   }
@@ -144,8 +221,6 @@ std::variant<ConvertedMolecule, std::string> finish(ob::OBMol& mol, const std::s
     return "with hydrogens, " + std::to_string(mol.NumAtoms()) + " atoms is more than the limit of " +
            std::to_string(max_atoms);
   }
-  // Radicals are known once the hydrogens are (Open Babel assigns the atoms' spin with them).
-  out.multiplicity = static_cast<int>(mol.GetTotalSpinMultiplicity());
   FOR_ATOMS_OF_MOL(atom, mol) {
     out.molecule.atoms.push_back(
         Atom{ob::OBElements::GetSymbol(atom->GetAtomicNum()), atom->GetX(), atom->GetY(), atom->GetZ()});
@@ -171,7 +246,7 @@ std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSour
   if (!conversion.SetInFormat(open_babel_format(source.format))) return "unknown molecule format " + source.format;
   ob::OBMol mol;
   if (!conversion.ReadString(&mol, source.text) || mol.NumAtoms() == 0) return refusal(source.format);
-  return finish(mol, source.format, max_atoms);
+  return finish(mol, source.format, source.text, max_atoms);
 }
 
 std::vector<std::variant<ConvertedMolecule, std::string>> convert_records(const MoleculeSource& source,
@@ -197,7 +272,8 @@ std::vector<std::variant<ConvertedMolecule, std::string>> convert_records(const 
       records.emplace_back(refusal(source.format));
       continue;
     }
-    records.push_back(finish(mol, source.format, max_atoms));
+    // A SMILES record's own text is its canonical form (the line is gone from the stream).
+    records.push_back(finish(mol, source.format, source.format == "smiles" ? write_as(mol, "smi") : std::string(), max_atoms));
   }
   return records;
 }

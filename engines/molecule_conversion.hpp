@@ -1,8 +1,8 @@
 #pragma once
 // Molecules in the formats chemists have (SMILES, SDF/MOL, MOL2, PDB) -> atoms in 3-D, and who a
 // molecule is (canonical SMILES, InChI, InChIKey). The only door to Open Babel: its headers stay
-// in molecule_conversion.cpp. Calls take tens to hundreds of milliseconds (3-D building, force
-// field clean-up): run them off the event loop. Safe from any thread (Open Babel's shared force
+// in molecule_conversion.cpp. Calls take tens to hundreds of milliseconds (3-D building in a
+// helper process, force field clean-up): run them off the event loop. Safe from any thread (Open Babel's shared force
 // fields and error log are used under one lock).
 #include <cstddef>
 #include <optional>
@@ -26,9 +26,10 @@ struct ConvertedMolecule {
 };
 
 // Converts the first record of `source`. SMILES, and 2-D or 0-D records, get a 3-D structure
-// built (Open Babel's gen3D: builder, then MMFF94 clean-up) with hydrogens and stereo kept;
-// 3-D records keep their coordinates (hydrogens added only when there are none at all). On
-// failure: what is wrong, in words for the chemist ("not a valid SMILES: ...").
+// with hydrogens (RDKit's ETKDG + MMFF94 when python3-rdkit is installed, else Open Babel's
+// gen3D), checked to keep the record's stereo; 3-D records keep their coordinates (hydrogens
+// added only when there are none at all). On failure: what is wrong, in words for the chemist
+// ("not a valid SMILES: ...").
 std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSource& source, std::size_t max_atoms);
 
 // Every record of a multi-record text (SDF, SMILES one per line), each converted or refused on

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build ccache pkg-config dpkg-dev libboost1.81-dev libboost-json1.81-dev
-          libboost-test1.81-dev libhiredis-dev libssl-dev libjwt-dev libsystemd-dev libzstd-dev libjemalloc-dev libopenbabel-dev redis-server xtb mopac curl)
+          libboost-test1.81-dev libhiredis-dev libssl-dev libjwt-dev libsystemd-dev libzstd-dev libjemalloc-dev libopenbabel-dev python3-rdkit redis-server xtb mopac curl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium nginx-light wrk prometheus openssl)  # promtool checks /metrics; openssl makes test certificates
   # Node may come from elsewhere than Debian (it does on these machines): keep it then.
