@@ -12,6 +12,8 @@
 #include <charconv>
 
 #include "core/job_id.hpp"
+#include "core/qcschema.hpp"
+#include "core/quoted.hpp"
 #include "core/sha256.hpp"
 #include "engines/molecule_conversion.hpp"
 #include "server/api_error.hpp"
@@ -67,6 +69,15 @@ Job new_job(const JobSpec& spec, const std::string& owner) {
 // Parses one spec, or appends its errors (fields prefixed by `prefix`).
 std::optional<JobSpec> parse_spec(const App& app, const json::value& body, const std::string& prefix,
                                   FieldErrors& errors) {
+  // A QCSchema AtomicInput is translated into a Nox spec first (core/qcschema.hpp).
+  if (is_qcschema_input(body)) {
+    auto translated = qcschema_input_to_spec(body.get_object());
+    if (auto* bad = std::get_if<FieldErrors>(&translated)) {
+      for (auto& e : *bad) errors.push_back({prefix + e.field, e.message});
+      return std::nullopt;
+    }
+    return parse_spec(app, json::value(std::move(std::get<json::object>(translated))), prefix, errors);
+  }
   auto parsed = parse_job_spec(body, spec_limits(app.settings));
   if (auto* bad = std::get_if<FieldErrors>(&parsed)) {
     for (auto& e : *bad) errors.push_back({prefix + e.field, e.message});
@@ -463,11 +474,46 @@ asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest& request, c
   co_return response;
 }
 
+// The Cartesian Hessian xtb wrote (its `hessian` artifact), read chunk by chunk.
+asio::awaitable<std::optional<std::vector<double>>> stored_hessian(App& app, const std::string& id) {
+  constexpr std::uint64_t most = 256ull << 20;  // ~5,000 atoms
+  std::string text;
+  while (text.size() < most) {
+    auto chunk = co_await app.store.read_artifact(id, "hessian", text.size(), artifact_chunk_bytes);
+    if (!chunk) co_return std::nullopt;
+    if (chunk->empty()) break;
+    text += *chunk;
+  }
+  co_return parse_turbomole_hessian(text);
+}
+
+// GET /jobs/{id}/result?format=qcschema: the finished job as QCSchema (core/qcschema.hpp).
+asio::awaitable<HttpResponse> qcschema_response(App& app, const Job& job) {
+  if (!is_terminal(job.state) || job.state == JobState::cancelled) {
+    co_return error_response(409, "not_finished",
+                             "job " + job.id + " is " + std::string(to_string(job.state)) + " and has no QCSchema result",
+                             json::array{json::object{{"state", to_string(job.state)}}});
+  }
+  std::optional<std::vector<double>> hessian;
+  if (job.state == JobState::completed && job.engine() == "xtb" && job.spec.contains("task") &&
+      job.spec.at("task") == "hessian") {
+    hessian = co_await stored_hessian(app, job.id);
+  }
+  auto document = qcschema_result(job, hessian ? &*hessian : nullptr);
+  if (auto* why = std::get_if<std::string>(&document)) co_return error_response(409, "no_qcschema_result", *why);
+  co_return json_response(200, std::get<json::object>(document));
+}
+
 asio::awaitable<HttpResponse> get_result(App& app, const HttpRequest& request, const PathParams& params) {
   const auto id = params.get("id");
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  const auto format = query_param(request.query(), "format");
+  if (format && *format != "qcschema" && *format != "nox") {
+    co_return error_response(400, "invalid_parameter", "format is nox (the default) or qcschema, got " + nox::quoted(*format));
+  }
   auto job = co_await get_visible_job(app, request, std::string(id));
   if (!job) co_return store_error_response(job.error());
+  if (format == "qcschema") co_return co_await qcschema_response(app, *job);
   if (job->state == JobState::completed)
     co_return json_response(200, json::object{{"job_id", job->id}, {"result", job->result}});
   json::array details{json::object{{"state", to_string(job->state)}}};
