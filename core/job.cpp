@@ -56,8 +56,13 @@ std::vector<std::string> Job::index_tags() const {
   const json::value* ids = molecule && molecule->is_object() ? molecule->get_object().if_contains("identifiers") : nullptr;
   const json::value* key = ids && ids->is_object() ? ids->get_object().if_contains("inchikey") : nullptr;
   if (key && key->is_string() && !key->get_string().empty()) out.push_back(inchikey_tag(key->get_string()));
+  if (const json::value* batch = spec.if_contains("batch_id"); batch && batch->is_string()) {
+    out.push_back(batch_tag(batch->get_string()));
+  }
   return out;
 }
+
+std::string batch_tag(std::string_view batch_id) { return std::string(kBatchTagPrefix) + std::string(batch_id); }
 
 std::string inchikey_tag(std::string_view inchikey) { return std::string(kInchikeyTagPrefix) + std::string(inchikey); }
 

@@ -41,6 +41,9 @@ struct Job {
 // The index tag of a molecule's InChIKey; user tags may not start with this prefix.
 inline constexpr std::string_view kInchikeyTagPrefix = "inchikey:";
 std::string inchikey_tag(std::string_view inchikey);
+// The index tag of the jobs of one batch (GET /batches/{id}); reserved like the InChIKey's.
+inline constexpr std::string_view kBatchTagPrefix = "batch:";
+std::string batch_tag(std::string_view batch_id);
 
 // Full record for GET /jobs/{id}.
 boost::json::object job_to_json(const Job& job);

@@ -1,5 +1,6 @@
 #include "core/job_spec.hpp"
 #include "core/job.hpp"
+#include "core/job_id.hpp"
 #include "core/engine_vocabulary.hpp"
 #include "core/quoted.hpp"
 #include "core/smiles_syntax.hpp"
@@ -24,9 +25,10 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 16> kKnownFields = {
+constexpr std::array<std::string_view, 18> kKnownFields = {
     "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
-    "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name"};
+    "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name",
+    "labels",  "batch_id"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
 
@@ -43,6 +45,9 @@ constexpr std::array<Alias, 4> kSolventAliases = {
 constexpr std::size_t kMaxTags = 16;
 constexpr std::size_t kMaxTagLength = 64;
 constexpr std::size_t kMaxNameLength = 200;
+constexpr std::size_t kMaxLabels = 64;
+constexpr std::size_t kMaxLabelKeyLength = 64;
+constexpr std::size_t kMaxLabelValueLength = 1024;
 
 template <class List>
 bool contains(const List& list, std::string_view s) {
@@ -197,6 +202,8 @@ class SpecParser {
     parse_run_at();
     parse_tags();
     parse_name();
+    parse_labels();
+    parse_batch_id();
     report_unknown_fields();
     if (!errors_.empty()) return std::move(errors_);
     return std::move(spec_);
@@ -702,9 +709,9 @@ class SpecParser {
         continue;
       }
       const std::string_view tag = list[i].get_string();
-      if (tag.starts_with(kInchikeyTagPrefix)) {
-        error(where, "tags starting with \"inchikey:\" are reserved: the server indexes each molecule's InChIKey "
-                     "under them (list with ?inchikey=)");
+      if (tag.starts_with(kInchikeyTagPrefix) || tag.starts_with(kBatchTagPrefix)) {
+        error(where, "tags starting with \"inchikey:\" or \"batch:\" are reserved: the server indexes each "
+                     "molecule's InChIKey and each batch under them (?inchikey=, GET /batches/{id})");
         continue;
       }
       if (tag.empty() || tag.size() > kMaxTagLength || !std::all_of(tag.begin(), tag.end(), is_tag_char)) {
@@ -726,6 +733,36 @@ class SpecParser {
           "name", "at most " + std::to_string(kMaxNameLength) + " characters, got " + std::to_string(length));
     }
     spec_.name = std::string(v->get_string());
+  }
+
+  void parse_labels() {
+    const json::value* v = field("labels");
+    if (!v) return;
+    if (!v->is_object()) return error("labels", expected("an object of strings", *v));
+    if (v->get_object().size() > kMaxLabels) {
+      return error("labels", "at most " + std::to_string(kMaxLabels) + " labels, got " +
+                                 std::to_string(v->get_object().size()));
+    }
+    for (const auto& [key, value] : v->get_object()) {
+      const std::string where = "labels." + std::string(key);
+      if (key.empty() || utf8_length(key) > kMaxLabelKeyLength) {
+        error(where, "a label's name has 1 to " + std::to_string(kMaxLabelKeyLength) + " characters");
+      } else if (!value.is_string()) {
+        error(where, expected("a string", value));
+      } else if (utf8_length(value.get_string()) > kMaxLabelValueLength) {
+        error(where, "at most " + std::to_string(kMaxLabelValueLength) + " characters");
+      } else {
+        spec_.labels.emplace_back(std::string(key), std::string(value.get_string()));
+      }
+    }
+  }
+
+  // Set by the server; read back from a stored spec (a client's own is replaced at submission).
+  void parse_batch_id() {
+    const json::value* v = field("batch_id");
+    if (!v) return;
+    if (!v->is_string() || !is_valid_job_id(v->get_string())) return error("batch_id", "expected a batch id (32 hex digits)");
+    spec_.batch_id = std::string(v->get_string());
   }
 
   void report_unknown_fields() {
@@ -831,6 +868,13 @@ json::object JobSpec::to_json() const {
   for (const std::string& tag : tags) tag_list.emplace_back(tag);
   o["tags"] = std::move(tag_list);
   o["name"] = name;
+  // Only when present: most jobs have neither, and every stored record would carry them.
+  if (!labels.empty()) {
+    json::object l;
+    for (const auto& [key, value] : labels) l[key] = value;
+    o["labels"] = std::move(l);
+  }
+  if (!batch_id.empty()) o["batch_id"] = batch_id;
   return o;
 }
 

@@ -54,6 +54,10 @@ struct JobSpec {
   int max_lost = 3;  // times the job may be taken over after its instance died
   std::vector<std::string> tags;
   std::string name;
+  // Free key/value pairs (an SDF record's data items arrive here); at most 64, keys up to 64
+  // characters, values up to 1024.
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string batch_id;  // set by the server for the jobs of one POST /jobs/batch
 
   // The spec in its stored, normalised JSON form (what GET /jobs/{id} shows as "spec").
   boost::json::object to_json() const;

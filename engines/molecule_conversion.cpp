@@ -249,35 +249,6 @@ std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSour
   return finish(mol, source.format, source.text, max_atoms);
 }
 
-std::vector<std::variant<ConvertedMolecule, std::string>> convert_records(const MoleculeSource& source,
-                                                                           std::size_t max_atoms,
-                                                                           std::size_t max_records) {
-  std::lock_guard lock(open_babel_lock());
-  std::vector<std::variant<ConvertedMolecule, std::string>> records;
-  ob::OBConversion conversion;
-  if (!conversion.SetInFormat(open_babel_format(source.format))) return records;
-  std::istringstream in(source.text);
-  conversion.SetInStream(&in, false);
-  while (records.size() < max_records && in.peek() != std::char_traits<char>::eof()) {
-    quiet_log();
-    ob::OBMol mol;
-    if (!conversion.Read(&mol)) {
-      // A record Open Babel cannot read ends the text for it unless something is left to try.
-      if (in.peek() == std::char_traits<char>::eof() && logged(ob::obError).empty() && logged(ob::obWarning).empty()) break;
-      records.emplace_back(refusal(source.format));
-      if (!in) break;
-      continue;
-    }
-    if (mol.NumAtoms() == 0) {
-      records.emplace_back(refusal(source.format));
-      continue;
-    }
-    // A SMILES record's own text is its canonical form (the line is gone from the stream).
-    records.push_back(finish(mol, source.format, source.format == "smiles" ? write_as(mol, "smi") : std::string(), max_atoms));
-  }
-  return records;
-}
-
 std::optional<MoleculeIdentifiers> identify_molecule(const Molecule& molecule) {
   std::lock_guard lock(open_babel_lock());
   quiet_log();

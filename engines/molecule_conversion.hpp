@@ -32,12 +32,6 @@ struct ConvertedMolecule {
 // ("not a valid SMILES: ...").
 std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSource& source, std::size_t max_atoms);
 
-// Every record of a multi-record text (SDF, SMILES one per line), each converted or refused on
-// its own; at most `max_records` are read.
-std::vector<std::variant<ConvertedMolecule, std::string>> convert_records(const MoleculeSource& source,
-                                                                           std::size_t max_atoms,
-                                                                           std::size_t max_records);
-
 // Who a molecule given as coordinates is: bonds and bond orders are perceived from the geometry.
 // nullopt when Open Babel cannot make an InChI of it.
 std::optional<MoleculeIdentifiers> identify_molecule(const Molecule& molecule);

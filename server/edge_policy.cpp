@@ -141,9 +141,10 @@ std::optional<HttpResponse> EdgePolicy::screen(const HttpRequest& request) const
                           request.method + " from a page of " + std::string(origin.substr(0, 200)) +
                               " is not allowed (setting cors_origins)");
   // A form or a fetch without preflight can send text/plain, urlencoded or multipart bodies,
-  // never application/json: a state change with any other body type is refused.
+  // never application/json nor a chemical/x-* type: a state change with any other body type is
+  // refused.
   const std::string_view content_type = request.header("content-type");
-  if (!content_type.empty() && !is_json_media_type(content_type))
+  if (!content_type.empty() && !is_json_media_type(content_type) && !molecule_file_format(content_type))
     return error_response(415, "unsupported_media_type",
                           request.method + " takes a JSON body (Content-Type: application/json) or none, not " +
                               std::string(content_type.substr(0, 100)));

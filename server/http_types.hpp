@@ -35,6 +35,8 @@ struct HttpRequest {
 
 // Percent-decoded value of a query parameter ('+' is a space), or nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name);
+// Every name=value pair of a query, decoded, in order.
+std::vector<std::pair<std::string, std::string>> query_params(std::string_view query);
 // False when a '%' is not followed by two hex digits: the server answers 400 before routing.
 bool query_is_valid(std::string_view query);
 

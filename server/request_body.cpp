@@ -20,6 +20,16 @@ bool is_json_media_type(std::string_view content_type) {
   return lower == "application/json";
 }
 
+std::optional<std::string> molecule_file_format(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type == "chemical/x-mdl-sdfile") return "sdf";
+  if (type == "chemical/x-xyz") return "xyz";
+  if (type == "chemical/x-daylight-smiles") return "smiles";
+  return std::nullopt;
+}
+
 namespace {
 
 std::optional<HttpResponse> reject_non_json(const HttpRequest& request) {

@@ -4,6 +4,7 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -13,6 +14,10 @@ namespace nox {
 
 // Whether a Content-Type value is application/json (parameters and case ignored).
 bool is_json_media_type(std::string_view content_type);
+// "sdf", "xyz" or "smiles" for the molecule-file types POST /jobs/batch takes
+// (chemical/x-mdl-sdfile, chemical/x-xyz, chemical/x-daylight-smiles), nullopt otherwise. None is
+// a type a web page can send across origins without a preflight.
+std::optional<std::string> molecule_file_format(std::string_view content_type);
 
 // The body as JSON, or the error response to send.
 std::variant<boost::json::value, HttpResponse> read_json_body(const HttpRequest& request);

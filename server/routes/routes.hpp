@@ -43,6 +43,9 @@ NOX_ROUTE(api_docs);
 NOX_ROUTE(health);
 NOX_ROUTE(ready);
 NOX_ROUTE(engines);
+// batches.cpp (POST /jobs/batch with a molecule file comes here from submit_batch)
+NOX_ROUTE(get_batch);
+boost::asio::awaitable<HttpResponse> submit_molecule_file_batch(App&, const HttpRequest&, const std::string& format);
 NOX_ROUTE(workers);
 NOX_ROUTE(metrics);
 #undef NOX_ROUTE

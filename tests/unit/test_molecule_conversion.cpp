@@ -110,14 +110,6 @@ BOOST_AUTO_TEST_CASE(mol2_and_pdb_keep_their_3d_coordinates) {
   BOOST_TEST(alanine.identifiers.inchikey == "QNAYBMKLOCPYGJ-REOHCLBHSA-N");  // L-alanine, from the 3-D file
 }
 
-BOOST_AUTO_TEST_CASE(multi_record_text_converts_each_record_on_its_own) {
-  const auto records = nox::convert_records({"smiles", "CCO ethanol\nC1CC broken\nO water\n"}, 10000, 100);
-  BOOST_TEST_REQUIRE(records.size() == 3u);
-  BOOST_TEST(std::holds_alternative<nox::ConvertedMolecule>(records[0]));
-  BOOST_TEST(std::holds_alternative<std::string>(records[1]));
-  BOOST_TEST(std::get<nox::ConvertedMolecule>(records[2]).molecule.formula() == "H2O");
-}
-
 BOOST_AUTO_TEST_CASE(identifiers_of_coordinates) {
   nox::Molecule water;
   water.atoms = {{"O", 0, 0, 0.117}, {"H", 0, 0.757, -0.467}, {"H", 0, -0.757, -0.467}};
