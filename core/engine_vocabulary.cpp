@@ -11,9 +11,9 @@ constexpr std::array<std::string_view, 5> kTasks = {"energy", "gradient", "optim
 
 // ---- xtb 6.5.1 (Debian's build) ----
 constexpr std::array<std::string_view, 4> kXtbMethods = {"gfn2", "gfn1", "gfn0", "gfnff"};
-constexpr std::array<std::string_view, 5> kXtbKeywords = {"opt_level", "accuracy", "electronic_temperature",
-                                                          "max_iterations", "max_opt_cycles"};
-constexpr std::array<std::string_view, 2> kXtbOutputs = {"molden", "density_cube"};
+constexpr std::array<std::string_view, 6> kXtbKeywords = {"opt_level",      "accuracy",       "electronic_temperature",
+                                                          "max_iterations", "max_opt_cycles", "thermo_temperature"};
+constexpr std::array<std::string_view, 4> kXtbOutputs = {"molden", "density_cube", "spin_density_cube", "wbo"};
 
 // Solvents as xtb 6.5.1 accepts them, tried one by one with each method: every name below ran,
 // and every name missing for a method stopped xtb with an error. gfn0 has no implicit solvation.
@@ -58,7 +58,7 @@ constexpr std::array<SolventModel, 2> kXtbSolventModels = {{{"alpb", kAlpbSolven
 
 // ---- MOPAC 22 (Debian's build) ----
 constexpr std::array<std::string_view, 5> kMopacMethods = {"pm7", "pm6", "pm6-d3h4", "am1", "rm1"};
-constexpr std::array<std::string_view, 1> kMopacKeywords = {"max_opt_cycles"};
+constexpr std::array<std::string_view, 2> kMopacKeywords = {"max_opt_cycles", "thermo_temperature"};
 // COSMO takes a dielectric constant. The names are xtb's where both know the solvent; the
 // constants (25 °C) are those of the Minnesota Solvent Descriptor Database, the table most
 // quantum-chemistry programs' solvent keywords use.

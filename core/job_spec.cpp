@@ -612,6 +612,9 @@ class SpecParser {
         if (const auto n = number_in(where, value, 0.0001, 1000)) spec_.keywords["accuracy"] = *n;
       } else if (key == "electronic_temperature") {
         if (const auto n = number_in(where, value, 1, 50000)) spec_.keywords["electronic_temperature"] = *n;
+      } else if (key == "thermo_temperature") {
+        // Kelvin for the thermochemistry of a Hessian (default 298.15).
+        if (const auto n = number_in(where, value, 1, 10000)) spec_.keywords["thermo_temperature"] = *n;
       } else if (key == "max_iterations" || key == "max_opt_cycles") {
         const std::int64_t most = key == "max_iterations" ? 10000 : 100000;
         const std::optional<std::int64_t> n = as_integer(value);

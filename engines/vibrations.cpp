@@ -6,7 +6,7 @@
 
 namespace nox {
 
-std::vector<double> vibrational_frequencies(std::vector<double> all_modes, bool linear) {
+std::vector<std::size_t> vibrational_mode_indices(const std::vector<double>& all_modes, bool linear) {
   const std::size_t rigid = std::min<std::size_t>(linear ? 5 : 6, all_modes.size());
   std::vector<std::size_t> order(all_modes.size());
   std::iota(order.begin(), order.end(), 0);
@@ -15,9 +15,16 @@ std::vector<double> vibrational_frequencies(std::vector<double> all_modes, bool 
   });
   std::vector<bool> drop(all_modes.size(), false);
   for (std::size_t k = 0; k < rigid; ++k) drop[order[k]] = true;
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < all_modes.size(); ++i) {
+    if (!drop[i]) kept.push_back(i);
+  }
+  return kept;
+}
+
+std::vector<double> vibrational_frequencies(std::vector<double> all_modes, bool linear) {
   std::vector<double> kept;
-  for (std::size_t i = 0; i < all_modes.size(); ++i)
-    if (!drop[i]) kept.push_back(all_modes[i]);
+  for (std::size_t i : vibrational_mode_indices(all_modes, linear)) kept.push_back(all_modes[i]);
   return kept;
 }
 

@@ -38,6 +38,16 @@ std::string common_keywords(const JobSpec& spec) {
   return k;
 }
 
+// FORCE with the thermochemistry at one temperature: THERMO(T,T), whole kelvins (MOPAC
+// truncates a fraction), 298 unless the spec's thermo_temperature says otherwise.
+std::string force_keywords(const JobSpec& spec) {
+  int kelvin = thermo_temperature_k;
+  if (const auto* t = spec.keywords.if_contains("thermo_temperature")) {
+    kelvin = static_cast<int>(std::lround(t->to_number<double>()));
+  }
+  return "FORCE LET THERMO(" + std::to_string(kelvin) + "," + std::to_string(kelvin) + ")";
+}
+
 std::string geometry_lines(const Molecule& molecule) {
   std::string out;
   char line[160];
@@ -76,8 +86,7 @@ std::string mopac_input(const JobSpec& spec) {
     task = "1SCF GRADIENTS ENPART";
   } else if (spec.task == "hessian") {
     // LET: a Hessian where the caller put the atoms, as xtb --hess does, not only at a minimum.
-    task = "FORCE LET THERMO(" + std::to_string(thermo_temperature_k) + "," +
-           std::to_string(thermo_temperature_k) + ")";
+    task = force_keywords(spec);
   } else {
     task = "ENPART";
     if (const auto* cycles = spec.keywords.if_contains("max_opt_cycles")) {
@@ -87,8 +96,7 @@ std::string mopac_input(const JobSpec& spec) {
   // Line 1-2 keywords (joined by '&'), line 3 the title, then the atoms.
   std::string input = task + " " + common + "\nNox job\n" + geometry_lines(spec.molecule);
   if (spec.task == "optimize_hessian") {
-    input += "\nFORCE LET THERMO(" + std::to_string(thermo_temperature_k) + "," +
-             std::to_string(thermo_temperature_k) + ") OLDGEO " + common + "\nNox job, Hessian\n";
+    input += "\n" + force_keywords(spec) + " OLDGEO " + common + "\nNox job, Hessian\n";
   }
   return input;
 }

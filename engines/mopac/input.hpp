@@ -16,7 +16,8 @@ inline constexpr const char* arc_file = "mol.arc";
 inline constexpr const char* aux_file = "mol.aux";
 // Where the runner saves MOPAC's stdout (one line saying it ended; kept for a crash's sake).
 inline constexpr const char* log_file = "mopac.log";
-// MOPAC's THERMO takes whole kelvins: 298.15 becomes 298.
+// MOPAC's THERMO takes whole kelvins: 298.15 becomes 298 (the default; keyword
+// thermo_temperature, rounded).
 inline constexpr int thermo_temperature_k = 298;
 
 // What MOPAC cannot run although parse_job_spec accepts it (which already checks the

@@ -227,12 +227,18 @@ EngineOutput interpret_mopac_run(const JobSpec& spec, const fs::path& dir, const
     result["frequencies_cm1"] = array_of(frequencies);
     result["imaginary_frequency_count"] = imaginary;
     result["has_imaginary_frequencies"] = imaginary > 0;
-    const auto temperature = last.number("THERMODYNAMIC_PROPERTIES_TEMPS");
+    // MOPAC lists 298 K first and the THERMO temperature after it: the last value is the one asked.
+    auto at_temperature = [&](std::string_view key) -> std::optional<double> {
+      const auto values = last.numbers(key);
+      if (!values || values->empty()) return std::nullopt;
+      return values->back();
+    };
+    const auto temperature = at_temperature("THERMODYNAMIC_PROPERTIES_TEMPS");
     const auto zpe = last.number("ZERO_POINT_ENERGY");
-    const auto enthalpy = last.number("ENTHALPY_TOT");
-    const auto entropy = last.number("ENTROPY_TOT");
-    const auto heat_capacity = last.number("HEAT_CAPACITY_TOT");
-    const auto hof_t = last.number("H_O_F(T)");
+    const auto enthalpy = at_temperature("ENTHALPY_TOT");
+    const auto entropy = at_temperature("ENTROPY_TOT");
+    const auto heat_capacity = at_temperature("HEAT_CAPACITY_TOT");
+    const auto hof_t = at_temperature("H_O_F(T)");
     if (!temperature || !zpe || !enthalpy || !entropy || !hof_t) return missing("thermochemistry");
     result["thermochemistry"] = {
         {"temperature_k", *temperature},

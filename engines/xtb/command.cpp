@@ -18,10 +18,11 @@ namespace json = boost::json;
 constexpr std::array<std::string_view, 8> opt_levels{"crude",  "sloppy", "loose",  "lax",
                                                      "normal", "tight",  "vtight", "extreme"};
 
-constexpr std::array<std::string_view, 5> known_keywords{"opt_level", "accuracy", "electronic_temperature",
-                                                         "max_iterations", "max_opt_cycles"};
+constexpr std::array<std::string_view, 6> known_keywords{"opt_level",      "accuracy",       "electronic_temperature",
+                                                         "max_iterations", "max_opt_cycles", "thermo_temperature"};
 
 bool is_optimization(const std::string& task) { return task == "optimize" || task == "optimize_hessian"; }
+bool has_hessian(const std::string& task) { return task == "hessian" || task == "optimize_hessian"; }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -62,7 +63,7 @@ void check_keywords(const JobSpec& spec, FieldErrors& errors) {
     if (!contains(known_keywords, key)) {
       errors.push_back({field,
                         "unknown xtb keyword; known: opt_level, accuracy, electronic_temperature, "
-                        "max_iterations, max_opt_cycles"});
+                        "max_iterations, max_opt_cycles, thermo_temperature"});
     } else if (key == "opt_level") {
       if (!value.is_string() || !contains(opt_levels, lower(value.get_string())))
         errors.push_back({field, "must be one of crude, sloppy, loose, lax, normal, tight, vtight, extreme"});
@@ -79,6 +80,10 @@ void check_keywords(const JobSpec& spec, FieldErrors& errors) {
       auto n = as_integer(value);
       if (!n || *n < 1 || *n > 10000)
         errors.push_back({field, "must be a whole number of SCF iterations from 1 to 10000 (default 250)"});
+    } else if (key == "thermo_temperature") {
+      auto n = as_number(value);
+      if (!n || !(*n >= 1 && *n <= 10000))
+        errors.push_back({field, "must be a temperature in kelvin from 1 to 10000 (default 298.15)"});
     } else if (key == "max_opt_cycles") {
       auto n = as_integer(value);
       if (!n || *n < 1 || *n > 100000)
@@ -152,9 +157,13 @@ FieldErrors validate_xtb_spec(const JobSpec& spec) {
   check_solvent(spec, errors);
   check_keywords(spec, errors);
   for (const auto& output : spec.outputs) {
-    if (output != "molden" && output != "density_cube") {
-      errors.push_back(
-          {"outputs", "unknown output \"" + output + "\"; xtb can add \"molden\" and \"density_cube\""});
+    if (output != "molden" && output != "density_cube" && output != "spin_density_cube" && output != "wbo") {
+      errors.push_back({"outputs", "unknown output \"" + output +
+                                       "\"; xtb can add \"molden\", \"density_cube\", \"spin_density_cube\" and \"wbo\""});
+    } else if (output == "spin_density_cube" && spec.multiplicity == 1) {
+      // xtb would silently write nothing.
+      errors.push_back({"outputs", "a closed-shell molecule (multiplicity 1) has no spin density; give the "
+                                   "multiplicity of an open shell, or ask for density_cube"});
     } else if (spec.method == "gfnff") {
       // GFN-FF has no orbitals: xtb would silently write nothing.
       errors.push_back(
@@ -212,16 +221,25 @@ XtbCommand build_xtb_command(const JobSpec& spec, const std::filesystem::path& x
     argv.insert(argv.end(), {"--cycles", std::to_string(*as_integer(*v))});
 
   const auto& outputs = spec.outputs;
-  const bool molden = std::find(outputs.begin(), outputs.end(), "molden") != outputs.end();
-  const bool cube = std::find(outputs.begin(), outputs.end(), "density_cube") != outputs.end();
-  if (molden) argv.push_back("--molden");
-  if (cube) {
-    // xtb writes spindensity.cub only for open shells; asking for it otherwise is harmless
-    // but we only ask when there is a spin density to write.
-    std::string control = "$write\n   density=true\n";
-    if (spec.multiplicity > 1) control += "   spin density=true\n";
-    control += "$cube\n   step=0.4\n   pthr=0.05\n$end\n";
-    out.files.push_back({control_file, std::move(control)});
+  auto wants = [&](std::string_view output) { return std::find(outputs.begin(), outputs.end(), output) != outputs.end(); };
+  if (wants("molden")) argv.push_back("--molden");
+  // Detailed input (xcontrol) for what has no flag: cube files, the thermochemistry temperature.
+  std::string control;
+  const bool density = wants("density_cube");
+  // xtb writes spindensity.cub only for open shells (validation refuses asking for it otherwise);
+  // a density cube of an open shell brings its spin density along.
+  const bool spin_density = wants("spin_density_cube") || (density && spec.multiplicity > 1);
+  if (density || spin_density) {
+    control += "$write\n";
+    if (density) control += "   density=true\n";
+    if (spin_density) control += "   spin density=true\n";
+    control += "$cube\n   step=0.4\n   pthr=0.05\n";
+  }
+  if (const auto* t = spec.keywords.if_contains("thermo_temperature"); t && has_hessian(spec.task)) {
+    control += "$thermo\n   temp=" + format_number(*as_number(*t)) + "\n";
+  }
+  if (!control.empty()) {
+    out.files.push_back({control_file, control + "$end\n"});
     argv.insert(argv.end(), {"--input", control_file});
   }
 

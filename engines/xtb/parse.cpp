@@ -271,6 +271,27 @@ std::optional<std::vector<double>> parse_vibspectrum(std::string_view text) {
   return modes;
 }
 
+std::optional<std::vector<double>> parse_ir_intensities(std::string_view text) {
+  std::vector<double> intensities;
+  bool inside = false;
+  for (auto line : lines_of(text)) {
+    auto t = trim(line);
+    if (t.starts_with("$vibrational spectrum")) {
+      inside = true;
+      continue;
+    }
+    if (!inside || t.empty() || t.starts_with("#")) continue;
+    if (t.starts_with("$end")) break;
+    auto tokens = tokens_of(t);
+    if (tokens.size() < 5) return std::nullopt;
+    auto v = to_double(tokens[tokens.size() - 3]);
+    if (!v) return std::nullopt;
+    intensities.push_back(*v);
+  }
+  if (!inside) return std::nullopt;
+  return intensities;
+}
+
 std::vector<std::string> artifact_candidates() {
   return {"xtb.log", "xtbopt.xyz",  "xtbout.json",  "charges",     "gfnff_charges",
           "wbo",     "xtbopt.log",  "gradient",     "hessian",     "vibspectrum",
@@ -393,25 +414,30 @@ EngineOutput interpret_xtb_run(const JobSpec& spec, const fs::path& dir, const P
     auto modes = text ? parse_vibspectrum(*text) : std::nullopt;
     if (!modes) return missing("vibrational spectrum");
     const bool linear = stated_linear(log).value_or(is_linear(spec.molecule));
-    auto freqs = vibrational_frequencies(*modes, linear);
-    json::array arr;
+    const auto kept = vibrational_mode_indices(*modes, linear);
+    const auto intensities = parse_ir_intensities(*text);
+    json::array arr, ir;
     std::int64_t imaginary = 0;
-    for (double f : freqs) {
-      arr.push_back(f);
-      if (f < 0) ++imaginary;
+    for (std::size_t i : kept) {
+      arr.push_back((*modes)[i]);
+      if ((*modes)[i] < 0) ++imaginary;
+      if (intensities && i < intensities->size()) ir.push_back((*intensities)[i]);
     }
     result["frequencies_cm1"] = std::move(arr);
+    // Same order as the frequencies (xtbout.json labels them amu; they are km/mol).
+    if (ir.size() == kept.size()) result["ir_intensities_km_mol"] = std::move(ir);
     result["imaginary_frequency_count"] = imaginary;
     result["has_imaginary_frequencies"] = imaginary > 0;
     auto zpe = block_value(log, "zero point energy");
     auto enthalpy = summary_value(log, "TOTAL ENTHALPY");
     auto free_energy = summary_value(log, "TOTAL FREE ENERGY");
     if (!zpe || !enthalpy || !free_energy) return missing("thermochemistry");
-    // xtb's default; Nox never passes another temperature.
+    const json::value* t = spec.keywords.if_contains("thermo_temperature");
     result["thermochemistry"] = {{"zpe_eh", *zpe},
                                  {"enthalpy_eh", *enthalpy},
                                  {"free_energy_eh", *free_energy},
-                                 {"temperature_k", 298.15}};
+                                 // What was asked (written into xtb.inp's $thermo), else xtb's default.
+                                 {"temperature_k", t ? t->to_number<double>() : 298.15}};
   }
 
   json::array warnings;

@@ -251,4 +251,25 @@ BOOST_FIXTURE_TEST_CASE(batch_submits_all_or_nothing, Server) {
   BOOST_TEST(bad.body.find("[1].engine") != std::string::npos);
 }
 
+// Thermochemistry at a chosen temperature (xtb.inp's $thermo), for xtb and MOPAC, and xtb's IR
+// intensities beside the frequencies.
+BOOST_FIXTURE_TEST_CASE(thermochemistry_at_a_chosen_temperature, Server) {
+  auto thermo = [&](const std::string& engine, const std::string& extra) {
+    const auto id = submit(client, job_spec_json(engine, "optimize_hessian", molecule_xyz("water"), extra));
+    const auto status = wait_until_finished(client, id);
+    BOOST_TEST_REQUIRE(json_string(status, "state") == "completed", client.get("/jobs/" + id).body);
+    return client.get("/jobs/" + id + "/result").json().at("result");
+  };
+  const auto room = thermo("xtb", "");
+  const auto hot = thermo("xtb", R"("keywords": {"thermo_temperature": 500})");
+  BOOST_TEST(hot.at("thermochemistry").at("temperature_k").to_number<double>() == 500.0);
+  BOOST_TEST(room.at("thermochemistry").at("temperature_k").to_number<double>() == 298.15);
+  // More entropy at 500 K: a lower free energy from the same structure.
+  BOOST_TEST(hot.at("thermochemistry").at("free_energy_eh").to_number<double>() <
+             room.at("thermochemistry").at("free_energy_eh").to_number<double>() - 0.005);
+  BOOST_TEST(hot.at("ir_intensities_km_mol").as_array().size() == hot.at("frequencies_cm1").as_array().size());
+  const auto mopac = thermo("mopac", R"("keywords": {"thermo_temperature": 400.4})");
+  BOOST_TEST(mopac.at("thermochemistry").at("temperature_k").to_number<double>() == 400.0);  // whole kelvins
+}
+
 BOOST_AUTO_TEST_SUITE_END()

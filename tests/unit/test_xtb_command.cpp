@@ -169,6 +169,31 @@ BOOST_AUTO_TEST_CASE(molden_and_density_cube) {
              "$write\n   density=true\n   spin density=true\n$cube\n   step=0.4\n   pthr=0.05\n$end\n");
 }
 
+BOOST_AUTO_TEST_CASE(spin_density_and_thermo_temperature_go_into_xtb_inp) {
+  auto s = spec("optimize_hessian");
+  s.keywords["thermo_temperature"] = 500.0;
+  auto built = nox::xtb::build_xtb_command(s, "/usr/bin/xtb", "/scratch");
+  BOOST_REQUIRE(built.files.size() == 2u);
+  BOOST_TEST(built.files[1].content == "$thermo\n   temp=500\n$end\n");
+  // Only a Hessian has thermochemistry: an energy needs no xtb.inp for it.
+  s.task = "energy";
+  BOOST_TEST(nox::xtb::build_xtb_command(s, "/usr/bin/xtb", "/scratch").files.size() == 1u);
+  s.keywords.erase("thermo_temperature");
+  s.charge = 1;
+  s.multiplicity = 2;
+  s.outputs = {"spin_density_cube", "wbo"};
+  built = nox::xtb::build_xtb_command(s, "/usr/bin/xtb", "/scratch");
+  BOOST_REQUIRE(built.files.size() == 2u);
+  BOOST_TEST(built.files[1].content == "$write\n   spin density=true\n$cube\n   step=0.4\n   pthr=0.05\n$end\n");
+  // A closed shell has no spin density: xtb would silently write nothing.
+  s.charge = 0;
+  s.multiplicity = 1;
+  s.outputs = {"spin_density_cube"};
+  const auto errors = nox::xtb::validate_xtb_spec(s);
+  BOOST_TEST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].message.find("no spin density") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(refusals) {
   using nox::xtb::validate_xtb_spec;
   auto s = spec("energy", "gfn0");

@@ -148,6 +148,9 @@ BOOST_AUTO_TEST_CASE(water_ohess_gfn2) {
   BOOST_TEST(num(p.r().at("energy_eh")) == -5.070543958094);
   std::vector<double> freqs{1541.44, 3636.56, 3644.72};
   BOOST_TEST(numbers(p.r().at("frequencies_cm1")) == freqs, boost::test_tools::per_element());
+  // The IR intensities of the same modes, from vibspectrum's column (km/mol).
+  std::vector<double> ir{133.31501, 6.60775, 16.68562};
+  BOOST_TEST(numbers(p.r().at("ir_intensities_km_mol")) == ir, boost::test_tools::per_element());
   BOOST_TEST(p.r().at("imaginary_frequency_count").as_int64() == 0);
   BOOST_TEST(p.r().at("has_imaginary_frequencies").as_bool() == false);
   const auto& thermo = p.r().at("thermochemistry").as_object();
