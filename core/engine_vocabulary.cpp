@@ -11,8 +11,9 @@ constexpr std::array<std::string_view, 5> kTasks = {"energy", "gradient", "optim
 
 // ---- xtb 6.5.1 (Debian's build) ----
 constexpr std::array<std::string_view, 4> kXtbMethods = {"gfn2", "gfn1", "gfn0", "gfnff"};
-constexpr std::array<std::string_view, 6> kXtbKeywords = {"opt_level",      "accuracy",       "electronic_temperature",
-                                                          "max_iterations", "max_opt_cycles", "thermo_temperature"};
+constexpr std::array<std::string_view, 7> kXtbKeywords = {"opt_level",          "accuracy",       "electronic_temperature",
+                                                          "max_iterations",     "max_opt_cycles", "thermo_temperature",
+                                                          "ensure_minimum"};
 constexpr std::array<std::string_view, 4> kXtbOutputs = {"molden", "density_cube", "spin_density_cube", "wbo"};
 
 // Solvents as xtb 6.5.1 accepts them, tried one by one with each method: every name below ran,

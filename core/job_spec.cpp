@@ -612,6 +612,12 @@ class SpecParser {
         if (const auto n = number_in(where, value, 0.0001, 1000)) spec_.keywords["accuracy"] = *n;
       } else if (key == "electronic_temperature") {
         if (const auto n = number_in(where, value, 1, 50000)) spec_.keywords["electronic_temperature"] = *n;
+      } else if (key == "ensure_minimum") {
+        if (!value.is_bool()) {
+          error(where, expected("true or false", value));
+        } else {
+          spec_.keywords["ensure_minimum"] = value.get_bool();
+        }
       } else if (key == "thermo_temperature") {
         // Kelvin for the thermochemistry of a Hessian (default 298.15).
         if (const auto n = number_in(where, value, 1, 10000)) spec_.keywords["thermo_temperature"] = *n;

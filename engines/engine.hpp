@@ -65,6 +65,15 @@ class Engine {
   virtual EngineOutput interpret(const JobSpec& spec, const std::filesystem::path& scratch,
                                  const ProcessOutcome& outcome) const = 0;
   virtual std::unique_ptr<ProgressParser> progress_parser() const { return nullptr; }
+  // After a run that ended by itself, another command to run in the same scratch directory
+  // within the same attempt and time limit (xtb's ensure_minimum: optimize again from a structure
+  // displaced along an imaginary mode), or nullopt when the attempt is done. `runs` counts the
+  // runs so far (1 after the first).
+  virtual std::optional<PreparedCommand> follow_up(const JobSpec& spec, const std::filesystem::path& scratch,
+                                                   const ProcessOutcome& outcome, int runs) const {
+    (void)spec, (void)scratch, (void)outcome, (void)runs;
+    return std::nullopt;
+  }
 
   // In-process engines get the stored spec as it is: no second parse per job.
   virtual EngineOutput run_in_process(const boost::json::object& spec) const;

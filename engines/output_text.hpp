@@ -9,6 +9,7 @@
 
 namespace nox::output_text {
 
+// Without leading and trailing blanks, tabs, CR and LF.
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> lines_of(std::string_view text);
 std::vector<std::string_view> tokens_of(std::string_view line);

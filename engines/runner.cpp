@@ -96,7 +96,26 @@ AttemptResult run_attempt(const Engine& engine, const JobSpec& spec, const std::
         held = std::move(*step);
       }
     };
+    const auto started = std::chrono::steady_clock::now();
     attempt.process = run_process(process, control, on_line);
+    // Follow-up runs share the attempt's scratch directory and what is left of its time limit.
+    for (int runs = 1; !attempt.process.cancelled && !attempt.process.timed_out; ++runs) {
+      auto next = engine.follow_up(spec, scratch, attempt.process, runs);
+      if (!next) break;
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      if (spent >= spec.timeout()) {
+        attempt.process.timed_out = true;
+        break;
+      }
+      process.argv = next->argv;
+      process.env = clean_environment(scratch, *next);
+      process.timeout = spec.timeout() - spent;
+      if (!next->stdout_file.empty()) process.stdout_file = scratch / next->stdout_file;
+      parser = engine.progress_parser();
+      const double wall_before = attempt.process.wall_s;
+      attempt.process = run_process(process, control, on_line);
+      attempt.process.wall_s += wall_before;
+    }
     if (held) on_progress(std::move(*held));
     attempt.output = engine.interpret(spec, scratch, attempt.process);
     attempt.artifacts = collect_artifacts(scratch, attempt.output.artifact_files);

@@ -18,8 +18,9 @@ namespace json = boost::json;
 constexpr std::array<std::string_view, 8> opt_levels{"crude",  "sloppy", "loose",  "lax",
                                                      "normal", "tight",  "vtight", "extreme"};
 
-constexpr std::array<std::string_view, 6> known_keywords{"opt_level",      "accuracy",       "electronic_temperature",
-                                                         "max_iterations", "max_opt_cycles", "thermo_temperature"};
+constexpr std::array<std::string_view, 7> known_keywords{"opt_level",          "accuracy",       "electronic_temperature",
+                                                         "max_iterations",     "max_opt_cycles", "thermo_temperature",
+                                                         "ensure_minimum"};
 
 bool is_optimization(const std::string& task) { return task == "optimize" || task == "optimize_hessian"; }
 bool has_hessian(const std::string& task) { return task == "hessian" || task == "optimize_hessian"; }
@@ -63,7 +64,7 @@ void check_keywords(const JobSpec& spec, FieldErrors& errors) {
     if (!contains(known_keywords, key)) {
       errors.push_back({field,
                         "unknown xtb keyword; known: opt_level, accuracy, electronic_temperature, "
-                        "max_iterations, max_opt_cycles, thermo_temperature"});
+                        "max_iterations, max_opt_cycles, thermo_temperature, ensure_minimum"});
     } else if (key == "opt_level") {
       if (!value.is_string() || !contains(opt_levels, lower(value.get_string())))
         errors.push_back({field, "must be one of crude, sloppy, loose, lax, normal, tight, vtight, extreme"});
@@ -80,6 +81,8 @@ void check_keywords(const JobSpec& spec, FieldErrors& errors) {
       auto n = as_integer(value);
       if (!n || *n < 1 || *n > 10000)
         errors.push_back({field, "must be a whole number of SCF iterations from 1 to 10000 (default 250)"});
+    } else if (key == "ensure_minimum") {
+      if (!value.is_bool()) errors.push_back({field, "must be true or false"});
     } else if (key == "thermo_temperature") {
       auto n = as_number(value);
       if (!n || !(*n >= 1 && *n <= 10000))
@@ -136,6 +139,12 @@ void check_solvent(const JobSpec& spec, FieldErrors& errors) {
 }
 
 }  // namespace
+
+bool ensures_minimum(const JobSpec& spec) {
+  if (spec.task != "optimize_hessian") return false;
+  const auto* v = spec.keywords.if_contains("ensure_minimum");
+  return !v || !v->is_bool() || v->get_bool();
+}
 
 FieldErrors validate_xtb_spec(const JobSpec& spec) {
   FieldErrors errors;

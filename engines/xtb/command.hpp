@@ -17,6 +17,13 @@ inline constexpr const char* input_file = "mol.xyz";
 inline constexpr const char* control_file = "xtb.inp";
 // Where the runner saves xtb's stdout.
 inline constexpr const char* log_file = "xtb.log";
+// ensure_minimum: at most this many optimize+Hessian runs in one attempt, and the file in the
+// scratch directory that counts them (absent: one run).
+inline constexpr int minimum_runs = 4;
+inline constexpr const char* minimum_runs_file = "nox-minimum-runs";
+
+// optimize_hessian with ensure_minimum (default on for that task; the keyword may turn it off).
+bool ensures_minimum(const JobSpec& spec);
 
 struct InputFile {
   std::string name;  // plain file name inside the scratch directory

@@ -427,6 +427,12 @@ EngineOutput interpret_xtb_run(const JobSpec& spec, const fs::path& dir, const P
     // Same order as the frequencies (xtbout.json labels them amu; they are km/mol).
     if (ir.size() == kept.size()) result["ir_intensities_km_mol"] = std::move(ir);
     result["imaginary_frequency_count"] = imaginary;
+    if (ensures_minimum(spec)) {
+      // How many optimize+Hessian runs ensure_minimum made, and the imaginary modes left after them.
+      const auto counted = read_text(dir / minimum_runs_file);
+      const int runs = counted ? to_int(trim(*counted)).value_or(1) : 1;
+      result["minimum"] = {{"runs", runs}, {"imaginary_modes_remaining", imaginary}};
+    }
     result["has_imaginary_frequencies"] = imaginary > 0;
     auto zpe = block_value(log, "zero point energy");
     auto enthalpy = summary_value(log, "TOTAL ENTHALPY");

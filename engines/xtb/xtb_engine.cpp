@@ -36,6 +36,24 @@ EngineOutput XtbEngine::interpret(const JobSpec& spec, const fs::path& scratch,
   return xtb::interpret_xtb_run(spec, scratch, outcome);
 }
 
+std::optional<PreparedCommand> XtbEngine::follow_up(const JobSpec& spec, const fs::path& scratch,
+                                                    const ProcessOutcome& outcome, int runs) const {
+  if (!xtb::ensures_minimum(spec) || outcome.exit_code != 0 || outcome.term_signal != 0) return std::nullopt;
+  std::error_code ec;
+  // xtb writes xtbhess.xyz only when the Hessian has an imaginary mode: none means a minimum.
+  if (!fs::is_regular_file(scratch / "xtbhess.xyz", ec) || runs >= xtb::minimum_runs) return std::nullopt;
+  fs::rename(scratch / "xtbhess.xyz", scratch / xtb::input_file, ec);
+  if (ec) return std::nullopt;
+  std::ofstream(scratch / xtb::minimum_runs_file, std::ios::trunc) << runs + 1 << "\n";
+  // The same flags but at least "vtight": soft modes such as caffeine's methyl rotors come back
+  // from a displaced restart at "normal" (seen: four runs, one imaginary mode left each time) and
+  // vanish at "vtight". xtb.inp is already there; xtbrestart is a good first guess.
+  JobSpec tighter = spec;
+  const auto* level = spec.keywords.if_contains("opt_level");
+  if (!level || (level->as_string() != "vtight" && level->as_string() != "extreme")) tighter.keywords["opt_level"] = "vtight";
+  return xtb::build_xtb_command(tighter, xtb_path_, scratch).command;
+}
+
 std::unique_ptr<ProgressParser> XtbEngine::progress_parser() const {
   return std::make_unique<xtb::XtbProgressParser>();
 }

@@ -21,6 +21,11 @@ class XtbEngine final : public Engine {
   EngineOutput interpret(const JobSpec& spec, const std::filesystem::path& scratch,
                          const ProcessOutcome& outcome) const override;
   std::unique_ptr<ProgressParser> progress_parser() const override;
+  // ensure_minimum (optimize_hessian, on unless the spec says false): while the Hessian has an
+  // imaginary mode and fewer than xtb::minimum_runs runs were made, optimize again from the
+  // structure xtb displaced along it (xtbhess.xyz).
+  std::optional<PreparedCommand> follow_up(const JobSpec& spec, const std::filesystem::path& scratch,
+                                           const ProcessOutcome& outcome, int runs) const override;
 
   const std::filesystem::path& xtb_path() const { return xtb_path_; }
 

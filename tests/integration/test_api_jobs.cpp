@@ -272,4 +272,35 @@ BOOST_FIXTURE_TEST_CASE(thermochemistry_at_a_chosen_temperature, Server) {
   BOOST_TEST(mopac.at("thermochemistry").at("temperature_k").to_number<double>() == 400.0);  // whole kelvins
 }
 
+// ensure_minimum: planar ammonia is a saddle point its optimization cannot leave by symmetry
+// (the gradient is zero); the Hessian finds the imaginary mode, xtb writes the displaced
+// structure, and a second run reaches the pyramidal minimum. Off, the saddle point stays.
+BOOST_FIXTURE_TEST_CASE(ensure_minimum_leaves_a_saddle_point, Server) {
+  const std::string planar = "4\nplanar ammonia\nN 0 0 0\nH 1.01 0 0\nH -0.505 0.8747 0\nH -0.505 -0.8747 0\n";
+  auto result_of = [&](const std::string& extra) {
+    const auto id = submit(client, job_spec_json("xtb", "optimize_hessian", planar, extra));
+    const auto status = wait_until_finished(client, id);
+    BOOST_TEST_REQUIRE(json_string(status, "state") == "completed", client.get("/jobs/" + id).body);
+    return client.get("/jobs/" + id + "/result").json().at("result");
+  };
+  const auto ensured = result_of("");
+  BOOST_TEST(ensured.at("imaginary_frequency_count").as_int64() == 0);
+  BOOST_TEST(ensured.at("minimum").at("runs").as_int64() >= 2);
+  BOOST_TEST(ensured.at("minimum").at("imaginary_modes_remaining").as_int64() == 0);
+  const auto left = result_of(R"("keywords": {"ensure_minimum": false})");
+  BOOST_TEST(left.at("imaginary_frequency_count").as_int64() >= 1);
+  BOOST_TEST(!left.as_object().contains("minimum"));
+}
+
+// Caffeine from SMILES: its methyl rotors leave small imaginary modes after one optimization
+// of a built structure; ensure_minimum ends at a true minimum.
+BOOST_FIXTURE_TEST_CASE(caffeine_optimize_hessian_ends_at_a_minimum, Server) {
+  const auto id = submit(client, R"({"engine":"xtb","task":"optimize_hessian","molecule":{"smiles":"CN1C=NC2=C1C(=O)N(C(=O)N2C)C"}})");
+  const auto status = wait_until_finished(client, id, std::chrono::seconds(120));
+  BOOST_TEST_REQUIRE(json_string(status, "state") == "completed", client.get("/jobs/" + id).body);
+  const auto result = client.get("/jobs/" + id + "/result").json().at("result");
+  BOOST_TEST(result.at("imaginary_frequency_count").as_int64() == 0);
+  BOOST_TEST_MESSAGE("caffeine: " << result.at("minimum").at("runs").as_int64() << " optimize+Hessian runs");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
