@@ -59,10 +59,14 @@ std::vector<std::string> Job::index_tags() const {
   if (const json::value* batch = spec.if_contains("batch_id"); batch && batch->is_string()) {
     out.push_back(batch_tag(batch->get_string()));
   }
+  if (const json::value* from = spec.if_contains("continued_from"); from && from->is_string()) {
+    out.push_back(continues_tag(from->get_string()));
+  }
   return out;
 }
 
 std::string batch_tag(std::string_view batch_id) { return std::string(kBatchTagPrefix) + std::string(batch_id); }
+std::string continues_tag(std::string_view job_id) { return std::string(kContinuesTagPrefix) + std::string(job_id); }
 
 std::string inchikey_tag(std::string_view inchikey) { return std::string(kInchikeyTagPrefix) + std::string(inchikey); }
 

@@ -44,6 +44,9 @@ std::string inchikey_tag(std::string_view inchikey);
 // The index tag of the jobs of one batch (GET /batches/{id}); reserved like the InChIKey's.
 inline constexpr std::string_view kBatchTagPrefix = "batch:";
 std::string batch_tag(std::string_view batch_id);
+// The index tag of the jobs that continue one (POST /jobs/{id}/continue); reserved like the others.
+inline constexpr std::string_view kContinuesTagPrefix = "continues:";
+std::string continues_tag(std::string_view job_id);
 
 // Full record for GET /jobs/{id}.
 boost::json::object job_to_json(const Job& job);

@@ -25,10 +25,10 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 18> kKnownFields = {
+constexpr std::array<std::string_view, 19> kKnownFields = {
     "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
     "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name",
-    "labels",  "batch_id"};
+    "labels",  "batch_id", "continued_from"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
 
@@ -203,7 +203,8 @@ class SpecParser {
     parse_tags();
     parse_name();
     parse_labels();
-    parse_batch_id();
+    parse_server_id("batch_id", spec_.batch_id);
+    parse_server_id("continued_from", spec_.continued_from);
     report_unknown_fields();
     if (!errors_.empty()) return std::move(errors_);
     return std::move(spec_);
@@ -718,9 +719,9 @@ class SpecParser {
         continue;
       }
       const std::string_view tag = list[i].get_string();
-      if (tag.starts_with(kInchikeyTagPrefix) || tag.starts_with(kBatchTagPrefix)) {
-        error(where, "tags starting with \"inchikey:\" or \"batch:\" are reserved: the server indexes each "
-                     "molecule's InChIKey and each batch under them (?inchikey=, GET /batches/{id})");
+      if (tag.starts_with(kInchikeyTagPrefix) || tag.starts_with(kBatchTagPrefix) || tag.starts_with(kContinuesTagPrefix)) {
+        error(where, "tags starting with \"inchikey:\", \"batch:\" or \"continues:\" are reserved: the server "
+                     "indexes molecules, batches and continued jobs under them");
         continue;
       }
       if (tag.empty() || tag.size() > kMaxTagLength || !std::all_of(tag.begin(), tag.end(), is_tag_char)) {
@@ -766,12 +767,15 @@ class SpecParser {
     }
   }
 
-  // Set by the server; read back from a stored spec (a client's own is replaced at submission).
-  void parse_batch_id() {
-    const json::value* v = field("batch_id");
+  // batch_id, continued_from: set by the server, read back from a stored spec (a client's own is
+  // dropped at submission).
+  void parse_server_id(std::string_view name, std::string& out) {
+    const json::value* v = field(name);
     if (!v) return;
-    if (!v->is_string() || !is_valid_job_id(v->get_string())) return error("batch_id", "expected a batch id (32 hex digits)");
-    spec_.batch_id = std::string(v->get_string());
+    if (!v->is_string() || !is_valid_job_id(v->get_string())) {
+      return error(std::string(name), "expected an id of 32 lowercase hex digits");
+    }
+    out = std::string(v->get_string());
   }
 
   void report_unknown_fields() {
@@ -884,6 +888,7 @@ json::object JobSpec::to_json() const {
     o["labels"] = std::move(l);
   }
   if (!batch_id.empty()) o["batch_id"] = batch_id;
+  if (!continued_from.empty()) o["continued_from"] = continued_from;
   return o;
 }
 

@@ -58,6 +58,7 @@ struct JobSpec {
   // characters, values up to 1024.
   std::vector<std::pair<std::string, std::string>> labels;
   std::string batch_id;  // set by the server for the jobs of one POST /jobs/batch
+  std::string continued_from;  // set by POST /jobs/{id}/continue: the job this one goes on from
 
   // The spec in its stored, normalised JSON form (what GET /jobs/{id} shows as "spec").
   boost::json::object to_json() const;

@@ -61,6 +61,9 @@ Finish outcome_of(const AttemptResult& attempt) {
   if (p.term_signal != 0) error["signal"] = p.term_signal;
   if (!p.stderr_tail.empty()) error["stderr_tail"] = p.stderr_tail;
   error["wall_time_s"] = p.wall_s;
+  // The geometry an optimization had reached (out of cycles, out of time): what
+  // POST /jobs/{id}/continue starts from.
+  if (const auto* last = out.result.if_contains("optimized_xyz"); last && last->is_string()) error["last_xyz"] = *last;
   return finish;
 }
 

@@ -271,6 +271,20 @@ std::optional<std::vector<double>> parse_vibspectrum(std::string_view text) {
   return modes;
 }
 
+std::optional<std::string> last_xyz_frame(std::string_view text) {
+  const auto lines = lines_of(text);
+  std::optional<std::string> last;
+  for (std::size_t i = 0; i < lines.size();) {
+    const auto count = to_int(trim(lines[i]));
+    if (!count || *count <= 0 || i + 2 + static_cast<std::size_t>(*count) > lines.size()) break;
+    std::string frame;
+    for (std::size_t k = i; k < i + 2 + static_cast<std::size_t>(*count); ++k) frame.append(lines[k]).push_back('\n');
+    last = std::move(frame);
+    i += 2 + static_cast<std::size_t>(*count);
+  }
+  return last;
+}
+
 std::optional<std::vector<double>> parse_ir_intensities(std::string_view text) {
   std::vector<double> intensities;
   bool inside = false;
@@ -322,7 +336,15 @@ EngineOutput interpret_xtb_run(const JobSpec& spec, const fs::path& dir, const P
   }
   if (auto f = process_failure("xtb", spec.timeout_s, outcome)) {
     // A process that never started left no log worth quoting.
-    return outcome.spawn_failed ? fail(*f, "", "", artifacts) : failed(*f);
+    if (outcome.spawn_failed) return fail(*f, "", "", artifacts);
+    EngineOutput out = failed(*f);
+    // An optimization stopped on its way keeps where it got to: POST /jobs/{id}/continue starts there.
+    if (has_optimization(spec.task) && (outcome.timed_out || outcome.cancelled)) {
+      if (auto trajectory = read_text(dir / "xtbopt.log")) {
+        if (auto last = last_xyz_frame(*trajectory)) out.result["optimized_xyz"] = *last;
+      }
+    }
+    return out;
   }
 
   const auto boxes = message_boxes(log);

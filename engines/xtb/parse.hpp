@@ -62,6 +62,8 @@ std::optional<std::vector<BondOrder>> parse_wbo(std::string_view text);
 std::optional<std::vector<std::array<double, 3>>> parse_gradient(std::string_view text, std::size_t atoms);
 // `vibspectrum`: every mode's wave number (cm-1), including the rigid-body ones.
 std::optional<std::vector<double>> parse_vibspectrum(std::string_view text);
+// The last complete frame of a multi-frame XYZ text (xtbopt.log, the optimization's trajectory).
+std::optional<std::string> last_xyz_frame(std::string_view text);
 // `vibspectrum`: every mode's IR intensity (km/mol), in the same order.
 std::optional<std::vector<double>> parse_ir_intensities(std::string_view text);
 

@@ -125,7 +125,7 @@ std::variant<json::object, HttpResponse> spec_from_query(const HttpRequest& requ
       solvent["model"] = value;
     } else if (key == "dielectric") {
       solvent["dielectric"] = number();
-    } else if (key == "molecule" || key == "labels" || key == "batch_id") {
+    } else if (key == "molecule" || key == "labels" || key == "batch_id" || key == "continued_from") {
       return error_response(400, "invalid_parameter", key + " cannot be a query parameter of a molecule-file batch");
     } else {
       spec[key] = number();

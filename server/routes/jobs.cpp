@@ -126,7 +126,9 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   FieldErrors errors;
   auto spec = parse_spec(app, std::get<json::value>(body), "", errors);
   if (!spec) co_return field_errors_response(errors);
-  spec->batch_id.clear();  // only the server groups jobs into batches
+  // Only the server groups jobs into batches and links continued jobs.
+  spec->batch_id.clear();
+  spec->continued_from.clear();
   FieldErrors problems;
   if (needs_chemistry(*spec)) {
     const std::size_t max_atoms = app.settings.max_atoms;
@@ -188,7 +190,10 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   if (!errors.empty()) co_return field_errors_response(errors);
   // One id groups the batch (GET /batches/{id}); a retry with the same Idempotency-Key gets the same.
   const std::string batch_id = key ? job_id_for(key->scope + ":batch") : new_job_id();
-  for (JobSpec& spec : parsed) spec.batch_id = batch_id;
+  for (JobSpec& spec : parsed) {
+    spec.batch_id = batch_id;
+    spec.continued_from.clear();
+  }
   std::vector<FieldErrors> problems(parsed.size());
   if (std::any_of(parsed.begin(), parsed.end(), needs_chemistry)) {
     const std::size_t max_atoms = app.settings.max_atoms;
@@ -328,7 +333,59 @@ asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest& request, cons
   if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
   auto job = co_await get_visible_job(app, request, std::string(id));
   if (!job) co_return store_error_response(job.error());
-  co_return json_response(200, job_to_json(*job));
+  json::object body = job_to_json(*job);
+  // The jobs that went on from this one (POST /jobs/{id}/continue), found by their index tag:
+  // only a failed job can have any.
+  if (job->state == JobState::failed) {
+    ListQuery query;
+    query.tag = continues_tag(job->id);
+    query.limit = 20;
+    if (auto page = co_await app.store.list(query); page && !page->jobs.empty()) {
+      json::array ids;
+      for (const Job& next : page->jobs) ids.emplace_back(next.id);
+      body["continued_by"] = std::move(ids);
+    }
+  }
+  co_return json_response(200, body);
+}
+
+// A failed optimization (out of cycles, out of time) goes on from the geometry it reached, with
+// the same spec, as a new job that points back at it (continued_from; it gets continued_by).
+asio::awaitable<HttpResponse> continue_job(App& app, const HttpRequest& request, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  auto job = co_await get_visible_job(app, request, std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  const json::value* last = job->error.is_object() ? job->error.get_object().if_contains("last_xyz") : nullptr;
+  if (job->state != JobState::failed || !last || !last->is_string()) {
+    co_return error_response(409, "nothing_to_continue",
+                             "job " + job->id + " is " + std::string(to_string(job->state)) +
+                                 " and has no last geometry to go on from: only an optimization that failed out of "
+                                 "cycles or out of time has one",
+                             json::array{json::object{{"state", to_string(job->state)}}});
+  }
+  json::object spec = job->spec;
+  spec["molecule"] = json::object{{"xyz", *last}};
+  spec.erase("batch_id");
+  FieldErrors errors;
+  auto parsed = parse_spec(app, json::value(std::move(spec)), "", errors);
+  if (!parsed) co_return field_errors_response(errors);
+  parsed->continued_from = job->id;
+  FieldErrors problems;
+  if (needs_chemistry(*parsed)) {
+    const std::size_t max_atoms = app.settings.max_atoms;
+    problems = co_await app.chemistry.run([&parsed, max_atoms] { return complete_molecule(*parsed, max_atoms); });
+  }
+  auto next = admit(app, request, *parsed, std::move(problems), "", errors);
+  if (!next) co_return field_errors_response(errors);
+  if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
+  auto created = co_await create_or_find(app.store, std::move(*next), create_bounds(app, request.identity), false);
+  if (!created) co_return store_error_response(created.error());
+  json::object answer = accepted_json(*created);
+  answer["continued_from"] = job->id;
+  HttpResponse response = json_response(202, answer);
+  response.headers.emplace_back("Location", "/jobs/" + created->id);
+  co_return response;
 }
 
 asio::awaitable<HttpResponse> get_status(App& app, const HttpRequest& request, const PathParams& params) {

@@ -303,4 +303,38 @@ BOOST_FIXTURE_TEST_CASE(caffeine_optimize_hessian_ends_at_a_minimum, Server) {
   BOOST_TEST_MESSAGE("caffeine: " << result.at("minimum").at("runs").as_int64() << " optimize+Hessian runs");
 }
 
+// An optimization stopped by its time limit keeps the geometry it reached (error.last_xyz, from
+// xtbopt.log); POST /jobs/{id}/continue goes on from there and the two jobs point at each other.
+BOOST_FIXTURE_TEST_CASE(continue_after_a_timeout, Server) {
+  const auto id = submit(client, job_spec_json("xtb", "optimize", molecule_xyz("triacontane"), R"("timeout_s": 2)"));
+  const auto status = wait_until_finished(client, id);
+  BOOST_TEST_REQUIRE(json_string(status, "state") == "failed");
+  const auto failed = client.get("/jobs/" + id).json();
+  BOOST_TEST_REQUIRE(failed.at("error").at("code").as_string() == "timeout", json::serialize(failed.at("error")));
+  const std::string last(failed.at("error").at("last_xyz").as_string());
+  BOOST_TEST(last.rfind("92\n", 0) == 0u);  // C30H62, every atom
+  BOOST_TEST(last != molecule_xyz("triacontane"));
+
+  const auto reply = client.post_json("/jobs/" + id + "/continue", "");
+  BOOST_TEST_REQUIRE(reply.status == 202, reply.body);
+  const std::string next(reply.json().at("job_id").as_string());
+  BOOST_TEST(reply.json().at("continued_from").as_string() == id);
+  const auto continued = client.get("/jobs/" + next).json();
+  BOOST_TEST(continued.at("spec").at("continued_from").as_string() == id);
+  BOOST_TEST(continued.at("spec").at("timeout_s").as_int64() == 2);  // the same spec
+  // The new job starts from the last geometry (coordinates as xtb wrote them, re-read).
+  const auto first_atom = [](const std::string& xyz) { return xyz.substr(xyz.find('\n', xyz.find('\n') + 1) + 1, 20); };
+  BOOST_TEST(std::string(continued.at("spec").at("molecule").at("xyz").as_string()).rfind("92\n", 0) == 0u);
+  BOOST_TEST(first_atom(std::string(continued.at("spec").at("molecule").at("xyz").as_string())) != first_atom(molecule_xyz("triacontane")));
+  BOOST_TEST(json::serialize(client.get("/jobs/" + id).json().at("continued_by")) == "[\"" + next + "\"]");
+  client.post_json("/jobs/" + next + "/cancel", "");
+
+  // Only a failed optimization with a last geometry can be continued.
+  const auto done = submit(client, job_spec_json("echo", "energy", molecule_xyz("water")));
+  wait_until_finished(client, done);
+  const auto refused = client.post_json("/jobs/" + done + "/continue", "");
+  BOOST_TEST(refused.status == 409);
+  BOOST_TEST(refused.body.find("nothing_to_continue") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -803,7 +803,7 @@ BOOST_AUTO_TEST_CASE(mopac_keywords_and_outputs) {
 
 BOOST_AUTO_TEST_CASE(inchikey_tags_are_reserved_for_the_index) {
   expect_one_error(spec_with(R"({"tags": ["inchikey:XLYOFNOQVPJJNP-UHFFFAOYSA-N"]})"), "tags[0]",
-                   "tags starting with \"inchikey:\" or \"batch:\" are reserved");
+                   "tags starting with \"inchikey:\", \"batch:\" or \"continues:\" are reserved");
   nox::JobSpec s = parse_ok(spec_with(R"({"tags": ["screen-1"]})"));
   nox::Job job;
   job.spec = s.to_json();

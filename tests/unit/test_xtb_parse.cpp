@@ -386,4 +386,23 @@ BOOST_AUTO_TEST_CASE(rigid_modes_are_dropped) {
   BOOST_TEST(!nox::is_linear(water));
 }
 
+// An optimization stopped by its time limit keeps its last trajectory frame (xtbopt.log).
+BOOST_AUTO_TEST_CASE(timed_out_optimization_keeps_its_last_geometry) {
+  const fs::path dir = fixtures / "water_optimize_gfn2";
+  nox::ProcessOutcome outcome;
+  outcome.timed_out = true;
+  outcome.term_signal = SIGTERM;
+  const auto out = nox::xtb::interpret_xtb_run(spec_for(dir, "optimize", "gfn2", 1), dir, outcome);
+  BOOST_TEST(out.error_code == "timeout");
+  const std::string trajectory = slurp(dir / "xtbopt.log");
+  const auto last = nox::xtb::last_xyz_frame(trajectory);
+  BOOST_TEST_REQUIRE(last.has_value());
+  BOOST_TEST(out.result.at("optimized_xyz").as_string() == *last);
+  BOOST_TEST(last->rfind("3\n", 0) == 0u);
+  BOOST_TEST(trajectory.size() > last->size() * 2);  // several frames, the last one taken
+  BOOST_TEST(!nox::xtb::last_xyz_frame("not xyz").has_value());
+  // A frame cut short is not a frame: the one before it is the last.
+  BOOST_TEST(nox::xtb::last_xyz_frame("1\na\nH 0 0 0\n2\nb\nH 0 0 0\n").value_or("") == "1\na\nH 0 0 0\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
