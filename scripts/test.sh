@@ -8,5 +8,9 @@ scripts/install-deps.sh --test
 sanitize=${NOX_SANITIZE:-}
 build_dir=${NOX_BUILD_DIR:-build${sanitize:+-$sanitize}}
 NOX_BUILD_DIR=$build_dir scripts/build.sh -DNOX_SANITIZE="$sanitize"
+# Leaks inside Open Babel are its own (scripts/lsan-suppressions.txt says which).
+if [[ -n "$sanitize" ]]; then
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+fi
 cd "$build_dir"
 ctest --output-on-failure --timeout 1800 "$@"
