@@ -248,8 +248,13 @@ std::optional<std::vector<std::array<double, 3>>> parse_gradient(std::string_vie
   return rows;
 }
 
-std::optional<std::vector<double>> parse_vibspectrum(std::string_view text) {
-  std::vector<double> modes;
+namespace {
+
+// One numeric column of `vibspectrum`, counted from the end of each line: the symmetry column
+// is blank for the rigid-body modes, so the columns from the end are the stable ones
+// (... wave-number intensity IR RAMAN).
+std::optional<std::vector<double>> vibspectrum_column(std::string_view text, std::size_t from_end) {
+  std::vector<double> values;
   bool inside = false;
   for (auto line : lines_of(text)) {
     auto t = trim(line);
@@ -259,17 +264,21 @@ std::optional<std::vector<double>> parse_vibspectrum(std::string_view text) {
     }
     if (!inside || t.empty() || t.starts_with("#")) continue;
     if (t.starts_with("$end")) break;
-    // mode [symmetry] wave-number intensity IR RAMAN: the symmetry column is blank for
-    // the rigid-body modes, so count from the end.
     auto tokens = tokens_of(t);
     if (tokens.size() < 5) return std::nullopt;
-    auto v = to_double(tokens[tokens.size() - 4]);
+    auto v = to_double(tokens[tokens.size() - from_end]);
     if (!v) return std::nullopt;
-    modes.push_back(*v);
+    values.push_back(*v);
   }
   if (!inside) return std::nullopt;
-  return modes;
+  return values;
 }
+
+}  // namespace
+
+std::optional<std::vector<double>> parse_vibspectrum(std::string_view text) { return vibspectrum_column(text, 4); }
+
+std::optional<std::vector<double>> parse_ir_intensities(std::string_view text) { return vibspectrum_column(text, 3); }
 
 std::optional<std::string> last_xyz_frame(std::string_view text) {
   const auto lines = lines_of(text);
@@ -283,27 +292,6 @@ std::optional<std::string> last_xyz_frame(std::string_view text) {
     i += 2 + static_cast<std::size_t>(*count);
   }
   return last;
-}
-
-std::optional<std::vector<double>> parse_ir_intensities(std::string_view text) {
-  std::vector<double> intensities;
-  bool inside = false;
-  for (auto line : lines_of(text)) {
-    auto t = trim(line);
-    if (t.starts_with("$vibrational spectrum")) {
-      inside = true;
-      continue;
-    }
-    if (!inside || t.empty() || t.starts_with("#")) continue;
-    if (t.starts_with("$end")) break;
-    auto tokens = tokens_of(t);
-    if (tokens.size() < 5) return std::nullopt;
-    auto v = to_double(tokens[tokens.size() - 3]);
-    if (!v) return std::nullopt;
-    intensities.push_back(*v);
-  }
-  if (!inside) return std::nullopt;
-  return intensities;
 }
 
 std::vector<std::string> artifact_candidates() {

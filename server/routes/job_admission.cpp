@@ -110,6 +110,15 @@ std::optional<Job> admit(const App& app, const HttpRequest& request, const JobSp
   return new_job(spec, request.identity.name);
 }
 
+asio::awaitable<std::optional<Job>> admit_one(App& app, const HttpRequest& request, JobSpec& spec, FieldErrors& errors) {
+  FieldErrors problems;
+  if (needs_chemistry(spec)) {
+    const std::size_t max_atoms = app.settings.max_atoms;
+    problems = co_await app.chemistry.run([&spec, max_atoms] { return complete_molecule(spec, max_atoms); });
+  }
+  co_return admit(app, request, spec, std::move(problems), "", errors);
+}
+
 // The caller's cap on unfinished jobs: its key's max_queued, else the server's max_queued_per_owner.
 CreateBounds create_bounds(const App& app, const Identity& identity) {
   CreateBounds bounds;

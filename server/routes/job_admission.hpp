@@ -37,6 +37,11 @@ FieldErrors complete_molecule(JobSpec& spec, std::size_t max_atoms);
 std::optional<Job> admit(const App& app, const HttpRequest& request, const JobSpec& spec, FieldErrors problems,
                          const std::string& prefix, FieldErrors& errors);
 
+// complete_molecule on the chemistry thread when needs_chemistry, then admit: one job's way from a
+// parsed spec to a job (errors appended without a prefix).
+boost::asio::awaitable<std::optional<Job>> admit_one(App& app, const HttpRequest& request, JobSpec& spec,
+                                                     FieldErrors& errors);
+
 // The caller's cap on unfinished jobs: its key's max_queued, else the server's max_queued_per_owner.
 CreateBounds create_bounds(const App& app, const Identity& identity);
 

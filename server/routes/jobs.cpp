@@ -129,12 +129,7 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   // Only the server groups jobs into batches and links continued jobs.
   spec->batch_id.clear();
   spec->continued_from.clear();
-  FieldErrors problems;
-  if (needs_chemistry(*spec)) {
-    const std::size_t max_atoms = app.settings.max_atoms;
-    problems = co_await app.chemistry.run([&spec, max_atoms] { return complete_molecule(*spec, max_atoms); });
-  }
-  auto job = admit(app, request, *spec, std::move(problems), "", errors);
+  auto job = co_await admit_one(app, request, *spec, errors);
   if (!job) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   if (key) job->id = job_id_for(key->scope);
@@ -371,12 +366,7 @@ asio::awaitable<HttpResponse> continue_job(App& app, const HttpRequest& request,
   auto parsed = parse_spec(app, json::value(std::move(spec)), "", errors);
   if (!parsed) co_return field_errors_response(errors);
   parsed->continued_from = job->id;
-  FieldErrors problems;
-  if (needs_chemistry(*parsed)) {
-    const std::size_t max_atoms = app.settings.max_atoms;
-    problems = co_await app.chemistry.run([&parsed, max_atoms] { return complete_molecule(*parsed, max_atoms); });
-  }
-  auto next = admit(app, request, *parsed, std::move(problems), "", errors);
+  auto next = co_await admit_one(app, request, *parsed, errors);
   if (!next) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   auto created = co_await create_or_find(app.store, std::move(*next), create_bounds(app, request.identity), false);
