@@ -1,6 +1,7 @@
 #include "core/job.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/molecule.hpp"
@@ -9,6 +10,12 @@ namespace nox {
 namespace json = boost::json;
 
 namespace {
+
+// Present only on jobs of the calculation cache: the job waited for, or whose result this holds.
+void add_cache_links(json::object& o, const Job& job) {
+  if (!job.waiting_on.empty()) o["waiting_on"] = job.waiting_on;
+  if (!job.cached_from.empty()) o["cached_from"] = job.cached_from;
+}
 
 json::value time_or_null(TimeMs t) {
   if (t == 0) return nullptr;
@@ -65,6 +72,11 @@ std::vector<std::string> Job::index_tags() const {
   return out;
 }
 
+int Job::threads() const {
+  const json::value* v = spec.if_contains("threads");
+  return v && v->is_int64() && v->get_int64() > 1 ? static_cast<int>(std::min<std::int64_t>(v->get_int64(), 1024)) : 1;
+}
+
 std::string batch_tag(std::string_view batch_id) { return std::string(kBatchTagPrefix) + std::string(batch_id); }
 std::string continues_tag(std::string_view job_id) { return std::string(kContinuesTagPrefix) + std::string(job_id); }
 
@@ -90,6 +102,7 @@ json::object job_to_json(const Job& job) {
   o["worker_id"] = job.worker_id.empty() ? json::value(nullptr) : json::value(job.worker_id);
   // Who submitted it (the API key's name or the token's subject); null in open mode.
   o["owner"] = job.owner.empty() ? json::value(nullptr) : json::value(job.owner);
+  add_cache_links(o, job);
   return o;
 }
 
@@ -124,6 +137,7 @@ json::object job_status_json(const Job& job, const json::object& summary) {
   // The same shape as in the full record (null or {"code","message",...}), so a client reads
   // errors one way whichever endpoint it polls.
   o["error"] = job.error;
+  add_cache_links(o, job);
   return o;
 }
 
@@ -147,6 +161,8 @@ json::object job_to_record(const Job& job) {
   r["progress"] = job.progress;
   r["worker_id"] = job.worker_id;
   r["owner"] = job.owner;
+  r["waiting_on"] = job.waiting_on;
+  r["cached_from"] = job.cached_from;
   return r;
 }
 
@@ -184,6 +200,10 @@ Job job_from_record(const json::object& record) {
   }
   if (const json::value* owner = record.if_contains("owner"); owner && owner->is_string())
     job.owner = std::string(owner->get_string());
+  if (const json::value* on = record.if_contains("waiting_on"); on && on->is_string())
+    job.waiting_on = std::string(on->get_string());
+  if (const json::value* from = record.if_contains("cached_from"); from && from->is_string())
+    job.cached_from = std::string(from->get_string());
   return job;
 }
 

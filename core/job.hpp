@@ -28,12 +28,18 @@ struct Job {
   boost::json::value progress;  // null, or the latest progress numbers
   std::string worker_id;        // the instance (worker) holding the lease while running
   std::string owner;            // the identity that submitted it ("" in open mode); never changes
+  // The calculation cache (server/calculation_cache.hpp): while waiting, the job whose identical
+  // calculation this one shares; once completed that way, the job whose result it holds.
+  std::string waiting_on;
+  std::string cached_from;
 
   std::string engine() const;
   std::vector<std::string> tags() const;
   // What the stores index as tags: the spec's tags, and "inchikey:<InChIKey>" for a molecule the
   // server identified (GET /jobs?inchikey= reads that index).
   std::vector<std::string> index_tags() const;
+  // The cores the job asked for (spec.threads, at least 1): what it costs of an instance's slots.
+  int threads() const;
   // Attempts that failed on their own (not lost with their instance): what max_attempts bounds.
   int own_attempts() const { return attempts - lost; }
 };

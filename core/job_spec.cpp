@@ -25,10 +25,10 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 19> kKnownFields = {
-    "engine",  "task",     "method",    "molecule",     "charge", "multiplicity", "solvent", "keywords",
-    "outputs", "priority", "timeout_s", "max_attempts", "max_lost", "run_at", "tags",         "name",
-    "labels",  "batch_id", "continued_from"};
+constexpr std::array<std::string_view, 22> kKnownFields = {
+    "engine",   "task",     "method",       "molecule", "charge",  "multiplicity",   "solvent", "keywords",
+    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "threads", "run_at", "tags",
+    "name",     "labels",   "batch_id",     "continued_from", "cache", "calculation"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
 
@@ -199,12 +199,15 @@ class SpecParser {
     parse_timeout();
     parse_int("max_attempts", 1, limits_.max_attempts, 1, spec_.max_attempts);
     parse_int("max_lost", 0, limits_.max_lost, 3, spec_.max_lost);
+    parse_int("threads", 1, limits_.max_threads, 1, spec_.threads);
     parse_run_at();
     parse_tags();
     parse_name();
     parse_labels();
     parse_server_id("batch_id", spec_.batch_id);
     parse_server_id("continued_from", spec_.continued_from);
+    parse_cache();
+    parse_calculation();
     report_unknown_fields();
     if (!errors_.empty()) return std::move(errors_);
     return std::move(spec_);
@@ -778,6 +781,24 @@ class SpecParser {
     out = std::string(v->get_string());
   }
 
+  void parse_cache() {
+    const json::value* v = field("cache");
+    if (!v) return;
+    if (!v->is_bool()) return error("cache", expected("true or false", *v));
+    spec_.cache = v->get_bool();
+  }
+
+  // The calculation hash: set by the server, read back from a stored spec.
+  void parse_calculation() {
+    const json::value* v = field("calculation");
+    if (!v) return;
+    const bool hex = v->is_string() && v->get_string().size() == 64 &&
+                     std::all_of(v->get_string().begin(), v->get_string().end(),
+                                 [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    if (!hex) return error("calculation", "expected a calculation hash of 64 lowercase hex digits");
+    spec_.calculation = std::string(v->get_string());
+  }
+
   void report_unknown_fields() {
     for (const auto& [key, value] : body_) {
       if (contains(kKnownFields, key)) continue;
@@ -876,6 +897,7 @@ json::object JobSpec::to_json() const {
   o["timeout_s"] = number_value(timeout_s);
   o["max_attempts"] = max_attempts;
   o["max_lost"] = max_lost;
+  if (threads != 1) o["threads"] = threads;
   o["run_at"] = nullptr;
   json::array tag_list;
   for (const std::string& tag : tags) tag_list.emplace_back(tag);
@@ -889,6 +911,8 @@ json::object JobSpec::to_json() const {
   }
   if (!batch_id.empty()) o["batch_id"] = batch_id;
   if (!continued_from.empty()) o["continued_from"] = continued_from;
+  if (!cache) o["cache"] = false;
+  if (!calculation.empty()) o["calculation"] = calculation;
   return o;
 }
 

@@ -52,6 +52,8 @@ struct JobSpec {
   double timeout_s = 3600;
   int max_attempts = 1;
   int max_lost = 3;  // times the job may be taken over after its instance died
+  // CPU cores the engine may use (OpenMP threads); the pool counts them against its slots.
+  int threads = 1;
   std::vector<std::string> tags;
   std::string name;
   // Free key/value pairs (an SDF record's data items arrive here); at most 64, keys up to 64
@@ -59,6 +61,10 @@ struct JobSpec {
   std::vector<std::pair<std::string, std::string>> labels;
   std::string batch_id;  // set by the server for the jobs of one POST /jobs/batch
   std::string continued_from;  // set by POST /jobs/{id}/continue: the job this one goes on from
+  // false: compute it even when an identical calculation completed or is under way.
+  bool cache = true;
+  // Set by the server: the calculation hash (core/calculation_hash.hpp); "" for engines not cached.
+  std::string calculation;
 
   // The spec in its stored, normalised JSON form (what GET /jobs/{id} shows as "spec").
   boost::json::object to_json() const;
@@ -71,6 +77,7 @@ struct SpecLimits {
   double max_timeout_s = 7 * 24 * 3600.0;
   int max_attempts = 10;
   int max_lost = 100;
+  int max_threads = 256;
 };
 
 // Validates a submitted spec. On failure, one FieldError per bad field: known fields first, in

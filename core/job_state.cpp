@@ -7,11 +7,11 @@ namespace nox {
 namespace {
 
 // Indexed by the enum's value, so the order must match the declaration in job_state.hpp.
-constexpr std::array<std::string_view, 6> kStateNames = {"scheduled", "pending", "running",
-                                                         "completed", "failed",  "cancelled"};
-constexpr std::array<std::string_view, 9> kEventNames = {"submitted", "scheduled", "started",
-                                                         "progress",  "completed", "failed",
-                                                         "cancelled", "retrying",  "deleted"};
+constexpr std::array<std::string_view, job_state_count> kStateNames = {"scheduled", "pending", "running",  "completed",
+                                                                       "failed",    "cancelled", "waiting"};
+constexpr std::array<std::string_view, 10> kEventNames = {"submitted", "scheduled", "started",  "progress",
+                                                          "completed", "failed",    "cancelled", "retrying",
+                                                          "deleted",   "queued"};
 
 }  // namespace
 

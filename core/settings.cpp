@@ -132,6 +132,14 @@ const std::vector<Descriptor>& descriptors() {
         seconds(&Settings::redis_command_timeout_s, 0.05, 600));
     add("retention_s", "604800", "finished jobs and their artifacts are removed after this long",
         seconds(&Settings::retention_s, 1, 1e9));
+    add("cache_scope", "owner",
+        "whose finished calculations a submission may reuse: owner (its own identity's), lab (anyone's "
+        "on this server or Redis), off (always compute)",
+        [](Settings& s, const std::string& v) -> std::optional<std::string> {
+          if (v != "owner" && v != "lab" && v != "off") return "expects one of owner, lab, off";
+          s.cache_scope = v;
+          return std::nullopt;
+        });
     add("kill_grace_s", "5", "time between SIGTERM and SIGKILL when a job is stopped",
         seconds(&Settings::kill_grace_s, 0, 600));
     add("sse_heartbeat_s", "15", "a comment line is sent on idle event streams this often",
@@ -352,6 +360,7 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "max_queued_per_owner") return std::to_string(s.max_queued_per_owner);
   if (name == "redis_command_timeout_s") return number(s.redis_command_timeout_s);
   if (name == "retention_s") return number(s.retention_s);
+  if (name == "cache_scope") return s.cache_scope;
   if (name == "kill_grace_s") return number(s.kill_grace_s);
   if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);
   if (name == "sse_max_buffer_bytes") return std::to_string(s.sse_max_buffer_bytes);

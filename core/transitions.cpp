@@ -14,6 +14,10 @@ namespace nox {
 //   running   -> pending    "retrying"   (retry with backoff, or its lease expired)
 //   failed    -> pending    "retrying"   (POST /jobs/{id}/retry)
 //   cancelled -> pending    "retrying"   (POST /jobs/{id}/retry)
+//   waiting   -> completed  "completed"  (the job it waited for completed: its result is shared)
+//   waiting   -> pending    "queued"     (the job it waited for failed, or is gone: run it after all)
+//   waiting   -> failed     "failed"
+//   waiting   -> cancelled  "cancelled"
 // Everything else, including staying in the same state, is refused. "progress" and "deleted"
 // events change no state and so are not transitions.
 std::optional<EventType> transition_event(JobState from, JobState to) {
@@ -37,6 +41,12 @@ std::optional<EventType> transition_event(JobState from, JobState to) {
     case S::failed:
     case S::cancelled:
       if (to == S::pending) return E::retrying;
+      break;
+    case S::waiting:
+      if (to == S::completed) return E::completed;
+      if (to == S::pending) return E::queued;
+      if (to == S::failed) return E::failed;
+      if (to == S::cancelled) return E::cancelled;
       break;
     case S::completed:
       break;

@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -18,17 +19,20 @@ namespace json = boost::json;
 
 namespace {
 
-// The child's whole environment: nothing inherited (no XTB*, no stray OMP settings).
+// The child's whole environment: nothing inherited (no XTB*, no stray OMP settings). The job's
+// `threads` are what its parallel libraries may use; an engine's command may say otherwise
+// (xtb keeps BLAS at one thread under its own OpenMP ones).
 std::vector<std::pair<std::string, std::string>> clean_environment(const std::filesystem::path& scratch,
-                                                                   const PreparedCommand& command) {
+                                                                   const PreparedCommand& command, int threads) {
+  const std::string cores = std::to_string(std::max(1, threads));
   std::vector<std::pair<std::string, std::string>> env{
       {"PATH", "/usr/local/bin:/usr/bin:/bin"},
       {"HOME", scratch.string()},
       {"LANG", "C"},
       {"LC_ALL", "C"},
-      {"OMP_NUM_THREADS", "1"},
-      {"OPENBLAS_NUM_THREADS", "1"},
-      {"MKL_NUM_THREADS", "1"},
+      {"OMP_NUM_THREADS", cores},
+      {"OPENBLAS_NUM_THREADS", cores},
+      {"MKL_NUM_THREADS", cores},
       {"OMP_STACKSIZE", "512M"},
   };
   for (const auto& [key, value] : command.env) {
@@ -73,7 +77,7 @@ AttemptResult run_attempt(const Engine& engine, const JobSpec& spec, const std::
     PreparedCommand command = engine.prepare(spec, scratch);
     ProcessSpec process;
     process.argv = command.argv;
-    process.env = clean_environment(scratch, command);
+    process.env = clean_environment(scratch, command, spec.threads);
     process.working_dir = scratch;
     process.timeout = spec.timeout();
     process.kill_grace = options.kill_grace;
@@ -108,7 +112,7 @@ AttemptResult run_attempt(const Engine& engine, const JobSpec& spec, const std::
         break;
       }
       process.argv = next->argv;
-      process.env = clean_environment(scratch, *next);
+      process.env = clean_environment(scratch, *next, spec.threads);
       process.timeout = spec.timeout() - spent;
       if (!next->stdout_file.empty()) process.stdout_file = scratch / next->stdout_file;
       parser = engine.progress_parser();

@@ -8,6 +8,7 @@
 #include "core/settings.hpp"
 #include "engines/engine_registry.hpp"
 #include "server/access_control.hpp"
+#include "server/calculation_cache.hpp"
 #include "server/dispatcher.hpp"
 #include "server/edge_policy.hpp"
 #include "server/router.hpp"
@@ -34,6 +35,7 @@ struct App {
   EdgePolicy edge;  // Host, Origin and CORS rules (server/edge_policy.hpp)
   AccessControl access;  // API keys, scopes and rate limits (server/access_control.hpp)
   ServerMetrics metrics;  // requests, latencies, loop lag (GET /metrics)
+  CalculationCache cache;  // counters and the jobs waited on (server/calculation_cache.hpp)
   bool stopping = false;
   // One thread for Open Babel (molecule conversion and identifiers, tens of milliseconds each):
   // a FileWorker is a plain one-thread runner that resumes the caller on the loop.

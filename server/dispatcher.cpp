@@ -99,6 +99,7 @@ asio::awaitable<void> Dispatcher::run() {
     }
     ClaimBudget budget;
     budget.slots = options_.slots - busy_;
+    budget.total_slots = options_.slots;
     budget.in_process = max_in_process_in_flight - in_process_in_flight_;
     // A store that answers without waiting (memory) runs what it hands out before the next
     // yield: hand out no more than one stretch between yields. One that pipelines (Redis)
@@ -151,7 +152,7 @@ asio::awaitable<void> Dispatcher::start(Job job) {
     else co_await complete_in_process(std::move(job), *engine);
     co_return;
   }
-  ++busy_;
+  busy_ += slots_for(job);
   ++attempts_in_flight_;
   asio::co_spawn(loop_, run_job(std::move(job)), asio::detached);
 }
@@ -168,8 +169,13 @@ asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& eng
   notify_slot_freed();
 }
 
+std::size_t Dispatcher::slots_for(const Job& job) const {
+  return std::min(static_cast<std::size_t>(job.threads()), options_.slots);
+}
+
 asio::awaitable<void> Dispatcher::run_job(Job job) {
   const std::string id = job.id;
+  const std::size_t slots_held = slots_for(job);
   bool slot_held = true;
   std::optional<Finish> crash;
   try {
@@ -179,6 +185,8 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       throw std::runtime_error("stored spec is invalid: " + errors->front().field + ": " + errors->front().message);
     }
     JobSpec spec = std::move(std::get<JobSpec>(parsed));
+    // Asked for more cores than this instance has (another one may have them): runs on all of its slots.
+    spec.threads = static_cast<int>(slots_held);
     const Engine& engine = *engines_.find(spec.engine);
     auto control = std::make_shared<ProcessControl>();
     auto lease_timer = std::make_shared<asio::steady_timer>(loop_);
@@ -208,7 +216,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       const auto recorded = co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
       count_outcome(job, recorded, attempt.process.wall_s);
     }
-    --busy_;
+    busy_ -= slots_held;
     slot_held = false;
     notify_slot_freed();
   } catch (const std::exception& e) {
@@ -221,7 +229,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       running_.erase(it);
     }
     if (crash) co_await write_outcome(id, {}, std::move(*crash));  // (no co_await inside a catch)
-    --busy_;
+    busy_ -= slots_held;
     notify_slot_freed();
   }
   --attempts_in_flight_;

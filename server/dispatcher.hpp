@@ -60,6 +60,8 @@ class Dispatcher {
   };
 
   boost::asio::awaitable<void> run_job(Job job);
+  // The slots a job takes here: its threads, at most all of this instance's.
+  std::size_t slots_for(const Job& job) const;
   boost::asio::awaitable<void> complete_in_process(Job job, const Engine& engine);
   boost::asio::awaitable<void> keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
                                           std::shared_ptr<boost::asio::steady_timer> timer);
@@ -84,7 +86,7 @@ class Dispatcher {
   const EngineRegistry& engines_;
   const std::vector<std::string> in_process_engines_;  // named in every claim (they need no slot)
   DispatcherOptions options_;
-  std::size_t busy_ = 0;              // slots taken by subprocesses
+  std::size_t busy_ = 0;              // slots taken by subprocesses (a job's threads each)
   std::size_t attempts_in_flight_ = 0;  // until their outcome is written (drain waits for these)
   std::size_t in_process_in_flight_ = 0;  // in-process jobs whose outcome is being written
   bool stopping_ = false;

@@ -153,6 +153,7 @@ asio::awaitable<bool> EventHub::matches(const EventFilter& f, const JobEvent& ev
 
 asio::awaitable<void> EventHub::deliver(const JobEvent& event) {
   if (status_cache_) status_cache_->invalidate(event.job_id);
+  if (on_event_) on_event_(event);
   FramePtr frame;  // serialized only if someone wants it
   auto frame_once = [&]() -> const FramePtr& {
     if (!frame) frame = make_frame(event);

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,9 @@ class EventHub {
   // Keeps `cache` fresh from the log: each event drops its job's entry; the cache is off
   // while the log cannot be read.
   void keep_fresh(StatusCache* cache) { status_cache_ = cache; }
+  // Called with every event of the log, in order, before it is delivered.
+  void on_event(std::function<void(const JobEvent&)> listener) { on_event_ = std::move(listener); }
+  boost::asio::any_io_executor executor() const { return executor_; }
   // Whether an /events subscriber with this filter wants the event (looks up engine, tags, owner).
   boost::asio::awaitable<bool> matches(const EventFilter& filter, const JobEvent& event);
 
@@ -113,6 +117,7 @@ class EventHub {
   boost::asio::steady_timer idle_;
   boost::asio::steady_timer all_closed_;  // cancelled when the last subscription goes
   StatusCache* status_cache_ = nullptr;
+  std::function<void(const JobEvent&)> on_event_;
 };
 
 }  // namespace nox

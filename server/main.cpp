@@ -17,6 +17,7 @@
 #include "core/job_id.hpp"
 #include "core/log.hpp"
 #include "server/app.hpp"
+#include "server/calculation_cache.hpp"
 #include "server/event_hub.hpp"
 #include "core/status_cache.hpp"
 #include "server/http_server.hpp"
@@ -185,6 +186,7 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
   asio::co_spawn(executor, instance.app.dispatcher.run(), instance.guard.watch("dispatcher"));
   asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), instance.guard.watch("housekeeping"));
   asio::co_spawn(executor, measure_loop_lag(instance.app), instance.guard.watch("loop lag"));
+  asio::co_spawn(executor, nox::settle_forgotten_waits(instance.app), instance.guard.watch("cache sweep"));
   asio::co_spawn(executor, report_status(instance.app), instance.guard.watch("systemd status"));
 }
 
@@ -277,6 +279,8 @@ int main(int argc, char** argv) {
   // record deleted by hand, events trimmed before the reader got them) shows that long at most.
   nox::StatusCache status_cache(50000, std::chrono::seconds(1));
   nox::App app{settings, the_store, dispatcher, engines, &events};
+  // The calculation cache: a job's end settles the jobs waiting on it (server/calculation_cache.hpp).
+  events.on_event([&app](const nox::JobEvent& event) { nox::follow_event(app, event); });
   if (the_store.pipelines()) {
     events.keep_fresh(&status_cache);
     app.status_cache = &status_cache;

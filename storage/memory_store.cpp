@@ -12,6 +12,7 @@
 #include <iterator>
 #include <limits>
 
+#include "core/calculation_hash.hpp"
 #include "core/transitions.hpp"
 
 namespace nox {
@@ -91,6 +92,8 @@ Job MemoryStore::to_job(const std::string& id, const Entry& entry, const RecordP
   job.progress = value_of(parts.progress);
   job.worker_id = parts.worker_id;
   job.owner = parts.owner;
+  job.waiting_on = parts.waiting_on;
+  job.cached_from = parts.cached_from;
   return job;
 }
 
@@ -235,20 +238,24 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
     if (held != unfinished_by_owner_.end() && held->second >= bounds.max_unfinished_of_owner)
       co_return over_quota(job.owner, held->second);
   }
-  job.state = JobState::pending;
+  const std::string waiting_on = join_or_lead(job.id, bounds);
+  job.state = waiting_on.empty() ? JobState::pending : JobState::waiting;
+  job.waiting_on = waiting_on;
   Entry entry;
-  entry.state = JobState::pending;
+  entry.state = job.state;
   entry.attempts = job.attempts;
   entry.max_attempts = job.max_attempts;
   entry.lost = job.lost;
   entry.max_lost = job.max_lost;
   entry.priority = job.priority;
+  entry.threads = job.threads();
   entry.created_at = job.created_at;
   entry.order = next_order_++;
   RecordParts parts;
   parts.spec = json::serialize(job.spec);
   parts.summary = json::serialize(job_summary_json(job));
   parts.owner = job.owner;
+  parts.waiting_on = waiting_on;
   repack(entry, std::move(parts));
   auto [it, inserted] = jobs_.emplace(job.id, std::move(entry));
   index(it->first, it->second, job);
@@ -256,9 +263,72 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
     ++unfinished_by_owner_[job.owner];
     owner_of_unfinished_.emplace(it->first, job.owner);
   }
-  enqueue(it->first, it->second);
-  append_event(EventType::submitted, it->first, JobState::pending, {});
+  if (waiting_on.empty()) {
+    enqueue(it->first, it->second);
+    append_event(EventType::submitted, it->first, JobState::pending, {});
+  } else {
+    waiting_for_[waiting_on].insert(it->first);
+    append_event(EventType::submitted, it->first, JobState::waiting, {{"waiting_on", waiting_on}});
+  }
   co_return job;
+}
+
+std::string MemoryStore::join_or_lead(const std::string& id, const CreateBounds& bounds) {
+  if (bounds.calculation_key.empty()) return {};
+  std::string& latest = latest_of_calculation_[bounds.calculation_key];
+  if (bounds.join_calculation && !latest.empty() && latest != id) {
+    const Entry* leader = find(latest);
+    if (leader && leader->state != JobState::failed && leader->state != JobState::cancelled) return latest;
+  }
+  latest = id;
+  return {};
+}
+
+void MemoryStore::stop_waiting(const std::string& id, const std::string& on) {
+  auto it = waiting_for_.find(on);
+  if (it == waiting_for_.end()) return;
+  it->second.erase(id);
+  if (it->second.empty()) waiting_for_.erase(it);
+}
+
+asio::awaitable<Result<Job>> MemoryStore::resolve_waiting(std::string id, std::string on, Finish outcome) {
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  RecordParts parts = unpack_record(entry->packed);
+  if (entry->state != JobState::waiting || parts.waiting_on != on)
+    co_return conflict("job " + id + " is " + std::string(to_string(entry->state)) + ", not waiting on " + on,
+                       entry->state);
+  json::object data;
+  if (outcome.state == JobState::completed) {
+    data["result"] = result_summary(outcome.result);
+    data["cached_from"] = on;
+  } else if (outcome.state == JobState::failed) {
+    data["error"] = outcome.error;
+  } else {
+    data["waited_on"] = on;
+  }
+  if (auto error = apply_transition(id, *entry, outcome.state, std::move(data))) co_return *error;
+  stop_waiting(id, on);
+  parts.waiting_on.clear();
+  if (outcome.state == JobState::completed) {
+    parts.result = text_of(outcome.result);
+    parts.cached_from = on;
+  }
+  if (outcome.state == JobState::failed) parts.error = text_of(outcome.error);
+  Job job = to_job(id, *entry, parts);
+  repack(*entry, std::move(parts));
+  co_return job;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> MemoryStore::waiting_for(std::string id, std::size_t max) {
+  std::vector<std::string> ids;
+  if (auto it = waiting_for_.find(id); it != waiting_for_.end()) {
+    for (const auto& waiter : it->second) {
+      if (ids.size() == max) break;
+      ids.push_back(waiter);
+    }
+  }
+  co_return ids;
 }
 
 asio::awaitable<Result<std::uint64_t>> MemoryStore::unfinished_of_owner(std::string owner) {
@@ -367,6 +437,8 @@ asio::awaitable<Result<Job>> MemoryStore::cancel(std::string id) {
   if (!entry) co_return not_found("no job " + id);
   RecordParts parts = unpack_record(entry->packed);
   if (auto error = apply_transition(id, *entry, JobState::cancelled, {})) co_return *error;
+  if (!parts.waiting_on.empty()) stop_waiting(id, parts.waiting_on);
+  parts.waiting_on.clear();
   parts.error = json::serialize(json::object{{"code", "cancelled"}, {"message", "cancelled on request"}});
   parts.worker_id.clear();
   Job job = to_job(id, *entry, parts);
@@ -379,7 +451,15 @@ void MemoryStore::erase_job(const std::string& id) {
   if (it == jobs_.end()) return;
   dequeue(id);
   count_out_of_owner(id);
-  unindex(it->second, to_job(id, it->second));  // engine and tags come from the spec
+  const Job job = to_job(id, it->second);
+  unindex(it->second, job);  // engine and tags come from the spec
+  // The job leaves the calculation cache (under whichever scope it was entered).
+  if (const json::value* hash = job.spec.if_contains("calculation"); hash && hash->is_string()) {
+    for (const std::string& key : {calculation_key(hash->get_string(), ""), calculation_key(hash->get_string(), job.owner)}) {
+      if (auto latest = latest_of_calculation_.find(key); latest != latest_of_calculation_.end() && latest->second == id)
+        latest_of_calculation_.erase(latest);
+    }
+  }
   const bool has_files = !it->second.artifacts.empty();
   jobs_.erase(it);
   // Removing the files is fire-and-forget on the file thread; nothing waits for it. A job
@@ -422,6 +502,26 @@ asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worke
   Job job = to_job(id, entry, parts);
   repack(entry, std::move(parts));
   co_return std::optional<Job>{std::move(job)};
+}
+
+asio::awaitable<Result<std::vector<Job>>> MemoryStore::claim_within(std::string worker_id, Lease lease,
+                                                                    ClaimBudget budget) {
+  // Every job here counts against both budgets (the dispatcher gives this store the smaller
+  // of the two), a job with threads as many slots as it uses.
+  std::size_t room = std::min(budget.slots, budget.in_process);
+  std::vector<Job> claimed;
+  while (room > 0 && !queue_.empty()) {
+    const Entry& next = jobs_.at(std::get<2>(*queue_.begin()));
+    std::size_t cost = static_cast<std::size_t>(std::max(1, next.threads));
+    if (budget.total_slots > 0) cost = std::min(cost, budget.total_slots);
+    if (cost > room) break;
+    auto job = co_await claim(worker_id, lease);
+    if (!job) co_return job.error();
+    if (!*job) break;
+    claimed.push_back(std::move(**job));
+    room -= cost;
+  }
+  co_return claimed;
 }
 
 asio::awaitable<void> MemoryStore::wait_for_work(std::chrono::milliseconds max_wait) {

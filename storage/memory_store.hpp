@@ -41,8 +41,12 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
+  boost::asio::awaitable<Result<Job>> resolve_waiting(std::string id, std::string on, Finish outcome) override;
+  boost::asio::awaitable<Result<std::vector<std::string>>> waiting_for(std::string id, std::size_t max) override;
 
   boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) override;
+  boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
+                                                                ClaimBudget budget) override;
   boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) override;
   boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) override;
@@ -83,6 +87,7 @@ class MemoryStore final : public Store {
     int lost = 0;
     int max_lost = 3;
     int priority = 0;
+    int threads = 1;  // slots a claim of it costs (Job::threads)
     TimeMs created_at = 0;
     TimeMs started_at = 0;
     TimeMs finished_at = 0;
@@ -120,6 +125,9 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<void> wait_on(std::vector<boost::asio::steady_timer*>& waiters,
                                        std::chrono::milliseconds max_wait);
   void erase_job(const std::string& id);
+  // The job `id` of key `key` becomes the latest one, or the job to wait on: "" when none.
+  std::string join_or_lead(const std::string& id, const CreateBounds& bounds);
+  void stop_waiting(const std::string& id, const std::string& on);
   std::filesystem::path artifact_dir(const std::string& id) const;
 
   boost::asio::any_io_executor executor_;
@@ -127,7 +135,7 @@ class MemoryStore final : public Store {
   std::unordered_map<std::string, Entry> jobs_;
   // Ordered indexes (newest last), so every list and sweep reads O(log n + page) entries.
   std::map<std::uint64_t, const std::string*> by_order_;  // order -> id (the key in jobs_)
-  std::array<OrderIndex, 6> by_state_;                     // by JobState
+  std::array<OrderIndex, job_state_count> by_state_;                   // by JobState
   std::map<std::string, OrderIndex, std::less<>> by_engine_;
   std::map<std::string, OrderIndex, std::less<>> by_tag_;
   std::map<std::string, OrderIndex, std::less<>> by_owner_;  // owners that are not "" (open mode)
@@ -136,6 +144,10 @@ class MemoryStore final : public Store {
   // such job: the entry does not keep its owner, and finished jobs need no entry here.
   std::unordered_map<std::string, std::uint64_t> unfinished_by_owner_;
   std::unordered_map<std::string, std::string> owner_of_unfinished_;
+  // The calculation cache: the latest job created with each calculation key, and the jobs
+  // waiting on each job (CreateBounds::calculation_key).
+  std::unordered_map<std::string, std::string> latest_of_calculation_;
+  std::unordered_map<std::string, std::set<std::string>> waiting_for_;
   std::set<QueueKey> queue_;
   std::unordered_map<std::string, QueueKey> queue_position_;
   std::uint64_t next_order_ = 1;

@@ -61,11 +61,13 @@ Contexts& contexts() {
 std::string pack_record(const RecordParts& parts, bool compress) {
   std::string plain(1, plain_tag);
   plain.reserve(8 + parts.spec.size() + parts.summary.size() + parts.result.size() + parts.error.size() +
-                parts.progress.size() + parts.worker_id.size() + parts.owner.size());
+                parts.progress.size() + parts.worker_id.size() + parts.owner.size() +
+                parts.waiting_on.size() + parts.cached_from.size());
   for (std::string_view part : {std::string_view(parts.spec), std::string_view(parts.summary),
                                 std::string_view(parts.result), std::string_view(parts.error),
                                 std::string_view(parts.progress), std::string_view(parts.worker_id),
-                                std::string_view(parts.owner)})
+                                std::string_view(parts.owner), std::string_view(parts.waiting_on),
+                                std::string_view(parts.cached_from)})
     put_part(plain, part);
   if (!compress) return plain;
   std::string packed(1 + ZSTD_compressBound(plain.size() - 1), zstd_tag);
@@ -100,6 +102,8 @@ RecordParts unpack_record(std::string_view packed) {
   parts.progress = take_part(in);
   parts.worker_id = take_part(in);
   parts.owner = take_part(in);
+  parts.waiting_on = take_part(in);
+  parts.cached_from = take_part(in);
   return parts;
 }
 

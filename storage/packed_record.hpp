@@ -16,6 +16,8 @@ struct RecordParts {
   std::string progress;  // JSON text; empty = null
   std::string worker_id; // instance holding the lease while running
   std::string owner;     // identity that submitted the job
+  std::string waiting_on;   // the job this one waits for (state waiting)
+  std::string cached_from;  // the job whose result this one holds
 };
 
 // `compress`: for records that will rarely be read again (finished jobs).

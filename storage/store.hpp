@@ -34,7 +34,7 @@ struct JobPage {
 
 // How an attempt ended, as the runner reports it.
 struct Finish {
-  JobState state = JobState::completed;  // completed | failed
+  JobState state = JobState::completed;  // completed | failed (resolve_waiting: also pending)
   boost::json::value result;             // completed: the parsed result
   boost::json::value error;              // failed: {"code","message",...}
   bool retryable = false;                // failed: may run again if attempts < max_attempts
@@ -69,10 +69,18 @@ struct CreateBounds {
   // The job's owner may then hold at most this many unfinished (pending, scheduled, running)
   // jobs, this one included; 0: no bound. Jobs without an owner (open mode) are not bounded.
   std::uint64_t max_unfinished_of_owner = 0;
+  // The calculation cache (server/calculation_cache.hpp). With a calculation key: when
+  // join_calculation and the latest job created with this key is still there and neither failed
+  // nor was cancelled, the new job is created `waiting` on it (job.waiting_on), not queued;
+  // otherwise it is queued and becomes the latest for the key (kept for calculation_key_ttl).
+  std::string calculation_key;
+  bool join_calculation = true;
+  std::chrono::milliseconds calculation_key_ttl{std::chrono::hours(24 * 7)};
 };
 
 struct ClaimBudget {
-  std::size_t slots = 0;
+  std::size_t slots = 0;        // free slots: a job costs its threads (at most total_slots) of them
+  std::size_t total_slots = 0;  // the instance's slots (0: one per job, whatever its threads)
   std::size_t in_process = 0;
   std::vector<std::string> in_process_engines;
 };
@@ -105,6 +113,12 @@ class Store {
   // pending|scheduled|running -> cancelled (conflict when already finished); appends `cancelled`.
   // A running job's owner notices at its next renew (or sooner, locally) and kills the process.
   virtual boost::asio::awaitable<Result<Job>> cancel(std::string id) = 0;
+  // Ends the wait of a job created `waiting` on `on`: -> completed with outcome.result (its
+  // cached_from becomes `on`), -> failed with outcome.error, or -> pending (queued: `queued`).
+  // conflict unless the job is waiting on `on`.
+  virtual boost::asio::awaitable<Result<Job>> resolve_waiting(std::string id, std::string on, Finish outcome) = 0;
+  // Up to `max` ids of the jobs waiting on `id`.
+  virtual boost::asio::awaitable<Result<std::vector<std::string>>> waiting_for(std::string id, std::size_t max) = 0;
   // Removes a finished job with its artifacts; appends `deleted`. conflict unless terminal.
   virtual boost::asio::awaitable<Result<Done>> remove(std::string id) = 0;
 
@@ -116,9 +130,11 @@ class Store {
   virtual boost::asio::awaitable<Result<std::vector<Job>>> claim_batch(std::string worker_id, Lease lease,
                                                                        std::size_t max);
   // Claims within a budget per kind of job: jobs of `budget.in_process_engines` (they run on
-  // the loop and need no slot) count against budget.in_process, all others against
-  // budget.slots; the claim stops at the first job whose kind has no budget left (it stays
-  // first in the queue). The default claims min(slots, in_process) jobs with claim_batch.
+  // the loop and need no slot) count one each against budget.in_process, all others their
+  // threads (capped at total_slots) against budget.slots; the claim stops at the first job
+  // whose kind has not enough budget left (it stays first in the queue: a job asking for many
+  // cores is not overtaken forever by small ones). The default claims min(slots, in_process)
+  // jobs with claim_batch, one slot each.
   virtual boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
                                                                         ClaimBudget budget);
   // Returns when work may have arrived, or after max_wait. Never busy-polls.

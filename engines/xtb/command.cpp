@@ -254,10 +254,10 @@ XtbCommand build_xtb_command(const JobSpec& spec, const std::filesystem::path& x
 
   out.files.insert(out.files.begin(), {input_file, spec.molecule.to_xyz()});
 
-  // One thread each: with nothing set xtb runs 2 OpenMP threads on top of threaded OpenBLAS,
-  // slower than one job per core. HOME matters: xtb reads ~/.xtbrc (a `$chrg` there really
+  // The job's threads as OpenMP threads, BLAS single-threaded: with nothing set xtb runs 2
+  // OpenMP threads on top of threaded OpenBLAS, slower than one job per core. HOME matters: xtb reads ~/.xtbrc (a `$chrg` there really
   // changes the charge), so HOME is the fresh scratch directory. xtb starts no programs.
-  out.command.env = {{"OMP_NUM_THREADS", "1"},
+  out.command.env = {{"OMP_NUM_THREADS", std::to_string(std::max(1, spec.threads))},
                      {"OPENBLAS_NUM_THREADS", "1"},
                      {"MKL_NUM_THREADS", "1"},
                      {"HOME", scratch.string()},

@@ -125,7 +125,8 @@ std::variant<json::object, HttpResponse> spec_from_query(const HttpRequest& requ
       solvent["model"] = value;
     } else if (key == "dielectric") {
       solvent["dielectric"] = number();
-    } else if (key == "molecule" || key == "labels" || key == "batch_id" || key == "continued_from") {
+    } else if (key == "molecule" || key == "labels" || key == "batch_id" || key == "continued_from" ||
+               key == "calculation") {
       return error_response(400, "invalid_parameter", key + " cannot be a query parameter of a molecule-file batch");
     } else {
       spec[key] = number();
@@ -195,7 +196,7 @@ asio::awaitable<HttpResponse> submit_molecule_file_batch(App& app, const HttpReq
       if (created_count % creates_between_yields == creates_between_yields - 1) {
         co_await asio::post(executor, asio::use_awaitable);
       }
-      auto created = co_await create_or_find(app.store, std::move(*jobs[i]), bounds, false);
+      auto created = co_await create_or_find(app, std::move(*jobs[i]), bounds, false);
       if (!created) co_return partial_batch_error(created.error(), created_count);
       ++created_count;
       answer["job_id"] = created->id;

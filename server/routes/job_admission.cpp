@@ -6,6 +6,7 @@
 #include "core/qcschema.hpp"
 #include "engines/molecule_conversion.hpp"
 #include "server/api_error.hpp"
+#include "server/calculation_cache.hpp"
 
 namespace nox::routes {
 
@@ -23,6 +24,10 @@ SpecLimits spec_limits(const Settings& s) {
 // With the memory store only this instance can run the job, so a missing engine is refused
 // too; with Redis another instance may have it.
 FieldErrors engine_problems(const App& app, const JobSpec& spec) {
+  // Alone (memory store), this instance's slots are every core a job can get.
+  if (app.store.kind() == "memory" && static_cast<std::size_t>(spec.threads) > app.dispatcher.slots())
+    return {FieldError{"threads", "this server runs jobs on " + std::to_string(app.dispatcher.slots()) +
+                                      " slots (cores); a job may ask for at most that many threads"}};
   if (const Engine* engine = app.engines.find(spec.engine)) return engine->validate(spec);
   if (app.store.kind() != "memory") return {};
   for (const auto& status : app.engines.statuses())
@@ -102,11 +107,12 @@ FieldErrors complete_molecule(JobSpec& spec, std::size_t max_atoms) {
 }
 
 // After parsing and the chemistry thread: what the engine refuses, then the job.
-std::optional<Job> admit(const App& app, const HttpRequest& request, const JobSpec& spec, FieldErrors problems,
+std::optional<Job> admit(const App& app, const HttpRequest& request, JobSpec& spec, FieldErrors problems,
                          const std::string& prefix, FieldErrors& errors) {
   if (problems.empty()) problems = engine_problems(app, spec);
   for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
   if (!problems.empty()) return std::nullopt;
+  stamp_calculation(app, spec);
   return new_job(spec, request.identity.name);
 }
 
@@ -127,12 +133,15 @@ CreateBounds create_bounds(const App& app, const Identity& identity) {
   return bounds;
 }
 
-// create(), where a job that already exists under an idempotent id is the earlier attempt's.
-asio::awaitable<Result<Job>> create_or_find(Store& store, Job job, CreateBounds bounds, bool idempotent) {
+// create(), where a job that already exists under an idempotent id is the earlier attempt's,
+// and an identical calculation is shared (server/calculation_cache.hpp).
+asio::awaitable<Result<Job>> create_or_find(App& app, Job job, CreateBounds bounds, bool idempotent) {
   std::string id = job.id;
-  auto created = co_await store.create(std::move(job), bounds);
-  if (created || !idempotent || created.error().code != StoreErrc::conflict) co_return created;
-  co_return co_await store.get(std::move(id));
+  bounds = with_calculation_key(app, std::move(bounds), job);
+  auto created = co_await app.store.create(std::move(job), bounds);
+  if (created) co_return co_await settle_new_job(app, std::move(*created));
+  if (!idempotent || created.error().code != StoreErrc::conflict) co_return created;
+  co_return co_await app.store.get(std::move(id));
 }
 
 // A batch that would take its owner past max_queued is refused whole, before any job is made

@@ -34,7 +34,7 @@ bool needs_chemistry(const JobSpec& spec);
 FieldErrors complete_molecule(JobSpec& spec, std::size_t max_atoms);
 
 // After parsing and the chemistry thread: what the engine refuses, then the job.
-std::optional<Job> admit(const App& app, const HttpRequest& request, const JobSpec& spec, FieldErrors problems,
+std::optional<Job> admit(const App& app, const HttpRequest& request, JobSpec& spec, FieldErrors problems,
                          const std::string& prefix, FieldErrors& errors);
 
 // complete_molecule on the chemistry thread when needs_chemistry, then admit: one job's way from a
@@ -46,7 +46,7 @@ boost::asio::awaitable<std::optional<Job>> admit_one(App& app, const HttpRequest
 CreateBounds create_bounds(const App& app, const Identity& identity);
 
 // create(), where a job that already exists under an idempotent id is the earlier attempt's.
-boost::asio::awaitable<Result<Job>> create_or_find(Store& store, Job job, CreateBounds bounds, bool idempotent);
+boost::asio::awaitable<Result<Job>> create_or_find(App& app, Job job, CreateBounds bounds, bool idempotent);
 
 // A batch that would take its owner past max_queued is refused whole, before any job is made.
 boost::asio::awaitable<std::optional<HttpResponse>> refuse_batch_over_quota(App& app, const Identity& identity,

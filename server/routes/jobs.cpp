@@ -47,9 +47,9 @@ struct BatchCreation {
   asio::steady_timer all_done;
 };
 
-asio::awaitable<void> create_into(Store& store, Job job, CreateBounds bounds, std::shared_ptr<BatchCreation> batch,
+asio::awaitable<void> create_into(App& app, Job job, CreateBounds bounds, std::shared_ptr<BatchCreation> batch,
                                   std::size_t index, bool idempotent) {
-  batch->results[index] = co_await create_or_find(store, std::move(job), bounds, idempotent);
+  batch->results[index] = co_await create_or_find(app, std::move(job), bounds, idempotent);
   if (--batch->remaining == 0) batch->all_done.cancel();
 }
 
@@ -133,7 +133,7 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   if (!job) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
   if (key) job->id = job_id_for(key->scope);
-  auto created = co_await create_or_find(app.store, std::move(*job), create_bounds(app, request.identity),
+  auto created = co_await create_or_find(app, std::move(*job), create_bounds(app, request.identity),
                                         key != nullptr);
   if (!created) co_return store_error_response(created.error());
   const std::string location = "/jobs/" + created->id;
@@ -219,7 +219,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (i % creates_between_yields == creates_between_yields - 1)
         co_await asio::post(executor, asio::use_awaitable);
-      auto created = co_await create_or_find(app.store, std::move(jobs[i]), bounds, key != nullptr);
+      auto created = co_await create_or_find(app, std::move(jobs[i]), bounds, key != nullptr);
       if (!created) co_return partial_batch_error(created.error(), accepted.size());
       accepted.push_back(accepted_json(*created, accepted.storage()));
     }
@@ -231,7 +231,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (i % creates_between_yields == creates_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-      asio::co_spawn(executor, create_into(app.store, std::move(jobs[i]), bounds, batch, i, key != nullptr), asio::detached);
+      asio::co_spawn(executor, create_into(app, std::move(jobs[i]), bounds, batch, i, key != nullptr), asio::detached);
     }
     while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
     for (auto& created : batch->results) {
@@ -369,7 +369,7 @@ asio::awaitable<HttpResponse> continue_job(App& app, const HttpRequest& request,
   auto next = co_await admit_one(app, request, *parsed, errors);
   if (!next) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
-  auto created = co_await create_or_find(app.store, std::move(*next), create_bounds(app, request.identity), false);
+  auto created = co_await create_or_find(app, std::move(*next), create_bounds(app, request.identity), false);
   if (!created) co_return store_error_response(created.error());
   json::object answer = accepted_json(*created);
   answer["continued_from"] = job->id;

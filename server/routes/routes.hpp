@@ -47,6 +47,8 @@ NOX_ROUTE(engines);
 // batches.cpp (POST /jobs/batch with a molecule file comes here from submit_batch)
 NOX_ROUTE(get_batch);
 boost::asio::awaitable<HttpResponse> submit_molecule_file_batch(App&, const HttpRequest&, const std::string& format);
+// molecules.cpp
+NOX_ROUTE(convert_molecule_preview);
 NOX_ROUTE(workers);
 NOX_ROUTE(metrics);
 #undef NOX_ROUTE

@@ -166,6 +166,7 @@ asio::awaitable<HttpResponse> metrics(App& app, const HttpRequest&, const PathPa
   text.family("nox_slots", "gauge", "subprocess slots of this instance");
   text.sample("nox_slots", {{"state", "busy"}}, static_cast<double>(app.dispatcher.busy()));
   text.sample("nox_slots", {{"state", "total"}}, static_cast<double>(app.dispatcher.slots()));
+  app.cache.counters.render(text);
   text.family("nox_sse_subscribers", "gauge", "open event streams on this instance");
   text.sample("nox_sse_subscribers", {}, app.events ? static_cast<double>(app.events->subscribers()) : 0);
   text.family("nox_http_connections", "gauge", "open HTTP connections");

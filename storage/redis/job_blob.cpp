@@ -163,6 +163,9 @@ std::string encode(const Job& job) {
   count(job.priority != defaults.priority);
   count(!job.worker_id.empty());
   count(!job.owner.empty());
+  count(job.threads() != 1);
+  count(!job.waiting_on.empty());
+  count(!job.cached_from.empty());
   count(!job.result.is_null());
   count(!job.error.is_null());
   count(!job.progress.is_null());
@@ -184,6 +187,9 @@ std::string encode(const Job& job) {
   if (job.priority != defaults.priority) out.entry("p", job.priority);
   if (!job.worker_id.empty()) out.entry("w", job.worker_id);
   if (!job.owner.empty()) out.entry("o", job.owner);
+  if (job.threads() != 1) out.entry("th", job.threads());
+  if (!job.waiting_on.empty()) out.entry("wo", job.waiting_on);
+  if (!job.cached_from.empty()) out.entry("cf", job.cached_from);
   out.entry("sp", pack_spec(spec_json));
   if (!job.result.is_null()) out.entry("r", pack_result(json::serialize(job.result), spec_json));
   if (!job.error.is_null()) out.entry("x", json::serialize(job.error));
@@ -227,6 +233,10 @@ Job decode(std::string_view blob, std::string_view id, bool with_result, std::st
         job.worker_id = std::string(in.text());
       } else if (key == "o") {
         job.owner = std::string(in.text());
+      } else if (key == "wo") {
+        job.waiting_on = std::string(in.text());
+      } else if (key == "cf") {
+        job.cached_from = std::string(in.text());
       } else if (key == "sp") {
         spec_packed = in.text();
       } else if (key == "r") {

@@ -41,7 +41,7 @@ constexpr const char* redis_layout = "2";  // of the records and indexes (lib.lu
 constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
                                         "cancel",          "remove",        "progress",  "requeue_expired",
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers",
-                                        "take_tokens"};
+                                        "take_tokens",     "resolve_waiting"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -453,7 +453,9 @@ struct RedisStore::PendingCreate {
 
 asio::awaitable<Result<Job>> RedisStore::create(Job job, CreateBounds bounds) {
   job.state = JobState::pending;
-  std::vector<std::string> args = {job.id, job_blob::encode(job), std::to_string(bounds.max_unfinished_of_owner)};
+  std::vector<std::string> args = {job.id, job_blob::encode(job), std::to_string(bounds.max_unfinished_of_owner),
+                                   bounds.calculation_key, bounds.join_calculation ? "1" : "0",
+                                   ms_text(bounds.calculation_key_ttl)};
   auto pending = std::make_shared<PendingCreate>(PendingCreate{
       std::move(job), std::move(args), std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
@@ -494,6 +496,10 @@ asio::awaitable<void> RedisStore::flush_creates() {
         const std::string_view status = status_of(answer);
         if (status == "ok") {
           p.job.created_at = item(answer, 1).integer().value_or(p.job.created_at);
+          if (std::string waiting_on = text_or(item(answer, 3)); !waiting_on.empty()) {
+            p.job.state = JobState::waiting;
+            p.job.waiting_on = std::move(waiting_on);
+          }
           p.answer.emplace(std::move(p.job));
         } else if (status == "full") {
           p.answer.emplace(full("the store holds " + std::to_string(item(answer, 1).integer().value_or(0)) +
@@ -707,6 +713,31 @@ asio::awaitable<Result<Job>> RedisStore::cancel(std::string id) {
   co_return job_from_blob(item(*reply, 2), id);
 }
 
+asio::awaitable<Result<Job>> RedisStore::resolve_waiting(std::string id, std::string on, Finish outcome) {
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string cap = std::to_string(wake_cap);
+  const std::string result =
+      outcome.result.is_null() ? std::string() : job_blob::pack_result(json::serialize(outcome.result), "");
+  const std::string error = json::serialize(outcome.error);
+  const std::string summary = json::serialize(result_summary(outcome.result));
+  std::vector<std::string> keys = {key("job:" + id), key("queue"), key("events"), key("wake")};
+  std::vector<std::string_view> args = {base_, id, on, to_string(outcome.state), result, error, summary, maxlen, cap};
+  Result<Reply> reply = co_await eval(resolve_waiting_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it is not waiting on " + on);
+  co_return job_from_blob(item(*reply, 2), id);
+}
+
+asio::awaitable<Result<std::vector<std::string>>> RedisStore::waiting_for(std::string id, std::size_t max) {
+  Command command{"SRANDMEMBER", key("waiters:" + id), std::to_string(max)};
+  Result<std::vector<Reply>> replies = co_await read(std::move(command));
+  if (!replies) co_return replies.error();
+  std::vector<std::string> ids;
+  if (const ReplyArray* members = replies->front().array())
+    for (const Reply& member : *members) ids.push_back(text_or(member));
+  co_return ids;
+}
+
 asio::awaitable<Result<Done>> RedisStore::remove(std::string id) {
   const std::string maxlen = std::to_string(options_.events_maxlen);
   std::vector<std::string> keys = {key("job:" + id), key("events")};
@@ -743,7 +774,8 @@ asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_within(std::string w
   const std::string slots = std::to_string(std::min<std::size_t>(budget.slots, 100));
   const std::string in_process = std::to_string(std::min<std::size_t>(budget.in_process, 32));
   std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
-  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process};
+  const std::string total = std::to_string(budget.total_slots);
+  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process, total};
   for (const std::string& engine : budget.in_process_engines) args.push_back(engine);
   Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();

@@ -73,6 +73,8 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
+  boost::asio::awaitable<Result<Job>> resolve_waiting(std::string id, std::string on, Finish outcome) override;
+  boost::asio::awaitable<Result<std::vector<std::string>>> waiting_for(std::string id, std::size_t max) override;
 
   boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) override;
   // One script call claims them all (at most 100 per call).
@@ -135,6 +137,7 @@ class RedisStore final : public Store {
     heartbeat_script,
     workers_script,
     take_tokens_script,
+    resolve_waiting_script,
     script_count
   };
   struct LoadedScript {

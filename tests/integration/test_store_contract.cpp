@@ -971,6 +971,147 @@ asio::awaitable<void> unfinished_jobs_per_owner_are_bounded_case(Store& store) {
   made = co_await create_capped(store, owned_job("alice"), 3);
   BOOST_TEST(is(made, StoreErrc::quota));
 }
+
+// The calculation cache's part in the store: the latest job of a calculation key is joined by
+// the next one (created waiting on it) unless it failed or was cancelled; a wait ends completed
+// with the result, or queued; a waiting job can be cancelled.
+asio::awaitable<Result<Job>> create_keyed(Store& store, Job job, std::string key, bool join = true) {
+  CreateBounds bounds;
+  bounds.calculation_key = std::move(key);
+  bounds.join_calculation = join;
+  co_return co_await store.create(std::move(job), bounds);
+}
+
+asio::awaitable<void> calculation_keys_case(Store& store) {
+  const std::string key = std::string(64, 'a');
+  Result<Job> leader = co_await create_keyed(store, make_job("xtb"), key);
+  BOOST_TEST_REQUIRE(leader.ok(), why(leader));
+  BOOST_TEST((leader->state == JobState::pending));
+  BOOST_TEST(leader->waiting_on.empty());
+
+  // Joined: waiting on the leader, not queued; listed as waiting; counted by the waiters read.
+  Result<Job> joined = co_await create_keyed(store, make_job("xtb"), key);
+  BOOST_TEST_REQUIRE(joined.ok(), why(joined));
+  BOOST_TEST((joined->state == JobState::waiting));
+  BOOST_TEST(joined->waiting_on == leader->id);
+  Result<Job> got = co_await store.get(joined->id);
+  BOOST_TEST_REQUIRE(got.ok());
+  BOOST_TEST((got->state == JobState::waiting));
+  BOOST_TEST(got->waiting_on == leader->id);
+  ListQuery waiting;
+  waiting.state = JobState::waiting;
+  Result<JobPage> listed = co_await store.list(waiting);
+  BOOST_TEST_REQUIRE(listed.ok());
+  BOOST_TEST_REQUIRE(listed->jobs.size() == 1u);
+  BOOST_TEST(listed->jobs[0].waiting_on == leader->id);
+  Result<std::vector<std::string>> waiters = co_await store.waiting_for(leader->id, 10);
+  BOOST_TEST_REQUIRE(waiters.ok());
+  BOOST_TEST((*waiters == std::vector<std::string>{joined->id}));
+
+  // Another key, or join off: queued (join off makes it the latest of its key).
+  Result<Job> other = co_await create_keyed(store, make_job("xtb"), std::string(64, 'b'));
+  BOOST_TEST((other->state == JobState::pending));
+  Result<Job> fresh = co_await create_keyed(store, make_job("xtb"), key, /*join=*/false);
+  BOOST_TEST_REQUIRE(fresh.ok());
+  BOOST_TEST((fresh->state == JobState::pending));
+  Result<Job> joins_fresh = co_await create_keyed(store, make_job("xtb"), key);
+  BOOST_TEST(joins_fresh->waiting_on == fresh->id);
+  Result<Job> cancelled = co_await store.cancel(joins_fresh->id);
+  BOOST_TEST_REQUIRE(cancelled.ok(), why(cancelled));
+  BOOST_TEST((cancelled->state == JobState::cancelled));
+  waiters = co_await store.waiting_for(fresh->id, 10);
+  BOOST_TEST(waiters->empty());
+
+  // Only a waiting job's wait ends, and only on the job it waits on.
+  Finish shared;
+  shared.result = json::object{{"energy_eh", -5.07}};
+  BOOST_TEST(is(co_await store.resolve_waiting(joined->id, other->id, shared), StoreErrc::conflict));
+  BOOST_TEST(is(co_await store.resolve_waiting(leader->id, leader->id, shared), StoreErrc::conflict));
+  Result<Job> completed = co_await store.resolve_waiting(joined->id, leader->id, shared);
+  BOOST_TEST_REQUIRE(completed.ok(), why(completed));
+  BOOST_TEST((completed->state == JobState::completed));
+  BOOST_TEST(completed->cached_from == leader->id);
+  BOOST_TEST(completed->waiting_on.empty());
+  BOOST_TEST(completed->finished_at > 0);
+  got = co_await store.get(joined->id);
+  BOOST_TEST(got->result == json::value(json::object{{"energy_eh", -5.07}}));
+  BOOST_TEST(got->cached_from == leader->id);
+  waiters = co_await store.waiting_for(leader->id, 10);
+  BOOST_TEST(waiters->empty());
+  auto events = co_await all_events(store, joined->id);
+  BOOST_TEST(types_of(events) == "submitted,completed");
+  BOOST_TEST((events[0].state == JobState::waiting));
+
+  // A failed latest is not joined: the next job leads (and runs).
+  Job runs = co_await must_claim(store, "w");
+  BOOST_TEST(runs.id == leader->id);
+  Finish failed;
+  failed.state = JobState::failed;
+  failed.error = json::object{{"code", "engine_failed"}, {"message", "x"}};
+  Result<Job> leader_failed = co_await store.finish(leader->id, "w", failed);
+  BOOST_TEST_REQUIRE(leader_failed.ok());
+  const std::string key2 = std::string(64, 'c');
+  Result<Job> first = co_await create_keyed(store, make_job("xtb"), key2);
+  Result<Job> second = co_await create_keyed(store, make_job("xtb"), key2);
+  BOOST_TEST_REQUIRE(second.ok());
+  BOOST_TEST(second->waiting_on == first->id);
+  Result<Job> cancelled_first = co_await store.cancel(first->id);
+  BOOST_TEST_REQUIRE(cancelled_first.ok());
+  Result<Job> third = co_await create_keyed(store, make_job("xtb"), key2);
+  BOOST_TEST((third->state == JobState::pending));  // the latest was cancelled: it leads
+
+  // A wait that ends without a result: queued, and claimable like any pending job.
+  Finish queue_it;
+  queue_it.state = JobState::pending;
+  Result<Job> queued = co_await store.resolve_waiting(second->id, first->id, queue_it);
+  BOOST_TEST_REQUIRE(queued.ok(), why(queued));
+  BOOST_TEST((queued->state == JobState::pending));
+  events = co_await all_events(store, second->id);
+  BOOST_TEST(types_of(events) == "submitted,queued");
+  bool claimed_it = false;
+  for (int i = 0; i < 5 && !claimed_it; ++i) {
+    Result<std::optional<Job>> next = co_await store.claim("w", 30s);
+    BOOST_TEST_REQUIRE(next.ok());
+    if (!next->has_value()) break;
+    claimed_it = (*next)->id == second->id;
+  }
+  BOOST_TEST(claimed_it);
+}
+
+// A job with threads costs that many slots of a claim (at most the instance's total); one that
+// does not fit stays first in the queue, so small jobs behind it do not overtake it.
+asio::awaitable<void> claims_count_threads_against_slots_case(Store& store) {
+  Job wide = make_job("xtb");
+  wide.spec["threads"] = 2;
+  Job narrow = make_job("xtb");
+  co_await must_create(store, wide);
+  co_await must_create(store, narrow);
+  ClaimBudget one;
+  one.slots = 1;
+  one.in_process = 8;
+  one.total_slots = 4;
+  Result<std::vector<Job>> claimed = co_await store.claim_within("w", 30s, one);
+  BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
+  BOOST_TEST(claimed->empty());  // the wide job is first and needs 2
+  ClaimBudget two = one;
+  two.slots = 2;
+  claimed = co_await store.claim_within("w", 30s, two);
+  BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
+  BOOST_TEST_REQUIRE(claimed->size() == 1u);  // 2 slots: the wide job only
+  BOOST_TEST(claimed->front().id == wide.id);
+  BOOST_TEST(claimed->front().threads() == 2);
+  // More threads than the instance has: it costs all of them, not more (it still runs).
+  Job wider = make_job("xtb");
+  wider.spec["threads"] = 16;
+  co_await must_create(store, wider);
+  ClaimBudget all = one;
+  all.slots = 5;
+  claimed = co_await store.claim_within("w", 30s, all);
+  BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
+  BOOST_TEST_REQUIRE(claimed->size() == 2u);  // narrow (1) and wider (capped at 4)
+  BOOST_TEST(claimed->at(0).id == narrow.id);
+  BOOST_TEST(claimed->at(1).id == wider.id);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1004,5 +1145,7 @@ NOX_CONTRACT_CASE(dead_instance_is_taken_over_at_once)
 NOX_CONTRACT_CASE(list_filters_on_a_big_store)
 NOX_CONTRACT_CASE(remembered_answers)
 NOX_CONTRACT_CASE(unfinished_jobs_per_owner_are_bounded)
+NOX_CONTRACT_CASE(calculation_keys)
+NOX_CONTRACT_CASE(claims_count_threads_against_slots)
 
 BOOST_AUTO_TEST_SUITE_END()

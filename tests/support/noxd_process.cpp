@@ -1,5 +1,7 @@
 #include "tests/support/noxd_process.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -36,6 +38,12 @@ NoxdProcess::NoxdProcess(std::vector<std::string> flags, std::vector<std::string
   std::vector<std::string> args{override_path ? override_path : NOXD_PATH, "--listen", "127.0.0.1:0", "--data-dir", (dir_ / "data").string(),
                                 "--scratch-dir", (dir_ / "scratch").string()};
   args.insert(args.end(), flags.begin(), flags.end());
+  // Most tests submit the same calculation many times to see each one run: the calculation
+  // cache is off unless a test asks for it (tests/integration/test_calculation_cache.cpp does).
+  if (std::find(flags.begin(), flags.end(), "--cache-scope") == flags.end()) {
+    args.push_back("--cache-scope");
+    args.push_back("off");
+  }
   std::vector<std::string> environment;
   for (char** e = environ; *e; ++e)
     if (std::string_view(*e).rfind("NOX_", 0) != 0) environment.emplace_back(*e);

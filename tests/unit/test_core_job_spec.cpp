@@ -815,3 +815,29 @@ BOOST_AUTO_TEST_CASE(inchikey_tags_are_reserved_for_the_index) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(core_job_spec_threads)
+
+BOOST_AUTO_TEST_CASE(threads_default_to_one_and_are_bounded) {
+  BOOST_TEST(parse_ok(spec_with("{}")).threads == 1);
+  BOOST_TEST(parse_ok(spec_with(R"({"threads": 4})")).threads == 4);
+  for (const char* bad : {R"({"threads": 0})", R"({"threads": 257})", R"({"threads": 1.5})", R"({"threads": "2"})"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      const auto errors = parse_errors(spec_with(bad));
+      BOOST_TEST_REQUIRE(errors.size() == 1u);
+      BOOST_TEST(errors[0].field == "threads");
+    }
+  }
+  nox::SpecLimits two;
+  two.max_threads = 2;
+  BOOST_TEST(parse_errors(spec_with(R"({"threads": 3})"), two).size() == 1u);
+  // Stored only when not 1; a job reads it back as its slot cost.
+  BOOST_TEST(!parse_ok(spec_with("{}")).to_json().contains("threads"));
+  nox::Job job;
+  job.spec = parse_ok(spec_with(R"({"threads": 3})")).to_json();
+  BOOST_TEST(job.threads() == 3);
+  job.spec.erase("threads");
+  BOOST_TEST(job.threads() == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -13,7 +13,7 @@ BOOST_AUTO_TEST_SUITE(core_job_state)
 // the states that exist, from one place.
 BOOST_AUTO_TEST_CASE(an_unknown_state_is_answered_with_the_known_ones) {
   BOOST_TEST(nox::unknown_state_message("bogus") ==
-             "unknown state 'bogus'; one of scheduled, pending, running, completed, failed, cancelled");
+             "unknown state 'bogus'; one of scheduled, pending, running, completed, failed, cancelled, waiting");
 }
 
 BOOST_AUTO_TEST_CASE(state_names_are_the_enum_names) {
@@ -23,6 +23,7 @@ BOOST_AUTO_TEST_CASE(state_names_are_the_enum_names) {
   BOOST_TEST(nox::to_string(JobState::completed) == "completed");
   BOOST_TEST(nox::to_string(JobState::failed) == "failed");
   BOOST_TEST(nox::to_string(JobState::cancelled) == "cancelled");
+  BOOST_TEST(nox::to_string(JobState::waiting) == "waiting");
 }
 
 BOOST_AUTO_TEST_CASE(event_names_are_the_enum_names) {
@@ -35,11 +36,11 @@ BOOST_AUTO_TEST_CASE(event_names_are_the_enum_names) {
   BOOST_TEST(nox::to_string(EventType::cancelled) == "cancelled");
   BOOST_TEST(nox::to_string(EventType::retrying) == "retrying");
   BOOST_TEST(nox::to_string(EventType::deleted) == "deleted");
+  BOOST_TEST(nox::to_string(EventType::queued) == "queued");
 }
 
 BOOST_AUTO_TEST_CASE(state_names_round_trip) {
-  for (JobState s : {JobState::scheduled, JobState::pending, JobState::running, JobState::completed,
-                     JobState::failed, JobState::cancelled}) {
+  for (JobState s : nox::all_job_states) {
     BOOST_TEST((nox::parse_job_state(nox::to_string(s)) == s));
   }
 }
@@ -47,18 +48,19 @@ BOOST_AUTO_TEST_CASE(state_names_round_trip) {
 BOOST_AUTO_TEST_CASE(event_names_round_trip) {
   for (EventType e : {EventType::submitted, EventType::scheduled, EventType::started, EventType::progress,
                       EventType::completed, EventType::failed, EventType::cancelled, EventType::retrying,
-                      EventType::deleted}) {
+                      EventType::deleted, EventType::queued}) {
     BOOST_TEST((nox::parse_event_type(nox::to_string(e)) == e));
   }
 }
 
 BOOST_AUTO_TEST_CASE(unknown_names_are_refused) {
-  BOOST_TEST(!nox::parse_job_state("queued"));
+  BOOST_TEST(!nox::parse_job_state("queued"));  // an event, not a state
   BOOST_TEST(!nox::parse_job_state("Pending"));
   BOOST_TEST(!nox::parse_job_state(""));
   BOOST_TEST(!nox::parse_job_state("pending "));
   BOOST_TEST(!nox::parse_job_state("submitted"));
   BOOST_TEST(!nox::parse_event_type("pending"));
+  BOOST_TEST(!nox::parse_event_type("waiting"));
   BOOST_TEST(!nox::parse_event_type("Started"));
   BOOST_TEST(!nox::parse_event_type(""));
 }
@@ -70,6 +72,7 @@ BOOST_AUTO_TEST_CASE(terminal_states) {
   BOOST_TEST(!nox::is_terminal(JobState::scheduled));
   BOOST_TEST(!nox::is_terminal(JobState::pending));
   BOOST_TEST(!nox::is_terminal(JobState::running));
+  BOOST_TEST(!nox::is_terminal(JobState::waiting));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -77,8 +80,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(core_transitions)
 
 namespace {
-const JobState kAll[] = {JobState::scheduled, JobState::pending, JobState::running,
-                         JobState::completed, JobState::failed,  JobState::cancelled};
+const auto& kAll = nox::all_job_states;
 
 struct Move {
   JobState from;
@@ -97,6 +99,10 @@ const Move kAllowed[] = {
     {JobState::running, JobState::pending, EventType::retrying},
     {JobState::failed, JobState::pending, EventType::retrying},
     {JobState::cancelled, JobState::pending, EventType::retrying},
+    {JobState::waiting, JobState::completed, EventType::completed},
+    {JobState::waiting, JobState::pending, EventType::queued},
+    {JobState::waiting, JobState::failed, EventType::failed},
+    {JobState::waiting, JobState::cancelled, EventType::cancelled},
 };
 }  // namespace
 
@@ -125,7 +131,7 @@ BOOST_AUTO_TEST_CASE(every_other_move_is_refused) {
       ++refused;
     }
   }
-  BOOST_TEST(refused == 36 - 10);
+  BOOST_TEST(refused == 49 - 14);
 }
 
 BOOST_AUTO_TEST_CASE(selected_refusals) {
@@ -137,6 +143,8 @@ BOOST_AUTO_TEST_CASE(selected_refusals) {
   BOOST_TEST(!nox::transition_allowed(JobState::scheduled, JobState::running));
   BOOST_TEST(!nox::transition_allowed(JobState::completed, JobState::cancelled));
   BOOST_TEST(!nox::transition_allowed(JobState::failed, JobState::cancelled));
+  BOOST_TEST(!nox::transition_allowed(JobState::waiting, JobState::running));  // queued first
+  BOOST_TEST(!nox::transition_allowed(JobState::pending, JobState::waiting));  // only created waiting
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,4 @@
--- pending | scheduled | running -> cancelled; appends `cancelled`. A running job's worker
+-- pending | scheduled | running | waiting -> cancelled; appends `cancelled`. A running job's worker
 -- learns it at its next renew (conflict) and kills the process.
 -- KEYS: job, queue, scheduled, leases, events
 -- ARGV: base, id, events_maxlen
@@ -8,7 +8,9 @@ local base, id = ARGV[1], ARGV[2]
 local r = load_job(job)
 if not r then return {'not_found'} end
 local state = r.s
-if state ~= 'pending' and state ~= 'scheduled' and state ~= 'running' then return {'conflict', state} end
+if state ~= 'pending' and state ~= 'scheduled' and state ~= 'running' and state ~= 'waiting' then
+  return {'conflict', state}
+end
 if state == 'pending' and r.q then
   redis.call('ZREM', queue, r.q)
   r.q = nil
@@ -16,6 +18,9 @@ elseif state == 'scheduled' then
   redis.call('ZREM', scheduled, id)
 elseif state == 'running' then
   redis.call('ZREM', leases, id)
+elseif state == 'waiting' then
+  redis.call('SREM', base .. 'waiters:' .. r.wo, id)
+  r.wo = nil
 end
 local now = now_ms()
 r.s, r.f, r.x = 'cancelled', now, '{"code":"cancelled","message":"cancelled on request"}'

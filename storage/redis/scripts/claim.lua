@@ -1,16 +1,19 @@
 -- Takes the best pending jobs: pending -> running with a lease, attempts + 1, appends
 -- `started` for each. Jobs of the engines named in ARGV run in-process on the claiming
--- instance and count against `in_process_max`, the others against `max` (its free slots);
--- at the first job whose kind has no budget left the claim stops and the job goes back to its
--- place (same member, same order). 100 jobs per call at most.
+-- instance and count one each against `in_process_max`, the others their threads (`th`, at
+-- most total_slots) against `max` (its free slots); at the first job whose kind has not enough
+-- budget left the claim stops and the job goes back to its place (same member, same order).
+-- 100 jobs per call at most.
 -- KEYS: queue, leases, events, wake
--- ARGV: base, worker, lease_ms, events_maxlen, max, in_process_max, in-process engine names...
+-- ARGV: base, worker, lease_ms, events_maxlen, max, in_process_max, total_slots (0: one per
+--       job), in-process engine names...
 -- -> {'ok', id, event_id, record[, id, event_id, record, ...]} | {'empty'}
 local queue, leases, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, worker = ARGV[1], ARGV[2]
 local budget = {[false] = tonumber(ARGV[5]) or 1, [true] = tonumber(ARGV[6]) or 0}
 local in_process = {}
-for i = 7, #ARGV do in_process[ARGV[i]] = true end
+local total_slots = tonumber(ARGV[7]) or 0
+for i = 8, #ARGV do in_process[ARGV[i]] = true end
 local out = {'ok'}
 local taken, stale = 0, 0
 local now
@@ -26,11 +29,16 @@ while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 d
   -- Anything else is a stale entry (job gone, or re-queued under a new member): dropped.
   if r and r.s == 'pending' and r.q == member then
     local kind = in_process[r.e or ''] == true
-    if budget[kind] <= 0 then
+    local cost = 1
+    if not kind and r.th then
+      cost = r.th
+      if total_slots > 0 and cost > total_slots then cost = total_slots end
+    end
+    if budget[kind] < cost then
       redis.call('ZADD', queue, 0, member)
       break
     end
-    budget[kind] = budget[kind] - 1
+    budget[kind] = budget[kind] - cost
     if not now then
       now = now_ms()
       started_data = '{"worker":' .. cjson.encode(worker) .. ',"attempt":'

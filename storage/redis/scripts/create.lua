@@ -2,11 +2,16 @@
 -- together), indexes them (idx:pending:<engine>, idx:tag:<t>, idx:owner:<o>), enqueues them and appends
 -- `submitted` for each. Beyond max_jobs jobs in the store (`count`), refuses; beyond its
 -- owner's cap of unfinished jobs (unfinished_by_owner, kept by lib.lua's state moves), refuses.
+-- The calculation cache: a job with a calculation key joins the latest job created with that
+-- key ("<base>calc:<key>" -> id, kept for the key's ttl) unless that one failed, was cancelled
+-- or is gone: it is then saved `waiting` (wo = that id, listed in "<base>waiters:<that id>"),
+-- not queued. Otherwise it is queued and becomes the latest for the key.
 -- KEYS: queue, events, wake, count, engines, unfinished_by_owner
 -- ARGV: base, events_maxlen, wake_cap, max_jobs (0: no bound), then per job: id, record
---       (job_blob::encode; its `c` absent: now), max unfinished jobs of its owner (0: no bound)
--- -> {answer per job}, each {'ok', created_at, event_id} | {'conflict', state} | {'full', jobs}
---    | {'quota', unfinished jobs of the owner}
+--       (job_blob::encode; its `c` absent: now), max unfinished jobs of its owner (0: no bound),
+--       calculation key ('' none), join ('1' | '0'), key ttl (ms)
+-- -> {answer per job}, each {'ok', created_at, event_id, waiting_on ('' none)} | {'conflict', state}
+--    | {'full', jobs} | {'quota', unfinished jobs of the owner}
 local queue, events, wake_list, count_key, engines, unfinished = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base, maxlen, max_jobs = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local count = tonumber(redis.call('GET', count_key)) or 0
@@ -15,7 +20,20 @@ local added_of_owner = {}  -- this call's jobs per owner (their HINCRBY waits fo
 local seen_engines = {}
 local out = {}
 local now = now_ms()
-for i = 5, #ARGV - 2, 3 do
+-- The job to wait on for calculation key `calc`, or nil: then `id` becomes the latest.
+local function join_or_lead(id, calc, join, ttl)
+  if calc == '' then return nil end
+  local calc_key = base .. 'calc:' .. calc
+  local latest = join == '1' and redis.call('GET', calc_key)
+  if latest and latest ~= id then
+    local leader = load_job(base .. 'job:' .. latest)
+    if leader and leader.s ~= 'failed' and leader.s ~= 'cancelled' then return latest end
+  end
+  redis.call('SET', calc_key, id, 'PX', ttl)
+  return nil
+end
+
+for i = 5, #ARGV - 5, 6 do
   local id = ARGV[i]
   local job = base .. 'job:' .. id
   local existing = load_job(job)
@@ -33,12 +51,21 @@ for i = 5, #ARGV - 2, 3 do
     out[#out + 1] = {'quota', held}
   else
     if not r.c or r.c == 0 then r.c = now end
-    r.s = 'pending'
-    local event = log_event(events, maxlen, 'submitted', id, 'pending', now, '{}')
+    local waiting_on = join_or_lead(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+    local event
+    if waiting_on then
+      r.s = 'waiting'
+      r.wo = waiting_on
+      event = log_event(events, maxlen, 'submitted', id, 'waiting', now, '{"waiting_on":"' .. waiting_on .. '"}')
+      redis.call('SADD', base .. 'waiters:' .. waiting_on, id)
+    else
+      r.s = 'pending'
+      event = log_event(events, maxlen, 'submitted', id, 'pending', now, '{}')
+      r.q = enqueue_member(queue, id, r.p or 0, event)
+    end
     r.h = history_plus(nil, event)
-    r.q = enqueue_member(queue, id, r.p or 0, event)
     save_job(job, r)
-    move_state_later(base, id, r, nil, 'pending')
+    move_state_later(base, id, r, nil, r.s)
     if type(r.t) == 'table' then
       for _, tag in ipairs(r.t) do redis.call('ZADD', base .. 'idx:tag:' .. tag, r.c, id) end
     end
@@ -48,7 +75,7 @@ for i = 5, #ARGV - 2, 3 do
     end
     seen_engines[r.e or ''] = true
     added = added + 1
-    out[#out + 1] = {'ok', int(r.c), event}
+    out[#out + 1] = {'ok', int(r.c), event, waiting_on or ''}
   end
 end
 if added > 0 then

@@ -28,6 +28,7 @@ local terminal = {completed = true, failed = true, cancelled = true}
 --   s state   e engine   t tags (array)   c created_at   b started_at   f finished_at
 --   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker running it
 --   o owner (the identity that submitted it; absent in open mode)
+--   th threads (slots a claim costs)   wo the job this one waits for (state waiting)   cf the job whose result it holds (the cache)
 --   sp spec, r result (compressed by RedisStore; opaque here)   x error (JSON)   g progress (JSON)
 --   q queue member (while pending)   h event history (see history_plus)
 -- cmsgpack packs whole Lua numbers as integers, so times and counts stay integers.
@@ -120,7 +121,7 @@ local function state_index(base, state, engine)
   return base .. 'idx:' .. state .. ':' .. (engine or '')
 end
 
--- Unfinished (pending, scheduled, running) jobs per owner: the hash
+-- Unfinished (pending, scheduled, running, waiting) jobs per owner: the hash
 -- "<base>unfinished_by_owner", owner -> count, read by create.lua for the owner's cap. A move
 -- into the unfinished states counts +1, out of them -1 (a field at 0 is removed).
 local function unfinished_change(r, from, to)

@@ -1,0 +1,209 @@
+#include "server/calculation_cache.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include "core/calculation_hash.hpp"
+#include "core/log.hpp"
+#include "server/app.hpp"
+#include "server/event_hub.hpp"
+
+namespace nox {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Waiting jobs looked at per step of the sweep, and how often a step runs.
+constexpr std::size_t sweep_page = 100;
+constexpr auto sweep_period = std::chrono::seconds(5);
+// Jobs waiting on one job settled per read of the store's list of them.
+constexpr std::size_t waiters_per_read = 100;
+// Jobs noted as waited on, at most (see follow_event).
+constexpr std::size_t max_awaited = 100000;
+
+bool spec_flag(const Job& job, std::string_view key, bool fallback) {
+  const boost::json::value* v = job.spec.if_contains(key);
+  return v && v->is_bool() ? v->get_bool() : fallback;
+}
+
+std::string spec_text(const Job& job, std::string_view key) {
+  const boost::json::value* v = job.spec.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// The files of job `from`, read whole (the store hands them out in chunks); nullopt when the
+// store could not give them all.
+asio::awaitable<std::optional<std::vector<Artifact>>> copy_of_files(Store& store, const std::string& from) {
+  auto listed = co_await store.list_artifacts(from);
+  if (!listed) co_return std::nullopt;
+  std::vector<Artifact> copies;
+  for (const ArtifactInfo& info : *listed) {
+    Artifact copy{info.name, info.media_type, {}, info.sha256};
+    copy.bytes.reserve(static_cast<std::size_t>(info.size));
+    while (copy.bytes.size() < info.size) {
+      auto chunk = co_await store.read_artifact(from, info.name, copy.bytes.size(), artifact_chunk_bytes);
+      if (!chunk || chunk->empty()) co_return std::nullopt;
+      copy.bytes += *chunk;
+    }
+    copies.push_back(std::move(copy));
+  }
+  co_return copies;
+}
+
+// Ends the wait of job `id` on job `on` when `on` has ended: completed -> the result and files
+// are copied; failed, cancelled or gone -> `id` is queued. The job as it is then, or nullopt
+// when nothing changed (`on` still runs, or the store could not be reached: a later try).
+asio::awaitable<std::optional<Job>> settle_wait(App& app, const std::string& id, const std::string& on) {
+  Finish outcome;
+  auto awaited = co_await app.store.get(on);
+  if (awaited) {
+    if (!is_terminal(awaited->state)) co_return std::nullopt;
+    if (awaited->state == JobState::completed) {
+      auto files = co_await copy_of_files(app.store, on);
+      if (!files) {
+        // Its files went with it (deleted meanwhile): compute after all.
+        outcome.state = JobState::pending;
+      } else {
+        if (!files->empty()) {
+          auto put = co_await app.store.put_artifacts(id, std::move(*files));
+          if (!put) co_return std::nullopt;
+        }
+        outcome.state = JobState::completed;
+        outcome.result = std::move(awaited->result);
+      }
+    } else {
+      outcome.state = JobState::pending;
+    }
+  } else if (awaited.error().code == StoreErrc::not_found) {
+    outcome.state = JobState::pending;
+  } else {
+    co_return std::nullopt;
+  }
+  auto resolved = co_await app.store.resolve_waiting(id, on, std::move(outcome));
+  if (!resolved) co_return std::nullopt;  // settled by another instance, or cancelled meanwhile
+  co_return std::move(*resolved);
+}
+
+}  // namespace
+
+void CacheCounters::render(PrometheusText& text) const {
+  text.family("nox_calculation_cache_total", "counter",
+              "submissions by what the calculation cache did: hit (a finished result shared at once), joined "
+              "(waited for an identical calculation under way), miss (computed), bypassed (\"cache\": false)");
+  text.sample("nox_calculation_cache_total", {{"outcome", "hit"}}, static_cast<double>(hits));
+  text.sample("nox_calculation_cache_total", {{"outcome", "joined"}}, static_cast<double>(joins));
+  text.sample("nox_calculation_cache_total", {{"outcome", "miss"}}, static_cast<double>(misses));
+  text.sample("nox_calculation_cache_total", {{"outcome", "bypassed"}}, static_cast<double>(bypassed));
+}
+
+void stamp_calculation(const App& app, JobSpec& spec) {
+  spec.calculation.clear();
+  // echo is for tests and benchmarks, which submit the same job many times on purpose.
+  if (app.settings.cache_scope == "off" || spec.engine == "echo") return;
+  for (const EngineStatus& status : app.engines.statuses()) {
+    if (status.name == spec.engine && status.available && !status.version.empty()) {
+      spec.calculation = calculation_hash(spec, status.version);
+      return;
+    }
+  }
+}
+
+CreateBounds with_calculation_key(const App& app, CreateBounds bounds, const Job& job) {
+  const std::string hash = spec_text(job, "calculation");
+  if (hash.empty()) return bounds;
+  bounds.calculation_key = calculation_key(hash, app.settings.cache_scope == "lab" ? "" : job.owner);
+  bounds.join_calculation = spec_flag(job, "cache", true);
+  // A key outlives no job it could name: finished jobs leave after the retention period.
+  bounds.calculation_key_ttl = std::chrono::milliseconds(static_cast<std::int64_t>(app.settings.retention_s * 1000));
+  return bounds;
+}
+
+asio::awaitable<Job> settle_new_job(App& app, Job job) {
+  if (spec_text(job, "calculation").empty()) co_return job;
+  if (!spec_flag(job, "cache", true)) {
+    ++app.cache.counters.bypassed;
+    co_return job;
+  }
+  if (job.state != JobState::waiting) {
+    ++app.cache.counters.misses;
+    co_return job;
+  }
+  auto settled = co_await settle_wait(app, job.id, job.waiting_on);
+  if (!settled) {
+    ++app.cache.counters.joins;
+    co_return job;
+  }
+  if (settled->state == JobState::completed) {
+    ++app.cache.counters.hits;
+  } else {
+    ++app.cache.counters.misses;
+  }
+  co_return std::move(*settled);
+}
+
+asio::awaitable<void> settle_waits_on(App& app, std::string id) {
+  while (true) {
+    auto waiting = co_await app.store.waiting_for(id, waiters_per_read);
+    if (!waiting || waiting->empty()) co_return;
+    std::size_t settled = 0;
+    for (const std::string& waiter : *waiting) {
+      if (co_await settle_wait(app, waiter, id)) ++settled;
+    }
+    // Nothing moved (the store is unreachable, or `id` has not ended): the sweep tries later.
+    if (settled == 0) co_return;
+  }
+}
+
+void follow_event(App& app, const JobEvent& event) {
+  std::unordered_set<std::string>& awaited = app.cache.awaited;
+  const auto linked = [&](std::string_view key) -> std::string {
+    const boost::json::value* v = event.data.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  if (event.type == EventType::submitted) {
+    if (std::string on = linked("waiting_on"); !on.empty()) {
+      // A bound for ids whose end this instance never reads (it was down): the sweep covers them.
+      if (awaited.size() >= max_awaited) awaited.clear();
+      awaited.insert(std::move(on));
+    }
+    return;
+  }
+  const bool ended = event.type == EventType::completed || event.type == EventType::failed ||
+                     event.type == EventType::cancelled || event.type == EventType::deleted;
+  if (!ended) return;
+  // A job completed from a job that had already ended (a cache hit): nothing more waits on that one.
+  if (std::string from = linked("cached_from"); !from.empty()) awaited.erase(from);
+  if (awaited.erase(event.job_id) == 0) return;
+  asio::co_spawn(app.events->executor(), settle_waits_on(app, event.job_id), asio::detached);
+}
+
+asio::awaitable<void> settle_forgotten_waits(App& app) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::string cursor;
+  while (!app.stopping) {
+    timer.expires_after(sweep_period);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    ListQuery query;
+    query.state = JobState::waiting;
+    query.limit = sweep_page;
+    query.cursor = cursor;
+    auto page = co_await app.store.list(std::move(query));
+    if (!page) continue;
+    std::size_t settled = 0;
+    for (const Job& job : page->jobs) {
+      if (!job.waiting_on.empty() && co_await settle_wait(app, job.id, job.waiting_on)) ++settled;
+    }
+    if (settled > 0) log_info("calculation cache: settled " + std::to_string(settled) + " waits whose end was missed");
+    cursor = page->next_cursor;  // "" after the last page: start again from the newest
+  }
+}
+
+}  // namespace nox
