@@ -125,7 +125,8 @@ asio::awaitable<const EventHub::JobMeta*> EventHub::meta_of(const std::string& j
   auto job = co_await store_.get(job_id);
   if (!job) co_return nullptr;  // deleted meanwhile: engine/tag filters cannot match it
   if (meta_.size() >= meta_cache_limit) meta_.clear();
-  auto [it, inserted] = meta_.emplace(job_id, JobMeta{job->engine(), job->tags(), job->owner});
+  // The index tags, as GET /jobs filters by: the reserved batch:, inchikey: and continues: ones too.
+  auto [it, inserted] = meta_.emplace(job_id, JobMeta{job->engine(), job->index_tags(), job->owner});
   co_return &it->second;
 }
 

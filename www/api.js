@@ -25,11 +25,15 @@ export function withToken(url) {
   return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(key)}`;
 }
 
+// body: a value sent as JSON, or a RawBody sent as it is with its own type (a molecule file).
 async function request(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
   const key = credentials.get();
   if (key) init.headers['X-API-Key'] = key;
-  if (body !== undefined) {
+  if (body instanceof RawBody) {
+    init.headers['Content-Type'] = body.contentType;
+    init.body = body.raw;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -63,6 +67,37 @@ function query(params) {
   return s ? `?${s}` : '';
 }
 
+class RawBody {
+  constructor(raw, contentType) {
+    this.raw = raw;
+    this.contentType = contentType;
+  }
+}
+
+// A job's file as text (xtbopt.log, g98.out, ...): null when the job has no such file.
+async function artifactText(id, name) {
+  const headers = {};
+  const key = credentials.get();
+  if (key) headers['X-API-Key'] = key;
+  let response;
+  try {
+    response = await fetch(`${jobPath(id)}/artifacts/${encodeURIComponent(name)}`, { headers });
+  } catch (err) {
+    throw new ApiError(0, { error: { code: 'network', message: `cannot reach the server (${err.message})` } });
+  }
+  if (response.status === 404) return null;
+  if (!response.ok) {
+    let parsed = null;
+    try {
+      parsed = await response.json();
+    } catch {
+      parsed = null;
+    }
+    throw new ApiError(response.status, parsed);
+  }
+  return response.text();
+}
+
 export const api = {
   health: () => request('GET', '/health'),
   listJobs: (filters = {}) => request('GET', `/jobs${query(filters)}`),
@@ -72,12 +107,23 @@ export const api = {
   getArtifacts: (id) => request('GET', `${jobPath(id)}/artifacts`),
   cancelJob: (id) => request('POST', `${jobPath(id)}/cancel`),
   deleteJob: (id) => request('DELETE', jobPath(id)),
+  getResult: (id) => request('GET', `${jobPath(id)}/result`),
+  artifactText,
+  // What each engine takes (methods, tasks, solvents, keywords, outputs) and whether it runs here.
+  listEngines: () => request('GET', '/engines'),
+  // A molecule converted as a job would get it, without a job: {xyz, charge, multiplicity, identifiers}.
+  previewMolecule: (molecule) => request('POST', '/molecules', molecule),
+  // A molecule file (SDF, multi-frame XYZ, SMILES lines) as one job per record; the spec's other
+  // fields go in the query (README, "Batches from molecule files").
+  submitBatchFile: (file, contentType, params) => request('POST', `/jobs/batch${query(params)}`, new RawBody(file, contentType)),
+  getBatch: (id) => request('GET', `/batches/${encodeURIComponent(id)}`),
   eventsUrl: (filters = {}) => withToken(`/events${query(filters)}`),
   jobEventsUrl: (id) => withToken(`${jobPath(id)}/events`),
 };
 
-// The event types of the SSE streams (DESIGN.md, "Events and SSE").
+// The event types of the SSE streams (DESIGN.md, "Events and SSE"). "queued": a job that waited
+// for an identical calculation (the calculation cache) goes to the queue after all.
 export const EVENT_TYPES = ['submitted', 'scheduled', 'started', 'progress', 'completed', 'failed', 'cancelled',
-  'retrying', 'deleted'];
+  'retrying', 'deleted', 'queued'];
 export const TERMINAL_EVENTS = new Set(['completed', 'failed', 'cancelled', 'deleted']);
 export const FINISHED_STATES = new Set(['completed', 'failed', 'cancelled']);

@@ -1,9 +1,14 @@
-// Nox dashboard: wires the job table, the submit form and the job view together.
-// Everything it shows or does goes through the JSON API and its event streams.
+// Nox dashboard: wires the job table, the submit forms, the job view and the batch view
+// together. Everything it shows or does goes through the JSON API and its event streams.
 import { api, credentials } from './api.js';
 import { JobTable } from './jobs.js';
 import { SubmitForm } from './submit.js';
+import { BatchForm } from './batch-submit.js';
 import { JobView } from './jobview.js';
+import { BatchView } from './batch.js';
+import { el } from './format.js';
+
+const ENGINES_RETRY_MS = 5000;
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -16,16 +21,41 @@ const table = new JobTable({
 });
 
 const view = new JobView($('#job-view'), {
-  onClosed: () => {
-    if (window.location.hash) window.history.pushState(null, '', window.location.pathname + window.location.search);
-    route();
-  },
+  onClosed: () => closeView(),
   onMessage: (text) => {
     $('#jobs-message').textContent = text;
   },
 });
 
 const form = new SubmitForm($('#submit-form'));
+const batchForm = new BatchForm($('#batch-form'));
+
+function closeView() {
+  if (window.location.hash) window.history.pushState(null, '', window.location.pathname + window.location.search);
+  route();
+}
+const batchView = new BatchView($('#batch-view'), { onClosed: closeView });
+
+// The forms and the engine filter are built from what the server says its engines take.
+async function loadEngines() {
+  let answer;
+  try {
+    answer = await api.listEngines();
+  } catch (err) {
+    form.enginesUnavailable(err.message);
+    setTimeout(loadEngines, ENGINES_RETRY_MS);
+    return;
+  }
+  const engines = Array.isArray(answer.engines) ? answer.engines : [];
+  form.setEngines(engines);
+  batchForm.setEngines(engines);
+  const filter = $('#filter-engine');
+  const chosen = filter.value;
+  filter.replaceChildren(el('option', { value: '' }, 'any'), ...engines.map((e) => el('option', { value: e.name }, e.name)));
+  // A filter from the URL for an engine this server does not list stays selectable.
+  if (chosen && !engines.some((e) => e.name === chosen)) filter.append(el('option', { value: chosen }, chosen));
+  filter.value = chosen;
+}
 
 // Filters: engine and tag go to the server; all three are kept in the URL's query.
 const filtersForm = $('#filters');
@@ -38,7 +68,12 @@ function readFilters() {
 }
 function writeFilters(filters) {
   filtersForm.elements.state.value = filters.state || '';
-  filtersForm.elements.engine.value = filters.engine || '';
+  const engineFilter = filtersForm.elements.engine;
+  // Before GET /engines has answered, the engine from the URL is the only choice besides "any".
+  if (filters.engine && ![...engineFilter.options].some((o) => o.value === filters.engine)) {
+    engineFilter.append(el('option', { value: filters.engine }, filters.engine));
+  }
+  engineFilter.value = filters.engine || '';
   filtersForm.elements.tag.value = filters.tag || '';
 }
 function filtersFromUrl() {
@@ -64,16 +99,15 @@ for (const select of filtersForm.querySelectorAll('select')) {
   select.addEventListener('change', () => applyFilters(readFilters()));
 }
 
-// Routing: #/jobs/<id> opens the job view.
+// Routing: #/jobs/<id> opens the job view, #/batches/<id> the batch view.
 function route() {
-  const match = /^#\/jobs\/([0-9a-f]{32})$/.exec(window.location.hash);
-  if (match) {
-    table.select(match[1]);
-    view.open(match[1]);
-  } else {
-    table.select(null);
-    view.close();
-  }
+  const job = /^#\/jobs\/([0-9a-f]{32})$/.exec(window.location.hash);
+  const batch = /^#\/batches\/([0-9a-f]{32})$/.exec(window.location.hash);
+  table.select(job ? job[1] : null);
+  if (job) view.open(job[1]);
+  else view.close();
+  if (batch) batchView.open(batch[1]);
+  else batchView.close();
 }
 window.addEventListener('hashchange', route);
 window.addEventListener('popstate', route);
@@ -106,7 +140,6 @@ async function showServer() {
       parts.push(`engines: ${Object.entries(health.engines)
         .map(([name, e]) => `${name}${e && e.available === false ? ' (unavailable)' : e && e.version ? ` ${e.version}` : ''}`)
         .join(', ')}`);
-      form.setEngines(health.engines);
     }
     if (health.slots && typeof health.slots.total === 'number') parts.push(`slots ${health.slots.busy ?? 0}/${health.slots.total} busy`);
     if (health.queue && typeof health.queue.pending === 'number') parts.push(`${health.queue.pending} queued`);
@@ -142,5 +175,6 @@ const initial = filtersFromUrl();
 writeFilters(initial);
 table.start(initial);
 route();
+loadEngines();
 showServer();
 setInterval(showServer, 15000);

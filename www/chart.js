@@ -1,33 +1,13 @@
-// Energy per optimization cycle as inline SVG: no chart library. The figure element carries
-// data-points (how many cycles are drawn) so scripts and tests can read it.
-const NS = 'http://www.w3.org/2000/svg';
+// Energy per optimization cycle as inline SVG. While the job runs, its progress events add
+// points (the server sends at most a few per second); once it has finished, the whole
+// trajectory (xtbopt.log, optimization-log.js) replaces them with every cycle. The figure
+// element carries data-points (how many cycles are drawn) and data-source ("progress" or
+// "trajectory") so scripts and tests can read them.
+import { svg, ticks, decimalsFor } from './plot.js';
+
 const WIDTH = 560;
 const HEIGHT = 260;
 const MARGIN = { left: 86, right: 16, top: 14, bottom: 40 };
-
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// About five round tick values covering [lo, hi].
-function ticks(lo, hi, count = 5) {
-  if (hi === lo) return [lo];
-  const raw = (hi - lo) / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
-  const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(v);
-  return out;
-}
-
-function decimalsFor(values) {
-  if (values.length < 2) return 6;
-  const step = Math.abs(values[1] - values[0]);
-  return Math.min(8, Math.max(0, -Math.floor(Math.log10(step)) + 1));
-}
 
 export class EnergyChart {
   constructor(figure, svgElement, caption) {
@@ -35,16 +15,20 @@ export class EnergyChart {
     this.svg = svgElement;
     this.caption = caption;
     this.points = [];
+    this.source = 'progress';
     this.draw();
   }
 
   reset() {
     this.points = [];
+    this.source = 'progress';
     this.draw();
   }
 
-  // One progress event's numbers: {cycle, energy_eh, gradient_norm}.
+  // One progress event's numbers: {cycle, energy_eh, gradient_norm}. Ignored once the whole
+  // trajectory is drawn: it already holds every cycle.
   add(progress) {
+    if (this.source === 'trajectory') return;
     if (!progress || typeof progress.energy_eh !== 'number') return;
     const cycle = typeof progress.cycle === 'number' ? progress.cycle : this.points.length + 1;
     const existing = this.points.findIndex((p) => p.cycle === cycle);
@@ -55,9 +39,19 @@ export class EnergyChart {
     this.draw();
   }
 
+  // Every cycle of the finished optimization ({cycle, energy, gradient}), in place of the
+  // throttled progress events.
+  showTrajectory(points) {
+    if (!points.length) return;
+    this.points = points.map((p) => ({ cycle: p.cycle, energy: p.energy, gradient: p.gradient }));
+    this.source = 'trajectory';
+    this.draw();
+  }
+
   draw() {
     const points = this.points;
     this.figure.dataset.points = String(points.length);
+    this.figure.dataset.source = this.source;
     this.svg.replaceChildren();
     if (points.length === 0) {
       this.caption.textContent = 'No optimization cycles yet.';
@@ -68,7 +62,9 @@ export class EnergyChart {
     const last = points[points.length - 1];
     const first = points[0];
     const change = last.energy - first.energy;
-    this.caption.textContent = `${points.length} cycle${points.length === 1 ? '' : 's'}; latest cycle ${last.cycle}: `
+    const what = this.source === 'trajectory' ? 'every cycle of the trajectory (xtbopt.log)' : 'live progress';
+    this.caption.textContent = `${points.length} cycle${points.length === 1 ? '' : 's'} (${what}); `
+      + `${this.source === 'trajectory' ? 'last' : 'latest'} cycle ${last.cycle}: `
       + `E = ${last.energy.toFixed(8)} Eh`
       + (typeof last.gradient === 'number' ? `, gradient norm ${last.gradient.toExponential(2)} Eh/bohr` : '')
       + (points.length > 1 ? `; ΔE since cycle ${first.cycle} = ${(change * 627.509474).toFixed(3)} kcal/mol` : '');
@@ -114,8 +110,10 @@ export class EnergyChart {
       points: points.map((p) => `${x(p.cycle).toFixed(1)},${y(p.energy).toFixed(1)}`).join(' '),
     }));
     const dots = svg('g', { class: 'dots' });
+    // Long trajectories get smaller dots, so the line stays readable.
+    const radius = points.length > 60 ? 1.8 : 3.5;
     for (const p of points) {
-      const dot = svg('circle', { cx: x(p.cycle).toFixed(1), cy: y(p.energy).toFixed(1), r: 3.5, 'data-cycle': p.cycle });
+      const dot = svg('circle', { cx: x(p.cycle).toFixed(1), cy: y(p.energy).toFixed(1), r: radius, 'data-cycle': p.cycle });
       dot.append(svg('title', {}, `cycle ${p.cycle}: ${p.energy.toFixed(8)} Eh`
         + (typeof p.gradient === 'number' ? `, |g| ${p.gradient.toExponential(2)}` : '')));
       dots.append(dot);

@@ -14,6 +14,21 @@ function progressText(job) {
   return `cycle ${p.cycle}`;
 }
 
+// The calculation cache's link, as a badge that opens the other job: the job whose result this
+// one holds (cached_from), or the one it waits for (waiting_on, state "waiting").
+function cacheBadge(job) {
+  if (job.cached_from) {
+    return el('a', { class: 'badge cache-badge', href: `#/jobs/${job.cached_from}`,
+      title: `Result from the calculation cache: job ${job.cached_from} computed the same calculation` }, 'cached');
+  }
+  if (job.state === 'waiting' && job.waiting_on) {
+    return el('a', { class: 'badge waiting-badge', href: `#/jobs/${job.waiting_on}`,
+      title: `Waits for job ${job.waiting_on}, which runs the same calculation, and will share its result` },
+    `on ${shortId(job.waiting_on)}`);
+  }
+  return null;
+}
+
 export class JobTable {
   constructor({ tbody, message, empty, loadMore, connection }) {
     this.tbody = tbody;
@@ -172,12 +187,15 @@ export class JobTable {
       updated.finished_at = null;
     }
     if (type === 'progress' && data.progress) updated.progress = data.progress;
+    if (type === 'queued') delete updated.waiting_on;
     if (!this.matchesState(updated.state)) {
       this.remove(id);
       return;
     }
     this.upsert(updated, true);
-    if (isNew) this.fillIn(id);
+    // A job that waited on an identical calculation and completed with it now has cached_from,
+    // which no event carries: read it.
+    if (isNew || (type === 'completed' && job.state === 'waiting')) this.fillIn(id);
   }
 
   async fillIn(id) {
@@ -190,7 +208,8 @@ export class JobTable {
     const job = this.jobs.get(id);
     if (!job) return;
     const merged = { ...status, ...job };
-    for (const key of ['engine', 'task', 'method', 'name', 'tags', 'formula', 'created_at', 'attempts', 'error']) {
+    for (const key of ['engine', 'task', 'method', 'name', 'tags', 'formula', 'created_at', 'attempts', 'error',
+      'waiting_on', 'cached_from']) {
       if (status[key] !== undefined) merged[key] = status[key];
     }
     // Times the events have not told yet, when the status describes the same state as the row.
@@ -259,7 +278,8 @@ export class JobTable {
     const progress = progressText(job);
     const stateCell = el('td', { class: 'state-cell' },
       el('span', { class: `state state-${job.state}` }, job.state),
-      progress ? el('span', { class: 'progress-note' }, progress) : null);
+      progress ? el('span', { class: 'progress-note' }, progress) : null,
+      cacheBadge(job));
     if (job.state === 'failed' && job.error && job.error.message) stateCell.title = job.error.message;
     const tags = Array.isArray(job.tags) && job.tags.length
       ? el('span', { class: 'tags' }, job.tags.map((t) => el('span', { class: 'tag' }, t))) : null;

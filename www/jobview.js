@@ -1,137 +1,20 @@
 // The job view: summary, event timeline (GET /jobs/{id}/events, which replays the history
-// first), the live energy chart, 3-D structures, parsed results, files, cancel and delete.
+// first), the energy chart (live, then every cycle once finished), 3-D structures, the
+// vibrations of a Hessian job (IR spectrum, normal modes), parsed results, files, the
+// calculation cache's links, cancel and delete.
 import { api, ApiError, EVENT_TYPES, TERMINAL_EVENTS, FINISHED_STATES, withToken } from './api.js';
 import { EnergyChart } from './chart.js';
-import { el, timeElement, formulaElement, duration, fixed, bytes, xyzSymbols } from './format.js';
+import { el, timeElement, formulaElement, duration, fixed, bytes, xyzSymbols, shortId } from './format.js';
+import { parseOptimizationLog } from './optimization-log.js';
+import { StructureViewer } from './viewer.js';
+import { VibrationsCard } from './vibrations.js';
 
 const OPTIMIZING_TASKS = new Set(['optimize', 'optimize_hessian']);
+const CANCELLABLE_STATES = new Set(['pending', 'scheduled', 'running', 'waiting']);
 const KNOWN_RESULT_FIELDS = new Set(['energy_eh', 'homo_lumo_gap_ev', 'dipole_debye', 'partial_charges', 'bond_orders',
-  'optimized_xyz', 'frequencies_cm1', 'imaginary_frequency_count', 'has_imaginary_frequencies', 'thermochemistry',
-  'optimization', 'wall_time_s', 'engine', 'warnings']);
+  'optimized_xyz', 'frequencies_cm1', 'ir_intensities_km_mol', 'imaginary_frequency_count', 'has_imaginary_frequencies',
+  'thermochemistry', 'optimization', 'minimum', 'wall_time_s', 'engine', 'warnings']);
 const HARTREE_TO_KCAL = 627.509474;
-
-function xyzCoordinates(xyz) {
-  const count = parseInt(xyz.split(/\r?\n/)[0], 10);
-  return xyz.split(/\r?\n/).slice(2, 2 + (count || 0)).map((line) => line.trim().split(/\s+/).slice(1, 4).map(Number))
-    .filter((p) => p.length === 3 && p.every(Number.isFinite));
-}
-
-// The unit eigenvector of the smallest eigenvalue of a symmetric 3x3 matrix (Jacobi rotations).
-function smallestEigenvector(m) {
-  const a = m.map((r) => [...r]);
-  const v = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
-  for (let sweep = 0; sweep < 50; sweep += 1) {
-    let off = 0;
-    for (let p = 0; p < 3; p += 1) for (let q = p + 1; q < 3; q += 1) off += a[p][q] ** 2;
-    if (off < 1e-18) break;
-    for (let p = 0; p < 3; p += 1) {
-      for (let q = p + 1; q < 3; q += 1) {
-        if (Math.abs(a[p][q]) < 1e-15) continue;
-        const theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < 3; k += 1) {
-          const akp = a[k][p];
-          const akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < 3; k += 1) {
-          const apk = a[p][k];
-          const aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < 3; k += 1) {
-          const vkp = v[k][p];
-          const vkq = v[k][q];
-          v[k][p] = c * vkp - s * vkq;
-          v[k][q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  let best = 0;
-  for (let i = 1; i < 3; i += 1) if (a[i][i] < a[best][best]) best = i;
-  return [v[0][best], v[1][best], v[2][best]];
-}
-
-export { faceCamera, xyzCoordinates };
-
-// Turns the view so that the molecule's flattest direction points at the camera: a planar
-// molecule is seen face on rather than edge on, whatever plane its coordinates lie in.
-function faceCamera(viewer, points) {
-  if (points.length < 3) return;
-  const mean = [0, 1, 2].map((k) => points.reduce((sum, p) => sum + p[k], 0) / points.length);
-  const cov = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
-  for (const p of points) {
-    for (let i = 0; i < 3; i += 1) for (let j = 0; j < 3; j += 1) cov[i][j] += (p[i] - mean[i]) * (p[j] - mean[j]);
-  }
-  const n = smallestEigenvector(cov);
-  // The rotation taking n to the view axis z: about n x z by the angle between them.
-  const axis = [n[1], -n[0], 0];
-  const length = Math.hypot(...axis);
-  const view = viewer.getView();
-  if (length < 1e-6) {
-    [view[4], view[5], view[6], view[7]] = [0, 0, 0, 1];
-  } else {
-    const half = Math.acos(Math.max(-1, Math.min(1, n[2]))) / 2;
-    const s = Math.sin(half) / length;
-    [view[4], view[5], view[6], view[7]] = [axis[0] * s, axis[1] * s, 0, Math.cos(half)];
-  }
-  viewer.setView(view);
-}
-
-// One 3Dmol viewer in a container, reused from job to job.
-class StructureViewer {
-  constructor(container) {
-    this.container = container;
-    this.viewer = null;
-  }
-
-  show(xyz) {
-    if (!xyz) {
-      this.clear();
-      return;
-    }
-    if (!window.$3Dmol) {
-      this.container.dataset.model = 'unavailable';
-      this.container.replaceChildren(el('p', { class: 'viewer-message' },
-        '3-D viewer unavailable: /vendor/3Dmol-min.js did not load.'));
-      return;
-    }
-    try {
-      if (!this.viewer) {
-        this.container.replaceChildren();
-        this.viewer = window.$3Dmol.createViewer(this.container, { backgroundColor: 'white', antialias: true, minimumZoomToDistance: 1.5 });
-      }
-      this.viewer.clear();
-      this.viewer.addModel(xyz, 'xyz');
-      this.viewer.setStyle({}, { stick: { radius: 0.14 }, sphere: { scale: 0.22 } });
-      this.viewer.zoomTo();
-      faceCamera(this.viewer, xyzCoordinates(xyz));
-      this.viewer.render();
-      this.container.dataset.model = 'shown';
-    } catch (err) {
-      this.viewer = null;
-      this.container.dataset.model = 'error';
-      this.container.replaceChildren(el('p', { class: 'viewer-message' }, `Cannot show this structure: ${err}`));
-    }
-  }
-
-  clear() {
-    if (this.viewer) {
-      this.viewer.clear();
-      this.viewer.render();
-    }
-    this.container.dataset.model = 'none';
-  }
-
-  resize() {
-    if (this.viewer) this.viewer.resize();
-  }
-}
 
 function eventDetail(type, data, job) {
   const extra = (key) => (data[key] !== undefined && data[key] !== null ? data[key] : undefined);
@@ -158,7 +41,10 @@ function eventDetail(type, data, job) {
     case 'started':
       return extra('attempt') !== undefined ? `attempt ${data.attempt}` : (extra('worker') || '');
     case 'submitted':
+      if (data.state === 'waiting') return 'the same calculation exists: shares its result (calculation cache)';
       return job && job.spec ? `${job.spec.engine || ''} ${job.spec.task || ''}`.trim() : '';
+    case 'queued':
+      return 'the calculation it waited for did not complete: it runs itself';
     default:
       return extra('message') || '';
   }
@@ -187,6 +73,9 @@ export class JobView {
       root.querySelector('#chart-caption'));
     this.inputViewer = new StructureViewer(root.querySelector('#viewer-input'));
     this.optimizedViewer = new StructureViewer(root.querySelector('#viewer-optimized'));
+    this.vibrations = new VibrationsCard(root.querySelector('#vibrations-card'));
+    this.cacheNote = root.querySelector('#cache-note');
+    this.extrasLoadedFor = null; // the job whose trajectory and normal modes were read
     this.job = null;
     this.jobId = null;
     this.source = null;
@@ -197,6 +86,7 @@ export class JobView {
     window.addEventListener('resize', () => {
       this.inputViewer.resize();
       this.optimizedViewer.resize();
+      this.vibrations.resize();
     });
   }
 
@@ -217,6 +107,9 @@ export class JobView {
     this.chart.reset();
     this.inputViewer.clear();
     this.optimizedViewer.clear();
+    this.vibrations.reset();
+    this.cacheNote.hidden = true;
+    this.extrasLoadedFor = null;
     this.setButtons(null);
     this.root.scrollIntoView({ behavior: 'smooth', block: 'start' });
     this.heading.focus({ preventScroll: true });
@@ -234,12 +127,16 @@ export class JobView {
     this.render(job);
     if (job.progress && typeof job.progress === 'object') this.chart.add(job.progress);
     this.subscribe(id);
-    if (FINISHED_STATES.has(job.state)) this.loadArtifacts(id);
+    if (FINISHED_STATES.has(job.state)) {
+      this.loadArtifacts(id);
+      this.loadFinishedExtras(job);
+    }
   }
 
   close() {
     if (this.source) this.source.close();
     this.source = null;
+    this.vibrations.reset(); // stops a playing mode
     this.jobId = null;
     this.job = null;
     this.seenEventIds.clear();
@@ -298,7 +195,9 @@ export class JobView {
       this.job.state = data.state;
       if (type === 'started') this.job.started_at = data.time;
       if (type === 'retrying') this.job.finished_at = null;
+      if (type === 'queued') delete this.job.waiting_on;
       this.renderSummary(this.job);
+      this.renderCacheNote(this.job);
       this.setButtons(this.job.state);
     }
     if (type === 'deleted') {
@@ -317,6 +216,7 @@ export class JobView {
       if (this.jobId !== id) return;
       this.render(job);
       this.loadArtifacts(id);
+      this.loadFinishedExtras(job);
     } catch (err) {
       if (this.jobId === id) this.message.textContent = `Could not reload the job: ${err.message}`;
     }
@@ -338,8 +238,48 @@ export class JobView {
       el('span', { class: 'detail' }, detail)));
   }
 
+  // What a finished job's files add, read once: every cycle of an optimization (xtbopt.log; the
+  // live progress events showed only some) and a Hessian job's vibrations.
+  async loadFinishedExtras(job) {
+    const id = job.job_id;
+    if (this.extrasLoadedFor === id) return;
+    this.extrasLoadedFor = id;
+    const spec = job.spec || {};
+    const result = job.result && typeof job.result === 'object' ? job.result : null;
+    if (result && Array.isArray(result.frequencies_cm1)) {
+      this.vibrations.show(result, () => api.artifactText(id, 'g98.out'));
+    }
+    if (OPTIMIZING_TASKS.has(spec.task) && job.state !== 'cancelled') {
+      try {
+        const log = await api.artifactText(id, 'xtbopt.log');
+        if (this.jobId !== id || !log) return;
+        this.chart.showTrajectory(parseOptimizationLog(log));
+      } catch (err) {
+        if (this.jobId === id) this.message.textContent = `Could not read the optimization trajectory: ${err.message}`;
+      }
+    }
+  }
+
+  // The calculation cache's links: the job whose result this one holds, or the one it waits for.
+  renderCacheNote(job) {
+    const link = (other) => el('a', { href: `#/jobs/${other}`, class: 'mono', title: other }, `job ${shortId(other)}`);
+    if (job.cached_from) {
+      this.cacheNote.replaceChildren(el('span', { class: 'badge cache-badge' }, 'cached'),
+        ' Result from the calculation cache: ', link(job.cached_from),
+        ' ran this same calculation (engine, method, molecule, settings); its result and files were copied.');
+    } else if (job.state === 'waiting' && job.waiting_on) {
+      this.cacheNote.replaceChildren(el('span', { class: 'badge waiting-badge' }, 'waiting'),
+        ' Waits for ', link(job.waiting_on), ', which runs this same calculation: this job completes with its result,',
+        ' or runs itself if that one fails.');
+    } else {
+      this.cacheNote.hidden = true;
+      return;
+    }
+    this.cacheNote.hidden = false;
+  }
+
   setButtons(state) {
-    this.cancelButton.disabled = !(state === 'pending' || state === 'scheduled' || state === 'running');
+    this.cancelButton.disabled = !CANCELLABLE_STATES.has(state);
     this.deleteButton.disabled = !FINISHED_STATES.has(state);
     this.root.dataset.state = state || '';
   }
@@ -350,6 +290,7 @@ export class JobView {
     this.heading.textContent = spec.name ? `Job: ${spec.name}` : `Job ${job.job_id}`;
     this.setButtons(job.state);
     this.renderSummary(job);
+    this.renderCacheNote(job);
     if (job.error && (job.error.code || job.error.message)) {
       this.errorBox.hidden = false;
       this.errorBox.replaceChildren(el('strong', {}, job.error.code || 'error'), ': ', job.error.message || '');
@@ -393,6 +334,21 @@ export class JobView {
       ['Run time', duration(job.started_at, job.finished_at) || '—'],
       ['Attempts', String(job.attempts ?? 0) + (job.max_attempts ? ` of ${job.max_attempts}` : '')],
     ];
+    const molecule = spec.molecule || {};
+    const ids = molecule.identifiers;
+    if (ids && ids.inchikey) items.push(['InChIKey', el('code', { id: 'job-inchikey' }, ids.inchikey)]);
+    if (ids && ids.canonical_smiles) items.push(['SMILES', el('code', {}, ids.canonical_smiles)]);
+    if (molecule.from && molecule.from.format) items.push(['Given as', molecule.from.format.toUpperCase()]);
+    if (spec.batch_id) {
+      items.push(['Batch', el('a', { href: `#/batches/${spec.batch_id}`, class: 'mono', title: spec.batch_id },
+        shortId(spec.batch_id))]);
+    }
+    if (job.cached_from) {
+      items.push(['Cached from', el('a', { href: `#/jobs/${job.cached_from}`, class: 'mono' }, shortId(job.cached_from))]);
+    }
+    if (job.state === 'waiting' && job.waiting_on) {
+      items.push(['Waits for', el('a', { href: `#/jobs/${job.waiting_on}`, class: 'mono' }, shortId(job.waiting_on))]);
+    }
     if (Array.isArray(spec.tags) && spec.tags.length) items.push(['Tags', spec.tags.join(', ')]);
     if (spec.timeout_s) items.push(['Timeout', `${spec.timeout_s} s`]);
     this.summary.replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
@@ -423,6 +379,12 @@ export class JobView {
       if (typeof t.zpe_eh === 'number') main.append(row('Zero-point energy', `${t.zpe_eh.toFixed(6)} Eh (${(t.zpe_eh * HARTREE_TO_KCAL).toFixed(2)} kcal/mol)`));
       if (typeof t.enthalpy_eh === 'number') main.append(row(`Total enthalpy${at}`, `${t.enthalpy_eh.toFixed(8)} Eh`));
       if (typeof t.free_energy_eh === 'number') main.append(row(`Total free energy${at}`, `${t.free_energy_eh.toFixed(8)} Eh`));
+    }
+    const minimum = result.minimum;
+    if (minimum && typeof minimum === 'object') {
+      // optimize_hessian with ensure_minimum: how many optimize + Hessian runs it took.
+      main.append(row('Minimum search', `${minimum.runs ?? '?'} optimize + Hessian run${minimum.runs === 1 ? '' : 's'}, `
+        + `${minimum.imaginary_modes_remaining ?? '?'} imaginary mode${minimum.imaginary_modes_remaining === 1 ? '' : 's'} left`));
     }
     if (Array.isArray(result.frequencies_cm1)) {
       const f = result.frequencies_cm1;

@@ -1,38 +1,20 @@
-// The submit form: builds a job spec for POST /jobs and shows a 422's details next to the
-// fields they name.
+// The submit form: builds a job spec for POST /jobs from the molecule (molecule-input.js), the
+// engine's fields (engine-fields.js, from GET /engines) and the job's own fields, and shows a
+// 422's details next to the fields they name.
 import { api } from './api.js';
 import { el, shortId } from './format.js';
+import { EngineFields } from './engine-fields.js';
+import { MoleculeInput } from './molecule-input.js';
+import { showFormErrors, clearFormErrors } from './form-errors.js';
 
-// The form control a spec field's error belongs to (longest matching prefix wins).
+// The form's own fields and their error elements (the molecule's and the engine's are theirs).
 const FIELD_ERROR_TARGETS = [
-  ['molecule', 'xyz-error'],
   ['name', 'name-error'],
-  ['engine', 'engine-error'],
-  ['task', 'task-error'],
-  ['method', 'method-error'],
   ['charge', 'charge-error'],
   ['multiplicity', 'multiplicity-error'],
   ['timeout_s', 'timeout-error'],
-  ['solvent.name', 'solvent-name-error'],
-  ['solvent', 'solvent-model-error'],
-  ['keywords.opt_level', 'opt-level-error'],
-  ['keywords.max_opt_cycles', 'max-opt-cycles-error'],
   ['tags', 'tags-error'],
-  ['outputs', 'outputs-error'],
 ];
-
-const SUPPORTED_FILE = /\.xyz$/i;
-const MAX_FILE_BYTES = 5 * 1024 * 1024;
-
-function errorTargetFor(field) {
-  let best = null;
-  for (const [prefix, id] of FIELD_ERROR_TARGETS) {
-    if (field === prefix || field.startsWith(`${prefix}.`) || field.startsWith(`${prefix}[`)) {
-      if (!best || prefix.length > best[0].length) best = [prefix, id];
-    }
-  }
-  return best ? best[1] : null;
-}
 
 export class SubmitForm {
   constructor(form) {
@@ -40,125 +22,88 @@ export class SubmitForm {
     this.formErrors = form.querySelector('#form-errors');
     this.result = form.querySelector('#submit-result');
     this.button = form.querySelector('#submit-button');
-    this.solventModel = form.querySelector('#solvent-model');
-    this.solventName = form.querySelector('#solvent-name');
-    this.fileInput = form.querySelector('#xyz-file');
-    this.fileError = form.querySelector('#xyz-file-error');
-    this.solventModel.addEventListener('change', () => this.syncSolvent());
-    this.fileInput.addEventListener('change', () => this.loadFile());
+    this.engineStatus = form.querySelector('#engines-status');
+    this.charge = form.querySelector('#charge');
+    this.multiplicity = form.querySelector('#multiplicity');
+    this.nameInput = form.querySelector('#name');
+    this.molecule = new MoleculeInput(form, {
+      onPreview: (preview) => this.showMoleculeDefaults(preview),
+      onFileName: (name) => {
+        if (!this.nameInput.value) this.nameInput.value = name;
+      },
+    });
+    this.engineFields = new EngineFields({
+      choices: form.querySelector('#engine-choices'),
+      solvent: form.querySelector('#solvent-fields'),
+      keywords: form.querySelector('#keyword-fields'),
+      outputs: form.querySelector('#output-fields'),
+    });
+    // Nothing to submit to until the server has said which engines it runs.
+    this.button.disabled = true;
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
     });
-    this.syncSolvent();
   }
 
-  syncSolvent() {
-    this.solventName.disabled = this.solventModel.value === '';
-  }
-
-  // Marks engines the server reports as unavailable (GET /health).
+  // The answer of GET /engines.
   setEngines(engines) {
-    if (!engines || typeof engines !== 'object') return;
-    for (const option of this.form.querySelector('#engine').options) {
-      if (!option.dataset.label) option.dataset.label = option.textContent;
-      const info = engines[option.value];
-      const unavailable = Boolean(info && info.available === false);
-      option.disabled = unavailable;
-      option.textContent = unavailable
-        ? `${option.value} (unavailable${info.problem ? `: ${info.problem}` : ''})` : option.dataset.label;
-    }
+    this.engineFields.setEngines(engines);
+    this.engineStatus.hidden = true;
+    this.button.disabled = false;
   }
 
-  async loadFile() {
-    const file = this.fileInput.files && this.fileInput.files[0];
-    this.fileError.hidden = true;
-    if (!file) return;
-    if (!SUPPORTED_FILE.test(file.name)) {
-      this.fileError.textContent = `${file.name}: only .xyz files can be loaded; SDF/MOL and SMILES are not supported by this server yet.`;
-      this.fileError.hidden = false;
-      this.fileInput.value = '';
-      return;
-    }
-    if (file.size > MAX_FILE_BYTES) {
-      this.fileError.textContent = `${file.name} is larger than 5 MiB.`;
-      this.fileError.hidden = false;
-      this.fileInput.value = '';
-      return;
-    }
-    const text = await file.text();
-    this.form.querySelector('#xyz').value = text;
-    const name = this.form.querySelector('#name');
-    if (!name.value) name.value = file.name.replace(SUPPORTED_FILE, '');
+  enginesUnavailable(message) {
+    this.engineStatus.textContent = `Cannot read the engines of this server (GET /engines): ${message}`;
+    this.engineStatus.hidden = false;
+  }
+
+  // Charge and multiplicity left empty are the molecule's (formal charges, radicals; 0 and 1
+  // for XYZ): the preview says what they will be.
+  showMoleculeDefaults(preview) {
+    this.charge.placeholder = preview ? `auto: ${preview.charge}` : 'auto';
+    this.multiplicity.placeholder = preview ? `auto: ${preview.multiplicity}` : 'auto';
   }
 
   spec() {
     const f = this.form.elements;
-    const spec = {
-      engine: f.engine.value,
-      task: f.task.value,
-      method: f.method.value,
-      molecule: { xyz: f.xyz.value.replace(/\r\n/g, '\n') },
-      charge: f.charge.value === '' ? 0 : Number(f.charge.value),
-      multiplicity: f.multiplicity.value === '' ? 1 : Number(f.multiplicity.value),
-      solvent: f.solvent_model.value ? { model: f.solvent_model.value, name: f.solvent_name.value.trim() } : null,
-    };
+    const spec = { ...this.engineFields.values(), molecule: this.molecule.molecule() };
+    if (f.charge.value !== '') spec.charge = Number(f.charge.value);
+    if (f.multiplicity.value !== '') spec.multiplicity = Number(f.multiplicity.value);
     if (f.timeout_s.value !== '') spec.timeout_s = Number(f.timeout_s.value);
     const name = f.name.value.trim();
     if (name) spec.name = name;
     const tags = f.tags.value.split(',').map((t) => t.trim()).filter(Boolean);
     if (tags.length) spec.tags = tags;
-    const keywords = {};
-    if (f.opt_level.value) keywords.opt_level = f.opt_level.value;
-    if (f.max_opt_cycles.value !== '') keywords.max_opt_cycles = Number(f.max_opt_cycles.value);
-    if (Object.keys(keywords).length) spec.keywords = keywords;
-    const outputs = [...this.form.querySelectorAll('input[name="outputs"]:checked')].map((c) => c.value);
-    if (outputs.length) spec.outputs = outputs;
     return spec;
   }
 
+  errorTargetFor(field) {
+    const molecule = this.molecule.errorTargetFor(field);
+    if (molecule) return molecule;
+    const engine = this.engineFields.errorTargetFor(field);
+    if (engine) return engine;
+    const own = FIELD_ERROR_TARGETS.find(([prefix]) => field === prefix || field.startsWith(`${prefix}.`)
+      || field.startsWith(`${prefix}[`));
+    return own ? own[1] : null;
+  }
+
   clearErrors() {
-    this.formErrors.hidden = true;
-    this.formErrors.replaceChildren();
-    for (const p of this.form.querySelectorAll('.field-error')) {
-      if (p === this.fileError) continue;
-      p.hidden = true;
-      p.textContent = '';
-    }
-    for (const c of this.form.querySelectorAll('[aria-invalid]')) c.removeAttribute('aria-invalid');
+    // A refused file keeps its message until another file is chosen.
+    const keep = [this.form.querySelector('#xyz-file-error')];
+    clearFormErrors(this.form, this.formErrors, keep);
   }
 
   showErrors(err) {
-    const general = [];
-    for (const detail of err.details) {
-      const field = typeof detail.field === 'string' ? detail.field : '';
-      const targetId = field ? errorTargetFor(field) : null;
-      const target = targetId ? this.form.querySelector(`#${targetId}`) : null;
-      if (!target) {
-        general.push(field ? `${field}: ${detail.message}` : detail.message);
-        continue;
-      }
-      target.textContent = target.textContent ? `${target.textContent} ${detail.message}` : detail.message;
-      target.hidden = false;
-      target.dataset.field = field;
-      const control = this.form.querySelector(`[aria-describedby~="${targetId}"]`);
-      if (control) control.setAttribute('aria-invalid', 'true');
-    }
-    if (!err.details.length || general.length) {
-      this.formErrors.append(el('p', {}, err.message));
-      if (general.length) this.formErrors.append(el('ul', {}, general.map((g) => el('li', {}, g))));
-      this.formErrors.hidden = false;
-    }
-    const firstInvalid = this.form.querySelector('[aria-invalid="true"]');
-    if (firstInvalid) firstInvalid.focus();
+    showFormErrors(this.form, this.formErrors, err, (field) => this.errorTargetFor(field));
   }
 
   async submit() {
     this.clearErrors();
     this.result.textContent = '';
-    const xyz = this.form.elements.xyz;
-    if (!xyz.value.trim()) {
-      this.showErrors({ message: 'The job was not submitted.', details: [{ field: 'molecule', message: 'Paste XYZ or load an .xyz file.' }] });
+    if (!this.molecule.molecule()) {
+      this.showErrors({ message: 'The job was not submitted.',
+        details: [{ field: 'molecule', message: this.molecule.missingMessage() }] });
       return;
     }
     this.button.disabled = true;
@@ -167,7 +112,11 @@ export class SubmitForm {
       const accepted = await api.submitJob(this.spec());
       this.result.replaceChildren('Submitted ',
         el('a', { href: `#/jobs/${accepted.job_id}`, id: 'submitted-link', dataset: { jobId: accepted.job_id } },
-          `job ${shortId(accepted.job_id)}`), '.');
+          `job ${shortId(accepted.job_id)}`),
+        {
+          completed: ' (its result came from the calculation cache).',
+          waiting: ' (it waits for an identical calculation under way, and shares its result).',
+        }[accepted.state] || '.');
     } catch (err) {
       this.result.textContent = '';
       this.showErrors(err);

@@ -138,8 +138,12 @@ try {
   const timeline = await page.$$eval('#timeline li', (items) => items.map((li) => li.dataset.eventType));
   ok(timeline[0] === 'submitted' && timeline.includes('started') && timeline.indexOf('started') < timeline.indexOf('completed'),
     `the timeline is in order (${timeline.join(', ')})`);
-  await check(page.waitForFunction(() => Number(document.querySelector('#energy-chart').dataset.points) > 0, null,
-    { timeout: UI_TIMEOUT_MS }), 'the energy chart has progress points');
+  // A finished optimization's chart is drawn from its whole trajectory (xtbopt.log), not the
+  // throttled progress events.
+  await check(page.waitForFunction(() => {
+    const chart = document.querySelector('#energy-chart');
+    return chart.dataset.source === 'trajectory' && Number(chart.dataset.points) > 0;
+  }, null, { timeout: UI_TIMEOUT_MS }), 'the energy chart has every cycle of the trajectory');
   const points = Number(await page.getAttribute('#energy-chart', 'data-points'));
   ok(await page.$$eval('#energy-svg circle', (c) => c.length) === points, `the chart draws all ${points} cycles`);
   await check(page.waitForSelector('#viewer-input canvas', { timeout: UI_TIMEOUT_MS }), 'the input geometry has a 3Dmol canvas');

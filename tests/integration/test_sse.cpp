@@ -114,6 +114,13 @@ BOOST_FIXTURE_TEST_CASE(query_parameter_resume_and_filters, SseServer) {
   auto only = read_events(completed_only, 1);
   BOOST_TEST(only[0].type == "completed");
   BOOST_TEST(json::parse(only[0].data).at("job_id").as_string() == blue);
+  // Regression: the stream filtered by the reserved tags (batch:, inchikey:) that GET /jobs
+  // takes delivered nothing (the hub matched the spec's tags only).
+  SseClient water_only(noxd.port(), "/events?state=completed&tag=inchikey:XLYOFNOQVPJJNP-UHFFFAOYSA-N");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto water = submit(client, job_spec_json("xtb", "energy", molecule_xyz("water")));
+  auto found = read_events(water_only, 1);
+  BOOST_TEST(json::parse(found[0].data).at("job_id").as_string() == water);
   BOOST_TEST(SseClient(noxd.port(), "/events?state=bogus").status() == 400);
   BOOST_TEST(SseClient(noxd.port(), "/jobs/0123456789abcdef0123456789abcdef/events").status() == 404);
 }
