@@ -231,19 +231,16 @@ XtbCommand build_xtb_command(const JobSpec& spec, const std::filesystem::path& x
 
   const auto& outputs = spec.outputs;
   auto wants = [&](std::string_view output) { return std::find(outputs.begin(), outputs.end(), output) != outputs.end(); };
-  if (wants("molden")) argv.push_back("--molden");
-  // Detailed input (xcontrol) for what has no flag: cube files, the thermochemistry temperature.
-  std::string control;
   const bool density = wants("density_cube");
+  // The density cube is computed by Nox from the orbitals in molden.input (density_cube.hpp says
+  // why not from xtb's own density.cub).
+  if (wants("molden") || density) argv.push_back("--molden");
+  // Detailed input (xcontrol) for what has no flag: the spin density cube, the thermochemistry temperature.
+  std::string control;
   // xtb writes spindensity.cub only for open shells (validation refuses asking for it otherwise);
   // a density cube of an open shell brings its spin density along.
   const bool spin_density = wants("spin_density_cube") || (density && spec.multiplicity > 1);
-  if (density || spin_density) {
-    control += "$write\n";
-    if (density) control += "   density=true\n";
-    if (spin_density) control += "   spin density=true\n";
-    control += "$cube\n   step=0.4\n   pthr=0.05\n";
-  }
+  if (spin_density) control += "$write\n   spin density=true\n$cube\n   step=0.4\n   pthr=0.05\n";
   if (const auto* t = spec.keywords.if_contains("thermo_temperature"); t && has_hessian(spec.task)) {
     control += "$thermo\n   temp=" + format_number(*as_number(*t)) + "\n";
   }
