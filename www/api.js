@@ -127,3 +127,19 @@ export const EVENT_TYPES = ['submitted', 'scheduled', 'started', 'progress', 'co
   'retrying', 'deleted', 'queued'];
 export const TERMINAL_EVENTS = new Set(['completed', 'failed', 'cancelled', 'deleted']);
 export const FINISHED_STATES = new Set(['completed', 'failed', 'cancelled']);
+
+// Calls handler(type, data) for every job event `source` (an EventSource on /events or
+// /jobs/{id}/events) delivers whose data parses and names a job.
+export function onJobEvents(source, handler) {
+  for (const type of EVENT_TYPES) {
+    source.addEventListener(type, (message) => {
+      let data;
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (data && data.job_id) handler(type, data);
+    });
+  }
+}

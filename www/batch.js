@@ -5,7 +5,7 @@
 //
 // The job list carries no results, so a batch of n completed jobs costs n result requests
 // (a few at a time); a result never changes once there, so each is read once.
-import { api, EVENT_TYPES, TERMINAL_EVENTS } from './api.js';
+import { api, onJobEvents, TERMINAL_EVENTS } from './api.js';
 import { el, fixed, formulaElement, shortId, timeElement } from './format.js';
 import { toCsv, downloadText } from './csv.js';
 
@@ -148,18 +148,9 @@ export class BatchView {
     this.onEvent = onEarlyEvent;
     const source = new EventSource(api.eventsUrl());
     this.source = source;
-    for (const type of EVENT_TYPES) {
-      source.addEventListener(type, (message) => {
-        if (generation !== this.generation) return;
-        let data;
-        try {
-          data = JSON.parse(message.data);
-        } catch {
-          return;
-        }
-        if (data && data.job_id) this.onEvent(type, data);
-      });
-    }
+    onJobEvents(source, (type, data) => {
+      if (generation === this.generation) this.onEvent(type, data);
+    });
     // Events were lost (our Last-Event-ID is older than the log keeps): read it all again.
     source.addEventListener('reset', () => {
       if (generation !== this.generation) return;

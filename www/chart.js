@@ -3,7 +3,7 @@
 // trajectory (xtbopt.log, optimization-log.js) replaces them with every cycle. The figure
 // element carries data-points (how many cycles are drawn) and data-source ("progress" or
 // "trajectory") so scripts and tests can read them.
-import { svg, ticks, decimalsFor } from './plot.js';
+import { axes, svg, ticks, decimalsFor } from './plot.js';
 
 const WIDTH = 560;
 const HEIGHT = 260;
@@ -84,26 +84,13 @@ export class EnergyChart {
     const x = (c) => MARGIN.left + ((c - xLo) / (xHi - xLo)) * plotW;
     const y = (e) => MARGIN.top + (1 - (e - yLo) / (yHi - yLo)) * plotH;
 
-    const axes = svg('g', { class: 'axes' });
     const yTicks = ticks(yLo, yHi);
     const decimals = decimalsFor(yTicks);
-    for (const t of yTicks) {
-      axes.append(svg('line', { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(t), y2: y(t), class: 'grid' }));
-      axes.append(svg('text', { x: MARGIN.left - 6, y: y(t) + 4, 'text-anchor': 'end' }, t.toFixed(decimals)));
-    }
-    const xTicks = ticks(xLo, xHi, Math.min(8, Math.max(1, xHi - xLo))).filter((t) => Number.isInteger(t));
-    for (const t of xTicks) {
-      axes.append(svg('line', { x1: x(t), x2: x(t), y1: HEIGHT - MARGIN.bottom, y2: HEIGHT - MARGIN.bottom + 4, class: 'tick' }));
-      axes.append(svg('text', { x: x(t), y: HEIGHT - MARGIN.bottom + 16, 'text-anchor': 'middle' }, String(t)));
-    }
-    axes.append(svg('line', { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: HEIGHT - MARGIN.bottom,
-      y2: HEIGHT - MARGIN.bottom, class: 'axis' }));
-    axes.append(svg('line', { x1: MARGIN.left, x2: MARGIN.left, y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom, class: 'axis' }));
-    axes.append(svg('text', { x: MARGIN.left + plotW / 2, y: HEIGHT - 6, 'text-anchor': 'middle', class: 'label' },
-      'optimization cycle'));
-    axes.append(svg('text', { x: 14, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'label',
-      transform: `rotate(-90 14 ${MARGIN.top + plotH / 2})` }, 'energy / Eh'));
-    this.svg.append(axes);
+    this.svg.append(axes({ width: WIDTH, height: HEIGHT, margin: MARGIN }, {
+      x, y, yTicks, yLabelOf: (t) => t.toFixed(decimals),
+      xTicks: ticks(xLo, xHi, Math.min(8, Math.max(1, xHi - xLo))).filter((t) => Number.isInteger(t)),
+      xTitle: 'optimization cycle', yTitle: 'energy / Eh',
+    }));
 
     this.svg.append(svg('polyline', {
       class: 'line',

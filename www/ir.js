@@ -5,7 +5,7 @@
 // as on a spectrometer's plot. Imaginary modes (negative frequencies) have no place on this
 // axis: the caption counts them. Clicking a stick selects that mode (the normal-mode animation
 // follows). The figure carries data-points (sticks drawn) and data-selected (the mode's index).
-import { svg, ticks } from './plot.js';
+import { axes, svg, ticks } from './plot.js';
 
 const WIDTH = 560;
 const HEIGHT = 240;
@@ -71,23 +71,12 @@ export class IrSpectrum {
     const x = (f) => MARGIN.left + ((xHigh - f) / (xHigh - xLow)) * plotW;
     const y = (i) => MARGIN.top + (1 - i / yHigh) * plotH;
 
-    const axes = svg('g', { class: 'axes' });
-    for (const t of ticks(0, yHigh, 4)) {
-      axes.append(svg('line', { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(t), y2: y(t), class: 'grid' }));
-      axes.append(svg('text', { x: MARGIN.left - 6, y: y(t) + 4, 'text-anchor': 'end' }, String(Math.round(t))));
-    }
-    for (let t = xLow; t <= xHigh; t += 500) {
-      axes.append(svg('line', { x1: x(t), x2: x(t), y1: HEIGHT - MARGIN.bottom, y2: HEIGHT - MARGIN.bottom + 4, class: 'tick' }));
-      axes.append(svg('text', { x: x(t), y: HEIGHT - MARGIN.bottom + 16, 'text-anchor': 'middle' }, String(t)));
-    }
-    axes.append(svg('line', { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: HEIGHT - MARGIN.bottom,
-      y2: HEIGHT - MARGIN.bottom, class: 'axis' }));
-    axes.append(svg('line', { x1: MARGIN.left, x2: MARGIN.left, y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom, class: 'axis' }));
-    axes.append(svg('text', { x: MARGIN.left + plotW / 2, y: HEIGHT - 6, 'text-anchor': 'middle', class: 'label' },
-      'wavenumber / cm⁻¹'));
-    axes.append(svg('text', { x: 14, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'label',
-      transform: `rotate(-90 14 ${MARGIN.top + plotH / 2})` }, 'intensity / km mol⁻¹'));
-    this.svg.append(axes);
+    const xTicks = [];
+    for (let t = xLow; t <= xHigh; t += 500) xTicks.push(t);
+    this.svg.append(axes({ width: WIDTH, height: HEIGHT, margin: MARGIN }, {
+      x, y, xTicks, yTicks: ticks(0, yHigh, 4), yLabelOf: (t) => String(Math.round(t)),
+      xTitle: 'wavenumber / cm⁻¹', yTitle: 'intensity / km mol⁻¹',
+    }));
 
     // The envelope: each mode a Lorentzian whose peak height is its intensity.
     const gamma = FWHM_CM1 / 2;

@@ -2,7 +2,7 @@
 // current without reloading. Engine and tag filters go to the server (they never change for a
 // job); the state filter is applied here too, so a job that leaves the chosen state leaves the
 // table and one that enters it appears.
-import { api, EVENT_TYPES } from './api.js';
+import { api, onJobEvents } from './api.js';
 import { el, timeElement, formulaElement, shortId } from './format.js';
 
 const PAGE_SIZE = 50;
@@ -84,20 +84,11 @@ export class JobTable {
         this.setConnection('reconnecting', 'reconnecting…');
       }
     });
-    for (const type of EVENT_TYPES) {
-      source.addEventListener(type, (message) => {
-        if (generation !== this.generation) return;
-        let data;
-        try {
-          data = JSON.parse(message.data);
-        } catch {
-          return;
-        }
-        if (!data || !data.job_id) return;
-        if (this.loading) this.buffered.push([type, data]);
-        else this.apply(type, data);
-      });
-    }
+    onJobEvents(source, (type, data) => {
+      if (generation !== this.generation) return;
+      if (this.loading) this.buffered.push([type, data]);
+      else this.apply(type, data);
+    });
     // The server no longer has the events after our last id: start over with a fresh stream
     // (a reconnect would resend the same stale Last-Event-ID) and reload the list.
     source.addEventListener('reset', () => {

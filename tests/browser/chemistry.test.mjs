@@ -13,55 +13,25 @@
 //   NOXD=build/server/noxd node tests/browser/run-with-noxd.mjs tests/browser/chemistry.test.mjs
 //   NOX_URL=http://127.0.0.1:PORT node tests/browser/chemistry.test.mjs
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baseUrl, loadPackage, ok, done, fail } from './support.mjs';
+import { baseUrl, launchChromium, ok, done, fail, screenshotChecks } from './support.mjs';
 
 const base = baseUrl();
 const screenshot = process.env.SCREENSHOT || '/tmp/nox-chemistry.png';
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const JOB_TIMEOUT_MS = Number(process.env.JOB_TIMEOUT_MS || 90000);
 const UI_TIMEOUT_MS = 20000;
 const ETHANOL_INCHIKEY = 'LFQSCWFLJHTTHZ-UHFFFAOYSA-N';
 const twentySdf = fileURLToPath(new URL('../fixtures/molecules/twenty.sdf', import.meta.url));
 
-if (!fs.existsSync(executablePath)) fail(`${executablePath} not found: install Debian's chromium (apt-get install -y chromium)`);
-const { chromium } = (await loadPackage('playwright-core')).default;
+const browser = await launchChromium();
+const pageErrors = [];
+let page;
+const { saveScreenshot, check } = screenshotChecks(browser, () => page, screenshot);
 
 async function getJson(pathname) {
   const response = await fetch(`${base}${pathname}`);
   if (!response.ok) fail(`GET ${pathname} answered ${response.status}`);
   return response.json();
-}
-
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const pageErrors = [];
-let page;
-
-async function saveScreenshot() {
-  if (!page) return;
-  try {
-    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
-    await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`screenshot: ${screenshot}`);
-  } catch (err) {
-    console.log(`could not save the screenshot: ${err.message}`);
-  }
-}
-
-async function check(promise, message) {
-  try {
-    await promise;
-  } catch (err) {
-    await saveScreenshot();
-    await browser.close();
-    fail(`${message}: ${err.message.split('\n')[0]}`);
-  }
-  ok(true, message);
 }
 
 // Waits until two pictures of the element differ: its content moves.

@@ -7,48 +7,18 @@
 //   NOX_URL=http://127.0.0.1:PORT [SCREENSHOT=/tmp/nox-dashboard.png] [CHROMIUM=/usr/bin/chromium] \
 //     node tests/browser/dashboard.test.mjs
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { baseUrl, loadPackage, ok, done, fail, WATER_XYZ } from './support.mjs';
+import { baseUrl, launchChromium, ok, done, fail, screenshotChecks, WATER_XYZ } from './support.mjs';
 
 const base = baseUrl();
 const screenshot = process.env.SCREENSHOT || '/tmp/nox-dashboard.png';
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const JOB_TIMEOUT_MS = Number(process.env.JOB_TIMEOUT_MS || 180000); // xtb on a busy 2-core machine
 const UI_TIMEOUT_MS = 20000;
 
-if (!fs.existsSync(executablePath)) fail(`${executablePath} not found: install Debian's chromium (apt-get install -y chromium)`);
-const { chromium } = (await loadPackage('playwright-core')).default;
-
-const browser = await chromium.launch({
-  executablePath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const pageErrors = [];
 let page;
-
-async function saveScreenshot() {
-  if (!page) return;
-  try {
-    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
-    await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`screenshot: ${screenshot}`);
-  } catch (err) {
-    console.log(`could not save the screenshot: ${err.message}`);
-  }
-}
-
-async function check(promise, message) {
-  try {
-    await promise;
-  } catch (err) {
-    await saveScreenshot();
-    await browser.close();
-    fail(`${message}: ${err.message.split('\n')[0]}`);
-  }
-  ok(true, message);
-}
+const { saveScreenshot, check } = screenshotChecks(browser, () => page, screenshot);
 
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

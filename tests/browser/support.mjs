@@ -1,5 +1,7 @@
 // Shared by the browser tests: packages from www/node_modules, the server's URL, checks.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const wwwRequire = createRequire(new URL('../../www/package.json', import.meta.url));
@@ -72,4 +74,43 @@ export function withTimeout(promise, ms, what) {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Debian's chromium, headless, through playwright-core (CHROMIUM names another binary).
+export async function launchChromium() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(executablePath)) fail(`${executablePath} not found: install Debian's chromium (apt-get install -y chromium)`);
+  const { chromium } = (await loadPackage('playwright-core')).default;
+  return chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// saveScreenshot() of the page currentPage() returns (full page, to `screenshot`), and
+// check(promise, message): a passed check, or a screenshot, the browser closed and the test failed.
+export function screenshotChecks(browser, currentPage, screenshot) {
+  async function saveScreenshot() {
+    const page = currentPage();
+    if (!page) return;
+    try {
+      fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+      await page.screenshot({ path: screenshot, fullPage: true });
+      console.log(`screenshot: ${screenshot}`);
+    } catch (err) {
+      console.log(`could not save the screenshot: ${err.message}`);
+    }
+  }
+  async function check(promise, message) {
+    try {
+      await promise;
+    } catch (err) {
+      await saveScreenshot();
+      await browser.close();
+      fail(`${message}: ${err.message.split('\n')[0]}`);
+    }
+    ok(true, message);
+  }
+  return { saveScreenshot, check };
 }
