@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -58,38 +59,50 @@ asio::awaitable<std::optional<std::vector<Artifact>>> copy_of_files(Store& store
   co_return copies;
 }
 
-// Ends the wait of job `id` on job `on` when `on` has ended: completed -> the result and files
-// are copied; failed, cancelled or gone -> `id` is queued. The job as it is then, or nullopt
-// when nothing changed (`on` still runs, or the store could not be reached: a later try).
-asio::awaitable<std::optional<Job>> settle_wait(App& app, const std::string& id, const std::string& on) {
-  Finish outcome;
+// What the jobs waiting on one job get once it has ended: its result and files (completed), or
+// to be queued (failed, cancelled, gone, or its files went with it).
+struct WaitOutcome {
+  Finish finish;
+  std::vector<Artifact> files;
+};
+
+// nullopt while `on` has not ended, or when the store cannot say now (a later try).
+asio::awaitable<std::optional<WaitOutcome>> outcome_of_wait(App& app, const std::string& on) {
+  WaitOutcome outcome;
+  outcome.finish.state = JobState::pending;
   auto awaited = co_await app.store.get(on);
-  if (awaited) {
-    if (!is_terminal(awaited->state)) co_return std::nullopt;
-    if (awaited->state == JobState::completed) {
-      auto files = co_await copy_of_files(app.store, on);
-      if (!files) {
-        // Its files went with it (deleted meanwhile): compute after all.
-        outcome.state = JobState::pending;
-      } else {
-        if (!files->empty()) {
-          auto put = co_await app.store.put_artifacts(id, std::move(*files));
-          if (!put) co_return std::nullopt;
-        }
-        outcome.state = JobState::completed;
-        outcome.result = std::move(awaited->result);
-      }
-    } else {
-      outcome.state = JobState::pending;
-    }
-  } else if (awaited.error().code == StoreErrc::not_found) {
-    outcome.state = JobState::pending;
-  } else {
+  if (!awaited) {
+    if (awaited.error().code == StoreErrc::not_found) co_return outcome;
     co_return std::nullopt;
   }
-  auto resolved = co_await app.store.resolve_waiting(id, on, std::move(outcome));
-  if (!resolved) co_return std::nullopt;  // settled by another instance, or cancelled meanwhile
+  if (!is_terminal(awaited->state)) co_return std::nullopt;
+  if (awaited->state != JobState::completed) co_return outcome;
+  auto files = co_await copy_of_files(app.store, on);
+  if (!files) co_return outcome;  // deleted meanwhile: compute after all
+  outcome.finish.state = JobState::completed;
+  outcome.finish.result = std::move(awaited->result);
+  outcome.files = std::move(*files);
+  co_return outcome;
+}
+
+// Ends the wait of job `id` on `on` with `outcome`: the job as it is then, or nullopt (settled
+// by another instance, cancelled meanwhile, or the store could not be reached).
+asio::awaitable<std::optional<Job>> end_wait(App& app, const std::string& id, const std::string& on,
+                                             const WaitOutcome& outcome) {
+  if (outcome.finish.state == JobState::completed && !outcome.files.empty()) {
+    auto put = co_await app.store.put_artifacts(id, outcome.files);
+    if (!put) co_return std::nullopt;
+  }
+  auto resolved = co_await app.store.resolve_waiting(id, on, outcome.finish);
+  if (!resolved) co_return std::nullopt;
   co_return std::move(*resolved);
+}
+
+asio::awaitable<std::optional<Job>> settle_wait(App& app, const std::string& id, const std::string& on) {
+  std::optional<WaitOutcome> outcome = co_await outcome_of_wait(app, on);
+  if (!outcome) co_return std::nullopt;
+  std::optional<Job> ended = co_await end_wait(app, id, on, *outcome);
+  co_return ended;
 }
 
 }  // namespace
@@ -150,14 +163,18 @@ asio::awaitable<Job> settle_new_job(App& app, Job job) {
 }
 
 asio::awaitable<void> settle_waits_on(App& app, std::string id) {
+  // The awaited job is read (and its files copied) once for all its waiters.
+  auto outcome = co_await outcome_of_wait(app, id);
+  if (!outcome) co_return;
   while (true) {
     auto waiting = co_await app.store.waiting_for(id, waiters_per_read);
     if (!waiting || waiting->empty()) co_return;
     std::size_t settled = 0;
     for (const std::string& waiter : *waiting) {
-      if (co_await settle_wait(app, waiter, id)) ++settled;
+      std::optional<Job> ended = co_await end_wait(app, waiter, id, *outcome);
+      if (ended) ++settled;
     }
-    // Nothing moved (the store is unreachable, or `id` has not ended): the sweep tries later.
+    // Nothing moved (the store is unreachable): the sweep tries later.
     if (settled == 0) co_return;
   }
 }
@@ -197,9 +214,19 @@ asio::awaitable<void> settle_forgotten_waits(App& app) {
     query.cursor = cursor;
     auto page = co_await app.store.list(std::move(query));
     if (!page) continue;
+    // Many jobs of a page may wait on the same one: it is read once.
+    std::map<std::string, std::optional<WaitOutcome>> outcomes;
     std::size_t settled = 0;
     for (const Job& job : page->jobs) {
-      if (!job.waiting_on.empty() && co_await settle_wait(app, job.id, job.waiting_on)) ++settled;
+      if (job.waiting_on.empty()) continue;
+      auto known = outcomes.find(job.waiting_on);
+      if (known == outcomes.end()) {
+        std::optional<WaitOutcome> outcome = co_await outcome_of_wait(app, job.waiting_on);
+        known = outcomes.emplace(job.waiting_on, std::move(outcome)).first;
+      }
+      if (!known->second) continue;
+      std::optional<Job> ended = co_await end_wait(app, job.id, job.waiting_on, *known->second);
+      if (ended) ++settled;
     }
     if (settled > 0) log_info("calculation cache: settled " + std::to_string(settled) + " waits whose end was missed");
     cursor = page->next_cursor;  // "" after the last page: start again from the newest
