@@ -77,6 +77,12 @@ int Job::threads() const {
   return v && v->is_int64() && v->get_int64() > 1 ? static_cast<int>(std::min<std::int64_t>(v->get_int64(), 1024)) : 1;
 }
 
+TimeMs Job::run_at() const {
+  const json::value* v = spec.if_contains("run_at");
+  if (!v || !v->is_string()) return 0;
+  return parse_rfc3339(v->get_string()).value_or(0);
+}
+
 std::string batch_tag(std::string_view batch_id) { return std::string(kBatchTagPrefix) + std::string(batch_id); }
 std::string continues_tag(std::string_view job_id) { return std::string(kContinuesTagPrefix) + std::string(job_id); }
 

@@ -40,6 +40,9 @@ struct Job {
   std::vector<std::string> index_tags() const;
   // The cores the job asked for (spec.threads, at least 1): what it costs of an instance's slots.
   int threads() const;
+  // spec.run_at: not before this time (0: at once). A job created with it in the future is
+  // `scheduled` until then.
+  TimeMs run_at() const;
   // Attempts that failed on their own (not lost with their instance): what max_attempts bounds.
   int own_attempts() const { return attempts - lost; }
 };

@@ -25,9 +25,9 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 22> kKnownFields = {
+constexpr std::array<std::string_view, 23> kKnownFields = {
     "engine",   "task",     "method",       "molecule", "charge",  "multiplicity",   "solvent", "keywords",
-    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "threads", "run_at", "tags",
+    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "threads", "run_at", "delay_s", "tags",
     "name",     "labels",   "batch_id",     "continued_from", "cache", "calculation"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
@@ -43,6 +43,7 @@ constexpr std::array<Alias, 4> kSolventAliases = {
     {{"h2o", "water"}, {"n-hexan", "hexane"}, {"n-hexane", "hexane"}, {"hexandecane", "hexadecane"}}};
 
 constexpr std::size_t kMaxTags = 16;
+constexpr double kMaxDelaySeconds = 366.0 * 24 * 3600;
 constexpr std::size_t kMaxTagLength = 64;
 constexpr std::size_t kMaxNameLength = 200;
 constexpr std::size_t kMaxLabels = 64;
@@ -702,8 +703,30 @@ class SpecParser {
     spec_.timeout_s = *n;
   }
 
+  // When the job may start: run_at (RFC 3339, with a zone: "2026-12-01T12:00:00Z" or "+01:00")
+  // or delay_s (seconds from submission; the server turns it into run_at), not both.
   void parse_run_at() {
-    if (field("run_at")) error("run_at", "run_at scheduling is not supported yet; leave run_at out or null");
+    const json::value* at = field("run_at");
+    const json::value* delay = field("delay_s");
+    if (at) {
+      const auto parsed = at->is_string() ? parse_rfc3339(at->get_string()) : std::nullopt;
+      if (!parsed) {
+        error("run_at", at->is_string() ? "not an RFC 3339 time with a zone, such as 2026-12-01T12:00:00Z: " +
+                                              quoted(at->get_string())
+                                        : expected("an RFC 3339 time string", *at));
+      } else {
+        spec_.run_at = *parsed;
+      }
+    }
+    if (delay) {
+      if (at) return error("delay_s", "give run_at or delay_s, not both");
+      const std::optional<double> n = as_number(*delay);
+      if (!n) return error("delay_s", expected("a number of seconds", *delay));
+      if (!(*n >= 0 && *n <= kMaxDelaySeconds))
+        return error("delay_s", "must be between 0 and " + format_number(kMaxDelaySeconds) + " seconds, got " +
+                                    format_number(*n));
+      spec_.delay_s = *n;
+    }
   }
 
   void parse_tags() {
@@ -898,7 +921,7 @@ json::object JobSpec::to_json() const {
   o["max_attempts"] = max_attempts;
   o["max_lost"] = max_lost;
   if (threads != 1) o["threads"] = threads;
-  o["run_at"] = nullptr;
+  o["run_at"] = run_at ? json::value(to_rfc3339(*run_at)) : json::value(nullptr);
   json::array tag_list;
   for (const std::string& tag : tags) tag_list.emplace_back(tag);
   o["tags"] = std::move(tag_list);

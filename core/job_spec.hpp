@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/field_error.hpp"
 #include "core/molecule.hpp"
 
@@ -54,6 +55,10 @@ struct JobSpec {
   int max_lost = 3;  // times the job may be taken over after its instance died
   // CPU cores the engine may use (OpenMP threads); the pool counts them against its slots.
   int threads = 1;
+  // Not before this time (state scheduled until then). delay_s is what a client may send
+  // instead; the server turns it into run_at at submission and stores only run_at.
+  std::optional<TimeMs> run_at;
+  std::optional<double> delay_s;
   std::vector<std::string> tags;
   std::string name;
   // Free key/value pairs (an SDF record's data items arrive here); at most 64, keys up to 64

@@ -39,6 +39,8 @@ class Dispatcher {
   boost::asio::awaitable<void> run();
   // Heartbeat, requeue of expired leases, retention sweep; returns after stop().
   boost::asio::awaitable<void> housekeeping();
+  // Every quarter second: scheduled jobs whose run_at has come go to the queue (Store::promote_due).
+  boost::asio::awaitable<void> promote_scheduled();
 
   // Kills the job's process if it runs here (after the store has marked it cancelled).
   void cancel_local(const std::string& job_id);

@@ -185,6 +185,7 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
   asio::co_spawn(executor, events.run(), instance.guard.watch("event reader"));
   asio::co_spawn(executor, instance.app.dispatcher.run(), instance.guard.watch("dispatcher"));
   asio::co_spawn(executor, instance.app.dispatcher.housekeeping(), instance.guard.watch("housekeeping"));
+  asio::co_spawn(executor, instance.app.dispatcher.promote_scheduled(), instance.guard.watch("scheduler"));
   asio::co_spawn(executor, measure_loop_lag(instance.app), instance.guard.watch("loop lag"));
   asio::co_spawn(executor, nox::settle_forgotten_waits(instance.app), instance.guard.watch("cache sweep"));
   asio::co_spawn(executor, report_status(instance.app), instance.guard.watch("systemd status"));

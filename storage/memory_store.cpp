@@ -177,6 +177,7 @@ std::optional<StoreError> MemoryStore::apply_transition(const std::string& id, E
                         std::string(to_string(to)),
                     entry.state);
   if (entry.state == JobState::pending) dequeue(id);
+  if (entry.state == JobState::scheduled) undue(id);
   if (entry.state == JobState::running) entry.lease_expires_at = 0;
   // Engine and tags never change: only the state's indexes move.
   by_state_[static_cast<std::size_t>(entry.state)].erase(entry.order);
@@ -238,8 +239,10 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
     if (held != unfinished_by_owner_.end() && held->second >= bounds.max_unfinished_of_owner)
       co_return over_quota(job.owner, held->second);
   }
-  const std::string waiting_on = join_or_lead(job.id, bounds);
-  job.state = waiting_on.empty() ? JobState::pending : JobState::waiting;
+  const TimeMs due = job.run_at();
+  const bool scheduled = due > now_ms();
+  const std::string waiting_on = scheduled ? std::string() : join_or_lead(job.id, bounds);
+  job.state = scheduled ? JobState::scheduled : waiting_on.empty() ? JobState::pending : JobState::waiting;
   job.waiting_on = waiting_on;
   Entry entry;
   entry.state = job.state;
@@ -263,7 +266,11 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
     ++unfinished_by_owner_[job.owner];
     owner_of_unfinished_.emplace(it->first, job.owner);
   }
-  if (waiting_on.empty()) {
+  if (scheduled) {
+    due_.emplace(due, it->first);
+    due_at_.emplace(it->first, due);
+    append_event(EventType::submitted, it->first, JobState::scheduled, {{"run_at", to_rfc3339(due)}});
+  } else if (waiting_on.empty()) {
     enqueue(it->first, it->second);
     append_event(EventType::submitted, it->first, JobState::pending, {});
   } else {
@@ -450,6 +457,7 @@ void MemoryStore::erase_job(const std::string& id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
   dequeue(id);
+  undue(id);
   count_out_of_owner(id);
   const Job job = to_job(id, it->second);
   unindex(it->second, job);  // engine and tags come from the spec
@@ -522,6 +530,33 @@ asio::awaitable<Result<std::vector<Job>>> MemoryStore::claim_within(std::string 
     room -= cost;
   }
   co_return claimed;
+}
+
+void MemoryStore::undue(const std::string& id) {
+  auto it = due_at_.find(id);
+  if (it == due_at_.end()) return;
+  due_.erase({it->second, id});
+  due_at_.erase(it);
+}
+
+asio::awaitable<Result<std::size_t>> MemoryStore::promote_due() {
+  constexpr std::size_t most = 1000;  // per call: a backlog of due jobs moves over a few calls
+  const TimeMs now = now_ms();
+  std::size_t moved = 0;
+  while (moved < most && !due_.empty() && due_.begin()->first <= now) {
+    const std::string id = due_.begin()->second;
+    Entry* entry = find(id);
+    if (!entry || entry->state != JobState::scheduled) {
+      undue(id);
+      continue;
+    }
+    if (apply_transition(id, *entry, JobState::pending, {})) {
+      undue(id);
+      continue;
+    }
+    ++moved;
+  }
+  co_return moved;
 }
 
 asio::awaitable<void> MemoryStore::wait_for_work(std::chrono::milliseconds max_wait) {

@@ -47,6 +47,7 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<std::optional<Job>>> claim(std::string worker_id, Lease lease) override;
   boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
                                                                 ClaimBudget budget) override;
+  boost::asio::awaitable<Result<std::size_t>> promote_due() override;
   boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) override;
   boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) override;
@@ -118,6 +119,7 @@ class MemoryStore final : public Store {
   void count_out_of_owner(const std::string& id);
   void enqueue(const std::string& id, Entry& entry);
   void dequeue(const std::string& id);
+  void undue(const std::string& id);  // a scheduled job leaves due_
   // Running jobs whose instance is gone: back to pending while lost < max_lost, else failed.
   void take_back_lost(const std::string& id, Entry& entry);
   bool worker_alive(const std::string& worker_id, TimeMs now) const;
@@ -148,6 +150,9 @@ class MemoryStore final : public Store {
   // waiting on each job (CreateBounds::calculation_key).
   std::unordered_map<std::string, std::string> latest_of_calculation_;
   std::unordered_map<std::string, std::set<std::string>> waiting_for_;
+  // Scheduled jobs by the time they are due (run_at), and each one's: only scheduled jobs are here.
+  std::set<std::pair<TimeMs, std::string>> due_;
+  std::unordered_map<std::string, TimeMs> due_at_;
   std::set<QueueKey> queue_;
   std::unordered_map<std::string, QueueKey> queue_position_;
   std::uint64_t next_order_ = 1;

@@ -97,7 +97,8 @@ class Store {
   virtual boost::asio::awaitable<bool> ping() = 0;
 
   // --- jobs ---
-  // Saves a new job (state pending) and enqueues it; appends `submitted`. conflict when a job
+  // Saves a new job (state pending) and enqueues it, or, when its run_at is still to come, keeps
+  // it `scheduled` until promote_due(); appends `submitted`. conflict when a job
   // with that id exists (an Idempotency-Key replay relies on it); full beyond max_jobs;
   // quota beyond bounds.max_unfinished_of_owner.
   virtual boost::asio::awaitable<Result<Job>> create(Job job, CreateBounds bounds) = 0;
@@ -137,6 +138,9 @@ class Store {
   // jobs with claim_batch, one slot each.
   virtual boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
                                                                         ClaimBudget budget);
+  // Moves the scheduled jobs whose run_at has come to pending (event `scheduled`), earliest
+  // first, a bounded number per call. Returns how many.
+  virtual boost::asio::awaitable<Result<std::size_t>> promote_due() = 0;
   // Returns when work may have arrived, or after max_wait. Never busy-polls.
   virtual boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) = 0;
   // Extends the lease; conflict when the job is no longer running under this worker (cancelled, lost).

@@ -1,6 +1,7 @@
 #include "server/routes/job_admission.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/job_id.hpp"
 #include "core/qcschema.hpp"
@@ -112,6 +113,11 @@ std::optional<Job> admit(const App& app, const HttpRequest& request, JobSpec& sp
   if (problems.empty()) problems = engine_problems(app, spec);
   for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
   if (!problems.empty()) return std::nullopt;
+  // delay_s is kept as the time it ends: a job's due time does not move if it is read again.
+  if (spec.delay_s) {
+    spec.run_at = now_ms() + static_cast<TimeMs>(std::llround(*spec.delay_s * 1000.0));
+    spec.delay_s.reset();
+  }
   stamp_calculation(app, spec);
   return new_job(spec, request.identity.name);
 }

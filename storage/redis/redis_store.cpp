@@ -41,7 +41,7 @@ constexpr const char* redis_layout = "2";  // of the records and indexes (lib.lu
 constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
                                         "cancel",          "remove",        "progress",  "requeue_expired",
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers",
-                                        "take_tokens",     "resolve_waiting"};
+                                        "take_tokens",     "resolve_waiting", "promote_due"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -455,7 +455,7 @@ asio::awaitable<Result<Job>> RedisStore::create(Job job, CreateBounds bounds) {
   job.state = JobState::pending;
   std::vector<std::string> args = {job.id, job_blob::encode(job), std::to_string(bounds.max_unfinished_of_owner),
                                    bounds.calculation_key, bounds.join_calculation ? "1" : "0",
-                                   ms_text(bounds.calculation_key_ttl)};
+                                   ms_text(bounds.calculation_key_ttl), std::to_string(job.run_at())};
   auto pending = std::make_shared<PendingCreate>(PendingCreate{
       std::move(job), std::move(args), std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
@@ -483,7 +483,8 @@ asio::awaitable<void> RedisStore::flush_creates() {
     batch.assign(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     create_queue_.erase(create_queue_.begin(), create_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     std::vector<std::string> keys = {key("queue"),   key("events"),  key("wake"),
-                                      key("count"),   key("engines"), key("unfinished_by_owner")};
+                                      key("count"),   key("engines"), key("unfinished_by_owner"),
+                                      key("scheduled")};
     std::vector<std::string_view> args = {base_, maxlen, cap, max_jobs};
     for (const auto& p : batch) args.insert(args.end(), p->args.begin(), p->args.end());
     Result<Reply> reply = co_await eval(create_script, std::move(keys), std::move(args));
@@ -496,6 +497,7 @@ asio::awaitable<void> RedisStore::flush_creates() {
         const std::string_view status = status_of(answer);
         if (status == "ok") {
           p.job.created_at = item(answer, 1).integer().value_or(p.job.created_at);
+          p.job.state = parse_job_state(text_or(item(answer, 4))).value_or(JobState::pending);
           if (std::string waiting_on = text_or(item(answer, 3)); !waiting_on.empty()) {
             p.job.state = JobState::waiting;
             p.job.waiting_on = std::move(waiting_on);
@@ -794,6 +796,17 @@ asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_within(std::string w
     }
   }
   co_return claimed;
+}
+
+asio::awaitable<Result<std::size_t>> RedisStore::promote_due() {
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string cap = std::to_string(wake_cap);
+  const std::string limit = std::to_string(script_batch);
+  std::vector<std::string> keys = {key("scheduled"), key("queue"), key("events"), key("wake")};
+  std::vector<std::string_view> args = {base_, maxlen, cap, limit};
+  Result<Reply> reply = co_await eval(promote_due_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  co_return static_cast<std::size_t>(item(*reply, 0).integer().value_or(0));
 }
 
 asio::awaitable<void> RedisStore::wait_for_work(std::chrono::milliseconds max_wait) {

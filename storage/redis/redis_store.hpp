@@ -83,6 +83,7 @@ class RedisStore final : public Store {
   // One script call: at most 100 jobs, of which 32 in-process ones.
   boost::asio::awaitable<Result<std::vector<Job>>> claim_within(std::string worker_id, Lease lease,
                                                                 ClaimBudget budget) override;
+  boost::asio::awaitable<Result<std::size_t>> promote_due() override;
   boost::asio::awaitable<void> wait_for_work(std::chrono::milliseconds max_wait) override;
   boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) override;
   boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) override;
@@ -138,6 +139,7 @@ class RedisStore final : public Store {
     workers_script,
     take_tokens_script,
     resolve_waiting_script,
+    promote_due_script,
     script_count
   };
   struct LoadedScript {

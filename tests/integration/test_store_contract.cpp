@@ -1112,6 +1112,55 @@ asio::awaitable<void> claims_count_threads_against_slots_case(Store& store) {
   BOOST_TEST(claimed->at(0).id == narrow.id);
   BOOST_TEST(claimed->at(1).id == wider.id);
 }
+
+// A job whose run_at is still to come is scheduled: not claimable, and not joined to its
+// calculation; promote_due moves it to the queue once due (event `scheduled`); cancellable.
+asio::awaitable<void> scheduled_jobs_wait_until_due_case(Store& store) {
+  Job later = make_job("xtb");
+  later.spec["run_at"] = to_rfc3339(now_ms() + 400);
+  Job cancelled = make_job("xtb");
+  cancelled.spec["run_at"] = to_rfc3339(now_ms() + 60000);
+  Job past = make_job("xtb");
+  past.spec["run_at"] = to_rfc3339(now_ms() - 1000);
+  Result<Job> made = co_await create_keyed(store, later, std::string(64, 'd'));
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  BOOST_TEST((made->state == JobState::scheduled));
+  BOOST_TEST(made->waiting_on.empty());
+  made = co_await store.create(cancelled);
+  BOOST_TEST((made->state == JobState::scheduled));
+  made = co_await store.create(past);
+  BOOST_TEST((made->state == JobState::pending));  // already due
+  Result<std::optional<Job>> claimed = co_await store.claim("w", 30s);
+  BOOST_TEST_REQUIRE(claimed.ok());
+  BOOST_TEST_REQUIRE(claimed->has_value());
+  BOOST_TEST((*claimed)->id == past.id);
+  claimed = co_await store.claim("w", 30s);
+  BOOST_TEST(!claimed->has_value());  // the scheduled ones are not in the queue
+  Result<std::size_t> moved = co_await store.promote_due();
+  BOOST_TEST_REQUIRE(moved.ok(), why(moved));
+  BOOST_TEST(*moved == 0u);
+  ListQuery scheduled;
+  scheduled.state = JobState::scheduled;
+  Result<JobPage> listed = co_await store.list(scheduled);
+  BOOST_TEST(listed->jobs.size() == 2u);
+  Result<Job> stopped = co_await store.cancel(cancelled.id);
+  BOOST_TEST_REQUIRE(stopped.ok(), why(stopped));
+  BOOST_TEST((stopped->state == JobState::cancelled));
+
+  co_await sleep_for(450ms);
+  moved = co_await store.promote_due();
+  BOOST_TEST_REQUIRE(moved.ok(), why(moved));
+  BOOST_TEST(*moved == 1u);  // the cancelled one is not promoted
+  moved = co_await store.promote_due();
+  BOOST_TEST(*moved == 0u);
+  claimed = co_await store.claim("w", 30s);
+  BOOST_TEST_REQUIRE(claimed->has_value());
+  BOOST_TEST((*claimed)->id == later.id);
+  auto events = co_await all_events(store, later.id);
+  BOOST_TEST(types_of(events) == "submitted,scheduled,started");
+  BOOST_TEST((events[0].state == JobState::scheduled));
+  BOOST_TEST((events[1].state == JobState::pending));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1147,5 +1196,6 @@ NOX_CONTRACT_CASE(remembered_answers)
 NOX_CONTRACT_CASE(unfinished_jobs_per_owner_are_bounded)
 NOX_CONTRACT_CASE(calculation_keys)
 NOX_CONTRACT_CASE(claims_count_threads_against_slots)
+NOX_CONTRACT_CASE(scheduled_jobs_wait_until_due)
 
 BOOST_AUTO_TEST_SUITE_END()

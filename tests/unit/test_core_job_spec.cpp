@@ -6,6 +6,7 @@
 #include <string>
 #include <variant>
 
+#include "core/clock.hpp"
 #include "core/job.hpp"
 #include "core/job_spec.hpp"
 #include "core/smiles_syntax.hpp"
@@ -137,7 +138,7 @@ BOOST_AUTO_TEST_CASE(all_errors_are_collected_in_field_order) {
     "engine": "gaussian", "task": "md", "method": 2,
     "molecule": {"xyz": "1\n\nXx 0 0 0\n"}, "charge": "0", "multiplicity": 0,
     "solvent": "water", "keywords": {"bogus": 1}, "outputs": ["pdf"], "priority": 5000,
-    "timeout_s": 0, "max_attempts": 99, "run_at": "2030-01-01T00:00:00Z",
+    "timeout_s": 0, "max_attempts": 99, "run_at": "2030-01-01 noon",
     "tags": [""], "name": 7, "extra": true })"));
   const std::vector<std::string> fields = {"engine",     "task",         "method",    "molecule.xyz",
                                            "charge",     "multiplicity", "solvent",   "keywords.bogus",
@@ -582,11 +583,18 @@ BOOST_AUTO_TEST_CASE(max_attempts_values) {
   expect_one_error(spec_with(R"({"max_attempts": 4})"), "max_attempts", "must be between 1 and 3", limits);
 }
 
-BOOST_AUTO_TEST_CASE(run_at_is_not_supported_yet) {
-  parse_ok(spec_with(R"({"run_at": null})"));
-  expect_one_error(spec_with(R"({"run_at": "2030-01-01T00:00:00Z"})"), "run_at",
-                   "run_at scheduling is not supported yet");
-  expect_one_error(spec_with(R"({"run_at": 0})"), "run_at", "run_at scheduling is not supported yet");
+BOOST_AUTO_TEST_CASE(run_at_and_delay_s) {
+  BOOST_TEST(!parse_ok(spec_with(R"({"run_at": null})")).run_at);
+  const nox::JobSpec at = parse_ok(spec_with(R"({"run_at": "2030-01-01T01:00:00+01:00"})"));
+  BOOST_TEST_REQUIRE(at.run_at.has_value());
+  BOOST_TEST(*at.run_at == *nox::parse_rfc3339("2030-01-01T00:00:00Z"));
+  BOOST_TEST(at.to_json().at("run_at") == "2030-01-01T00:00:00.000Z");  // stored in UTC
+  BOOST_TEST(parse_ok(spec_with(R"({"delay_s": 90.5})")).delay_s.value_or(0) == 90.5);
+  expect_one_error(spec_with(R"({"run_at": "2030-01-01T00:00:00"})"), "run_at", "RFC 3339 time with a zone");
+  expect_one_error(spec_with(R"({"run_at": 0})"), "run_at", "an RFC 3339 time string");
+  expect_one_error(spec_with(R"({"delay_s": -1})"), "delay_s", "between 0 and");
+  expect_one_error(spec_with(R"({"delay_s": "5"})"), "delay_s", "a number of seconds");
+  expect_one_error(spec_with(R"({"run_at": "2030-01-01T00:00:00Z", "delay_s": 5})"), "delay_s", "not both");
 }
 
 // ---------------------------------------------------------------- tags and name

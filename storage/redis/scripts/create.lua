@@ -6,13 +6,16 @@
 -- key ("<base>calc:<key>" -> id, kept for the key's ttl) unless that one failed, was cancelled
 -- or is gone: it is then saved `waiting` (wo = that id, listed in "<base>waiters:<that id>"),
 -- not queued. Otherwise it is queued and becomes the latest for the key.
--- KEYS: queue, events, wake, count, engines, unfinished_by_owner
+-- KEYS: queue, events, wake, count, engines, unfinished_by_owner, scheduled
 -- ARGV: base, events_maxlen, wake_cap, max_jobs (0: no bound), then per job: id, record
 --       (job_blob::encode; its `c` absent: now), max unfinished jobs of its owner (0: no bound),
---       calculation key ('' none), join ('1' | '0'), key ttl (ms)
--- -> {answer per job}, each {'ok', created_at, event_id, waiting_on ('' none)} | {'conflict', state}
+--       calculation key ('' none), join ('1' | '0'), key ttl (ms), run_at (ms; '0' none: a job
+--       whose run_at is still to come is saved `scheduled`, in the zset `scheduled` scored by it,
+--       and joins no calculation)
+-- -> {answer per job}, each {'ok', created_at, event_id, waiting_on ('' none), state} | {'conflict', state}
 --    | {'full', jobs} | {'quota', unfinished jobs of the owner}
 local queue, events, wake_list, count_key, engines, unfinished = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local scheduled = KEYS[7]
 local base, maxlen, max_jobs = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local count = tonumber(redis.call('GET', count_key)) or 0
 local added = 0
@@ -33,7 +36,7 @@ local function join_or_lead(id, calc, join, ttl)
   return nil
 end
 
-for i = 5, #ARGV - 5, 6 do
+for i = 5, #ARGV - 6, 7 do
   local id = ARGV[i]
   local job = base .. 'job:' .. id
   local existing = load_job(job)
@@ -51,9 +54,15 @@ for i = 5, #ARGV - 5, 6 do
     out[#out + 1] = {'quota', held}
   else
     if not r.c or r.c == 0 then r.c = now end
-    local waiting_on = join_or_lead(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+    local due = tonumber(ARGV[i + 6]) or 0
+    local waiting_on = nil
+    if due <= now then waiting_on = join_or_lead(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]) end
     local event
-    if waiting_on then
+    if due > now then
+      r.s = 'scheduled'
+      event = log_event(events, maxlen, 'submitted', id, 'scheduled', now, '{}')
+      redis.call('ZADD', scheduled, due, id)
+    elseif waiting_on then
       r.s = 'waiting'
       r.wo = waiting_on
       event = log_event(events, maxlen, 'submitted', id, 'waiting', now, '{"waiting_on":"' .. waiting_on .. '"}')
@@ -75,7 +84,7 @@ for i = 5, #ARGV - 5, 6 do
     end
     seen_engines[r.e or ''] = true
     added = added + 1
-    out[#out + 1] = {'ok', int(r.c), event, waiting_on or ''}
+    out[#out + 1] = {'ok', int(r.c), event, waiting_on or '', r.s}
   end
 end
 if added > 0 then
