@@ -209,6 +209,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
     } else if (attempt.process.cancelled) {
       // The store already holds the job as cancelled (or another instance took it over).
       log_info("job " + id + " stopped: cancelled or no longer ours");
+      co_await keep_partial_files(id, std::move(attempt.artifacts));
     } else {
       Finish finish = outcome_of(attempt);
       log_info("job " + id + " " + std::string(to_string(finish.state)) + " after " +
@@ -233,6 +234,16 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
     notify_slot_freed();
   }
   --attempts_in_flight_;
+}
+
+asio::awaitable<void> Dispatcher::keep_partial_files(std::string job_id, std::vector<Artifact> artifacts) {
+  if (artifacts.empty()) co_return;
+  // Only when the job ended cancelled: a lease lost to another instance leaves the files to
+  // the attempt that runs there now.
+  auto job = co_await store_.get(job_id);
+  if (!job || job->state != JobState::cancelled) co_return;
+  auto put = co_await store_.put_artifacts(job_id, std::move(artifacts));
+  if (!put) log_warn("partial files of cancelled job " + job_id + " not kept: " + put.error().message);
 }
 
 asio::awaitable<void> Dispatcher::keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,

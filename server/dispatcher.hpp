@@ -42,7 +42,9 @@ class Dispatcher {
   // Every quarter second: scheduled jobs whose run_at has come go to the queue (Store::promote_due).
   boost::asio::awaitable<void> promote_scheduled();
 
-  // Kills the job's process if it runs here (after the store has marked it cancelled).
+  // Kills the job's process if it runs here (after the store has marked it cancelled). Every
+  // instance calls it for each `cancelled` event of the log, so a cancel made through any
+  // instance reaches the process within the log's delivery time, not at the next renewal.
   void cancel_local(const std::string& job_id);
   // Stops claiming and kills running attempts; they are handed back as `interrupted`.
   void stop();
@@ -70,9 +72,10 @@ class Dispatcher {
   boost::asio::awaitable<void> record_progress(std::string job_id, boost::json::object progress);
   // Starts one claimed job: in-process engines at once, subprocess engines on a slot.
   boost::asio::awaitable<void> start(Job job);
+  // Stores what a cancelled attempt left (its partial log) when the job is cancelled in the store.
+  boost::asio::awaitable<void> keep_partial_files(std::string job_id, std::vector<Artifact> artifacts);
   // Renews every lease held here now (after the store was unreachable, before any sweep).
   boost::asio::awaitable<void> renew_all();
-  // Writes the outcome, retrying while the store is unavailable (Redis restarting).
   // Writes the outcome (retrying while the store is unreachable); the state the store recorded
   // (pending when the job will run again), or nullopt when the outcome was no longer ours.
   boost::asio::awaitable<std::optional<JobState>> write_outcome(std::string job_id, std::vector<Artifact> artifacts,

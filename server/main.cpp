@@ -280,8 +280,12 @@ int main(int argc, char** argv) {
   // record deleted by hand, events trimmed before the reader got them) shows that long at most.
   nox::StatusCache status_cache(50000, std::chrono::seconds(1));
   nox::App app{settings, the_store, dispatcher, engines, &events};
-  // The calculation cache: a job's end settles the jobs waiting on it (server/calculation_cache.hpp).
-  events.on_event([&app](const nox::JobEvent& event) { nox::follow_event(app, event); });
+  events.on_event([&app](const nox::JobEvent& event) {
+    // The calculation cache: a job's end settles the jobs waiting on it (server/calculation_cache.hpp).
+    nox::follow_event(app, event);
+    // A cancel made through any instance kills the process wherever it runs.
+    if (event.type == nox::EventType::cancelled) app.dispatcher.cancel_local(event.job_id);
+  });
   if (the_store.pipelines()) {
     events.keep_fresh(&status_cache);
     app.status_cache = &status_cache;
