@@ -69,6 +69,9 @@ std::vector<std::string> Job::index_tags() const {
   if (const json::value* from = spec.if_contains("continued_from"); from && from->is_string()) {
     out.push_back(continues_tag(from->get_string()));
   }
+  if (const json::value* workflow = spec.if_contains("workflow_id"); workflow && workflow->is_string()) {
+    out.push_back(workflow_tag(workflow->get_string()));
+  }
   return out;
 }
 
@@ -85,6 +88,9 @@ TimeMs Job::run_at() const {
 
 std::string batch_tag(std::string_view batch_id) { return std::string(kBatchTagPrefix) + std::string(batch_id); }
 std::string continues_tag(std::string_view job_id) { return std::string(kContinuesTagPrefix) + std::string(job_id); }
+std::string workflow_tag(std::string_view workflow_id) {
+  return std::string(kWorkflowTagPrefix) + std::string(workflow_id);
+}
 
 std::string inchikey_tag(std::string_view inchikey) { return std::string(kInchikeyTagPrefix) + std::string(inchikey); }
 

@@ -56,6 +56,9 @@ std::string batch_tag(std::string_view batch_id);
 // The index tag of the jobs that continue one (POST /jobs/{id}/continue); reserved like the others.
 inline constexpr std::string_view kContinuesTagPrefix = "continues:";
 std::string continues_tag(std::string_view job_id);
+// The index tag of the jobs of one workflow (GET /workflows/{id}); reserved like the others.
+inline constexpr std::string_view kWorkflowTagPrefix = "workflow:";
+std::string workflow_tag(std::string_view workflow_id);
 
 // Full record for GET /jobs/{id}.
 boost::json::object job_to_json(const Job& job);

@@ -25,10 +25,11 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 23> kKnownFields = {
+constexpr std::array<std::string_view, 26> kKnownFields = {
     "engine",   "task",     "method",       "molecule", "charge",  "multiplicity",   "solvent", "keywords",
     "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "threads", "run_at", "delay_s", "tags",
-    "name",     "labels",   "batch_id",     "continued_from", "cache", "calculation"};
+    "name",     "labels",   "depends_on",   "batch_id",     "workflow_id", "workflow_node", "continued_from",
+    "cache",    "calculation"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
 
@@ -43,6 +44,7 @@ constexpr std::array<Alias, 4> kSolventAliases = {
     {{"h2o", "water"}, {"n-hexan", "hexane"}, {"n-hexane", "hexane"}, {"hexandecane", "hexadecane"}}};
 
 constexpr std::size_t kMaxTags = 16;
+constexpr std::size_t kMaxDependencies = 64;
 constexpr double kMaxDelaySeconds = 366.0 * 24 * 3600;
 constexpr std::size_t kMaxTagLength = 64;
 constexpr std::size_t kMaxNameLength = 200;
@@ -205,7 +207,10 @@ class SpecParser {
     parse_tags();
     parse_name();
     parse_labels();
+    parse_depends_on();
     parse_server_id("batch_id", spec_.batch_id);
+    parse_server_id("workflow_id", spec_.workflow_id);
+    parse_workflow_node();
     parse_server_id("continued_from", spec_.continued_from);
     parse_cache();
     parse_calculation();
@@ -290,6 +295,7 @@ class SpecParser {
       return false;
     }
     const json::object& m = v->get_object();
+    if (m.contains("from_job")) return parse_molecule_from_job(m);
     bool unknown = false;
     for (const auto& [key, value] : m) {
       // "from" and "identifiers" are what the server stores beside a converted molecule's xyz.
@@ -328,6 +334,41 @@ class SpecParser {
       ok = parse_molecule_text(forms[0], m.at(forms[0]));
     }
     return ok && !unknown;
+  }
+
+  // {"from_job": id, "geometry": "optimized" | "input"}: the molecule of another job, filled in
+  // (as "xyz" beside from_job, with its identifiers) once that job has completed.
+  bool parse_molecule_from_job(const json::object& m) {
+    bool ok = true;
+    for (const auto& [key, value] : m) {
+      if (key != "from_job" && key != "geometry" && key != "xyz" && key != "identifiers") {
+        error("molecule." + std::string(key), "unknown field; a molecule from another job takes from_job and geometry");
+        ok = false;
+      }
+    }
+    MoleculeFromJob from;
+    const json::value& job = m.at("from_job");
+    if (!job.is_string() || !is_valid_job_id(job.get_string())) {
+      error("molecule.from_job", "expected the id of a job (32 lowercase hex digits)");
+      ok = false;
+    } else {
+      from.job = std::string(job.get_string());
+    }
+    if (const json::value* g = m.if_contains("geometry"); g && !g->is_null()) {
+      const std::string geometry = g->is_string() ? lower(g->get_string()) : std::string();
+      if (geometry != "optimized" && geometry != "input") {
+        error("molecule.geometry", "with from_job: \"optimized\" (the geometry that job optimized) or \"input\" (the one it "
+                                   "started from), got " + json::serialize(*g));
+        ok = false;
+      } else {
+        from.geometry = geometry;
+      }
+    }
+    if (!ok) return false;
+    spec_.molecule_from_job = std::move(from);
+    // The stored form once the parent completed: its geometry, and who the molecule is.
+    if (m.contains("xyz")) return parse_xyz_text(m.at("xyz")) && parse_stored_conversion(m);
+    return true;
   }
 
   // SMILES, SDF/MOL, MOL2, PDB: the form is checked here, the server converts it to atoms.
@@ -745,9 +786,10 @@ class SpecParser {
         continue;
       }
       const std::string_view tag = list[i].get_string();
-      if (tag.starts_with(kInchikeyTagPrefix) || tag.starts_with(kBatchTagPrefix) || tag.starts_with(kContinuesTagPrefix)) {
-        error(where, "tags starting with \"inchikey:\", \"batch:\" or \"continues:\" are reserved: the server "
-                     "indexes molecules, batches and continued jobs under them");
+      if (tag.starts_with(kInchikeyTagPrefix) || tag.starts_with(kBatchTagPrefix) || tag.starts_with(kContinuesTagPrefix) ||
+          tag.starts_with(kWorkflowTagPrefix)) {
+        error(where, "tags starting with \"inchikey:\", \"batch:\", \"continues:\" or \"workflow:\" are reserved: "
+                     "the server indexes molecules, batches, continued jobs and workflows under them");
         continue;
       }
       if (tag.empty() || tag.size() > kMaxTagLength || !std::all_of(tag.begin(), tag.end(), is_tag_char)) {
@@ -791,6 +833,42 @@ class SpecParser {
         spec_.labels.emplace_back(std::string(key), std::string(value.get_string()));
       }
     }
+  }
+
+  // Ids of jobs that must complete first; the job a molecule comes from is added when missing.
+  void parse_depends_on() {
+    const json::value* v = field("depends_on");
+    if (v) {
+      const json::array* ids = v->if_array();
+      if (!ids) return error("depends_on", expected("an array of job ids", *v));
+      if (ids->size() > kMaxDependencies)
+        return error("depends_on", "at most " + std::to_string(kMaxDependencies) + " jobs, got " +
+                                       std::to_string(ids->size()));
+      for (std::size_t i = 0; i < ids->size(); ++i) {
+        const json::value& id = (*ids)[i];
+        const std::string where = "depends_on[" + std::to_string(i) + "]";
+        if (!id.is_string() || !is_valid_job_id(id.get_string())) {
+          error(where, "expected the id of a job (32 lowercase hex digits)");
+          continue;
+        }
+        if (contains(spec_.depends_on, id.get_string())) {
+          error(where, "job " + std::string(id.get_string()) + " is listed twice");
+          continue;
+        }
+        spec_.depends_on.emplace_back(id.get_string());
+      }
+    }
+    if (spec_.molecule_from_job && !contains(spec_.depends_on, spec_.molecule_from_job->job))
+      spec_.depends_on.push_back(spec_.molecule_from_job->job);
+  }
+
+  // The job's name in its workflow: set by the server, read back from a stored spec.
+  void parse_workflow_node() {
+    const json::value* v = field("workflow_node");
+    if (!v) return;
+    if (!v->is_string() || v->get_string().empty() || v->get_string().size() > 64)
+      return error("workflow_node", "expected a name of 1 to 64 characters");
+    spec_.workflow_node = std::string(v->get_string());
   }
 
   // batch_id, continued_from: set by the server, read back from a stored spec (a client's own is
@@ -887,7 +965,12 @@ json::object JobSpec::to_json() const {
   o["engine"] = engine;
   o["task"] = task;
   o["method"] = method;
-  json::object m{{"xyz", molecule.to_xyz()}};
+  json::object m;
+  if (molecule_from_job) {
+    m["from_job"] = molecule_from_job->job;
+    m["geometry"] = molecule_from_job->geometry;
+  }
+  if (!molecule_from_job || !molecule.atoms.empty()) m["xyz"] = molecule.to_xyz();
   if (molecule_source) m["from"] = json::object{{"format", molecule_source->format}, {"text", molecule_source->text}};
   if (identifiers) {
     m["identifiers"] = json::object{{"canonical_smiles", identifiers->canonical_smiles},
@@ -932,7 +1015,14 @@ json::object JobSpec::to_json() const {
     for (const auto& [key, value] : labels) l[key] = value;
     o["labels"] = std::move(l);
   }
+  if (!depends_on.empty()) {
+    json::array ids;
+    for (const std::string& id : depends_on) ids.emplace_back(id);
+    o["depends_on"] = std::move(ids);
+  }
   if (!batch_id.empty()) o["batch_id"] = batch_id;
+  if (!workflow_id.empty()) o["workflow_id"] = workflow_id;
+  if (!workflow_node.empty()) o["workflow_node"] = workflow_node;
   if (!continued_from.empty()) o["continued_from"] = continued_from;
   if (!cache) o["cache"] = false;
   if (!calculation.empty()) o["calculation"] = calculation;
@@ -948,6 +1038,14 @@ std::chrono::milliseconds JobSpec::timeout() const {
 std::variant<JobSpec, FieldErrors> parse_job_spec(const json::value& body, const SpecLimits& limits) {
   if (!body.is_object()) return FieldErrors{{"", "the job spec must be a JSON object"}};
   return SpecParser(body.get_object(), limits).run();
+}
+
+std::variant<JobSpec, FieldErrors> parse_stored_spec(const json::value& stored) {
+  SpecLimits unlimited;
+  unlimited.max_atoms = std::numeric_limits<std::size_t>::max();
+  unlimited.max_timeout_s = 1e12;
+  unlimited.max_attempts = 1000000;
+  return parse_job_spec(stored, unlimited);
 }
 
 }  // namespace nox

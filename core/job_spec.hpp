@@ -35,12 +35,22 @@ struct MoleculeIdentifiers {
   std::string formula;  // Hill order
 };
 
+// A molecule taken from another job once it has completed (workflows): the geometry it
+// optimized (result optimized_xyz) or the one it ran from (its spec's molecule).
+struct MoleculeFromJob {
+  std::string job;  // the parent's id
+  std::string geometry = "optimized";  // "optimized" | "input"
+};
+
 struct JobSpec {
   std::string engine;  // "xtb" | "mopac" | "echo" (core/engine_vocabulary lists what each takes)
   std::string task;    // energy | gradient | optimize | hessian | optimize_hessian
   std::string method;  // xtb: gfn2 | gfn1 | gfn0 | gfnff; mopac: pm7 | pm6 | pm6-d3h4 | am1 | rm1
   Molecule molecule;
   std::optional<MoleculeSource> molecule_source;         // set until the server has converted it
+  // Set: the molecule comes from that job; atoms stay empty until it has completed (then the
+  // server fills them in, and from_job stays to say where they came from).
+  std::optional<MoleculeFromJob> molecule_from_job;
   std::optional<MoleculeIdentifiers> identifiers;        // set by the server, stored with the xyz
   int charge = 0;
   int multiplicity = 1;
@@ -64,7 +74,12 @@ struct JobSpec {
   // Free key/value pairs (an SDF record's data items arrive here); at most 64, keys up to 64
   // characters, values up to 1024.
   std::vector<std::pair<std::string, std::string>> labels;
+  // Jobs that must complete before this one runs (the job waits meanwhile); molecule_from_job's
+  // job is always among them. A failed or cancelled one fails this job (dependency_failed).
+  std::vector<std::string> depends_on;
   std::string batch_id;  // set by the server for the jobs of one POST /jobs/batch
+  std::string workflow_id;    // set by the server for the jobs of one POST /workflows
+  std::string workflow_node;  // ... with the job's name in that workflow
   std::string continued_from;  // set by POST /jobs/{id}/continue: the job this one goes on from
   // false: compute it even when an identical calculation completed or is under way.
   bool cache = true;
@@ -93,6 +108,10 @@ struct SpecLimits {
 // xtb's, so a spec valid for "echo" is valid for "xtb" too.
 std::variant<JobSpec, FieldErrors> parse_job_spec(const boost::json::value& body,
                                                   const SpecLimits& limits = {});
+
+// A spec as the store holds it (written by parse_job_spec's to_json): read back without the
+// server's limits, which may have changed since it was admitted.
+std::variant<JobSpec, FieldErrors> parse_stored_spec(const boost::json::value& stored);
 
 // The electron count against charge and multiplicity (positive, enough for the unpaired ones,
 // right parity): what parse_job_spec checks for atoms it was given, for a converted molecule.

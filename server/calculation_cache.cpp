@@ -14,6 +14,7 @@
 #include "core/calculation_hash.hpp"
 #include "core/log.hpp"
 #include "server/app.hpp"
+#include "server/dependencies.hpp"
 #include "server/event_hub.hpp"
 
 namespace nox {
@@ -119,8 +120,9 @@ void CacheCounters::render(PrometheusText& text) const {
 
 void stamp_calculation(const App& app, JobSpec& spec) {
   spec.calculation.clear();
-  // echo is for tests and benchmarks, which submit the same job many times on purpose.
-  if (app.settings.cache_scope == "off" || spec.engine == "echo") return;
+  // echo is for tests and benchmarks, which submit the same job many times on purpose; a
+  // molecule still to come from another job is not known yet.
+  if (app.settings.cache_scope == "off" || spec.engine == "echo" || spec.molecule.atoms.empty()) return;
   for (const EngineStatus& status : app.engines.statuses()) {
     if (status.name == spec.engine && status.available && !status.version.empty()) {
       spec.calculation = calculation_hash(spec, status.version);
@@ -163,18 +165,27 @@ asio::awaitable<Job> settle_new_job(App& app, Job job) {
 }
 
 asio::awaitable<void> settle_waits_on(App& app, std::string id) {
-  // The awaited job is read (and its files copied) once for all its waiters.
-  auto outcome = co_await outcome_of_wait(app, id);
-  if (!outcome) co_return;
+  // The awaited job is read (and its files copied) once for all the jobs that share its
+  // calculation, when the first of them comes by; a workflow's job reads its parents itself.
+  std::optional<WaitOutcome> outcome;
   while (true) {
     auto waiting = co_await app.store.waiting_for(id, waiters_per_read);
     if (!waiting || waiting->empty()) co_return;
     std::size_t settled = 0;
     for (const std::string& waiter : *waiting) {
-      std::optional<Job> ended = co_await end_wait(app, waiter, id, *outcome);
+      auto job = co_await app.store.get(waiter);
+      if (!job) continue;
+      std::optional<Job> ended;
+      if (waits_on_parents(*job)) {
+        ended = co_await settle_dependency(app, *job, id);
+      } else {
+        if (!outcome) outcome = co_await outcome_of_wait(app, id);
+        if (!outcome) co_return;  // it has not ended (or the store cannot say now)
+        ended = co_await end_wait(app, waiter, id, *outcome);
+      }
       if (ended) ++settled;
     }
-    // Nothing moved (the store is unreachable): the sweep tries later.
+    // Nothing moved (the store is unreachable, or the parent has not ended): the sweep tries later.
     if (settled == 0) co_return;
   }
 }
@@ -185,7 +196,8 @@ void follow_event(App& app, const JobEvent& event) {
     const boost::json::value* v = event.data.if_contains(key);
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
   };
-  if (event.type == EventType::submitted) {
+  // A job created waiting (`submitted`), or a workflow's job now waiting on its next parent (`progress`).
+  if (event.type == EventType::submitted || event.type == EventType::progress) {
     if (std::string on = linked("waiting_on"); !on.empty()) {
       // A bound for ids whose end this instance never reads (it was down): the sweep covers them.
       if (awaited.size() >= max_awaited) awaited.clear();
@@ -219,6 +231,11 @@ asio::awaitable<void> settle_forgotten_waits(App& app) {
     std::size_t settled = 0;
     for (const Job& job : page->jobs) {
       if (job.waiting_on.empty()) continue;
+      if (waits_on_parents(job)) {
+        std::optional<Job> ended = co_await settle_dependency(app, job, job.waiting_on);
+        if (ended) ++settled;
+        continue;
+      }
       auto known = outcomes.find(job.waiting_on);
       if (known == outcomes.end()) {
         std::optional<WaitOutcome> outcome = co_await outcome_of_wait(app, job.waiting_on);
@@ -228,7 +245,7 @@ asio::awaitable<void> settle_forgotten_waits(App& app) {
       std::optional<Job> ended = co_await end_wait(app, job.id, job.waiting_on, *known->second);
       if (ended) ++settled;
     }
-    if (settled > 0) log_info("calculation cache: settled " + std::to_string(settled) + " waits whose end was missed");
+    if (settled > 0) log_info("settled " + std::to_string(settled) + " waits whose end was missed");
     cursor = page->next_cursor;  // "" after the last page: start again from the newest
   }
 }

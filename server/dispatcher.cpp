@@ -28,13 +28,7 @@ constexpr std::size_t jobs_between_yields = 16;
 
 // Specs in the store were validated at submission (with this server's limits); when
 // they are read back to run, only their shape matters.
-std::variant<JobSpec, FieldErrors> stored_spec(const Job& job) {
-  SpecLimits unlimited;
-  unlimited.max_atoms = std::numeric_limits<std::size_t>::max();
-  unlimited.max_timeout_s = 1e12;
-  unlimited.max_attempts = 1000000;
-  return parse_job_spec(json::value(job.spec), unlimited);
-}
+std::variant<JobSpec, FieldErrors> stored_spec(const Job& job) { return parse_stored_spec(json::value(job.spec)); }
 
 Finish failure(std::string code, std::string message, bool retryable = false) {
   Finish finish;
@@ -185,6 +179,9 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       throw std::runtime_error("stored spec is invalid: " + errors->front().field + ": " + errors->front().message);
     }
     JobSpec spec = std::move(std::get<JobSpec>(parsed));
+    // A workflow's job is queued only once its molecule is filled in (server/dependencies.hpp);
+    // an engine given no atoms may never return (xtb on an empty mol.xyz spins).
+    if (spec.molecule.atoms.empty()) throw std::runtime_error("the job has no molecule to run on");
     // Asked for more cores than this instance has (another one may have them): runs on all of its slots.
     spec.threads = static_cast<int>(slots_held);
     const Engine& engine = *engines_.find(spec.engine);

@@ -241,7 +241,9 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
   }
   const TimeMs due = job.run_at();
   const bool scheduled = due > now_ms();
-  const std::string waiting_on = scheduled ? std::string() : join_or_lead(job.id, bounds);
+  const std::string waiting_on = scheduled              ? std::string()
+                                 : !bounds.wait_on.empty() ? bounds.wait_on
+                                                           : join_or_lead(job.id, bounds);
   job.state = scheduled ? JobState::scheduled : waiting_on.empty() ? JobState::pending : JobState::waiting;
   job.waiting_on = waiting_on;
   Entry entry;
@@ -305,6 +307,16 @@ asio::awaitable<Result<Job>> MemoryStore::resolve_waiting(std::string id, std::s
   if (entry->state != JobState::waiting || parts.waiting_on != on)
     co_return conflict("job " + id + " is " + std::string(to_string(entry->state)) + ", not waiting on " + on,
                        entry->state);
+  if (outcome.state == JobState::waiting) {
+    // Not a change of state: the job now waits on another of its parents.
+    stop_waiting(id, on);
+    waiting_for_[outcome.wait_on].insert(id);
+    parts.waiting_on = outcome.wait_on;
+    append_event(EventType::progress, id, JobState::waiting, {{"waiting_on", outcome.wait_on}, {"waited_on", on}});
+    Job job = to_job(id, *entry, parts);
+    repack(*entry, std::move(parts));
+    co_return job;
+  }
   json::object data;
   if (outcome.state == JobState::completed) {
     data["result"] = result_summary(outcome.result);
@@ -322,6 +334,10 @@ asio::awaitable<Result<Job>> MemoryStore::resolve_waiting(std::string id, std::s
     parts.cached_from = on;
   }
   if (outcome.state == JobState::failed) parts.error = text_of(outcome.error);
+  if (outcome.state == JobState::pending && !outcome.spec.empty()) {
+    parts.spec = json::serialize(outcome.spec);
+    parts.summary.clear();  // derived from the new spec
+  }
   Job job = to_job(id, *entry, parts);
   repack(*entry, std::move(parts));
   co_return job;

@@ -34,10 +34,12 @@ struct JobPage {
 
 // How an attempt ended, as the runner reports it.
 struct Finish {
-  JobState state = JobState::completed;  // completed | failed (resolve_waiting: also pending)
+  JobState state = JobState::completed;  // completed | failed (resolve_waiting: also pending, waiting)
   boost::json::value result;             // completed: the parsed result
   boost::json::value error;              // failed: {"code","message",...}
   bool retryable = false;                // failed: may run again if attempts < max_attempts
+  std::string wait_on;                   // resolve_waiting to waiting: the job to wait on next
+  boost::json::object spec;              // resolve_waiting to pending: the spec it runs (empty: unchanged)
 };
 
 struct EventBatch {
@@ -76,6 +78,9 @@ struct CreateBounds {
   std::string calculation_key;
   bool join_calculation = true;
   std::chrono::milliseconds calculation_key_ttl{std::chrono::hours(24 * 7)};
+  // Workflows (server/dependencies.hpp): the job is created `waiting` on this job (one of its
+  // parents), whatever its calculation key says; "" none.
+  std::string wait_on;
 };
 
 struct ClaimBudget {
@@ -115,7 +120,9 @@ class Store {
   // A running job's owner notices at its next renew (or sooner, locally) and kills the process.
   virtual boost::asio::awaitable<Result<Job>> cancel(std::string id) = 0;
   // Ends the wait of a job created `waiting` on `on`: -> completed with outcome.result (its
-  // cached_from becomes `on`), -> failed with outcome.error, or -> pending (queued: `queued`).
+  // cached_from becomes `on`), -> failed with outcome.error, or -> pending (queued: `queued`;
+  // its spec replaced by outcome.spec when given). Or moves the wait to outcome.wait_on (state
+  // waiting: the job still waits, on another parent; a `progress` event with its waiting_on).
   // conflict unless the job is waiting on `on`.
   virtual boost::asio::awaitable<Result<Job>> resolve_waiting(std::string id, std::string on, Finish outcome) = 0;
   // Up to `max` ids of the jobs waiting on `id`.

@@ -126,7 +126,7 @@ std::variant<json::object, HttpResponse> spec_from_query(const HttpRequest& requ
     } else if (key == "dielectric") {
       solvent["dielectric"] = number();
     } else if (key == "molecule" || key == "labels" || key == "batch_id" || key == "continued_from" ||
-               key == "calculation") {
+               key == "calculation" || key == "depends_on" || key == "workflow_id" || key == "workflow_node") {
       return error_response(400, "invalid_parameter", key + " cannot be a query parameter of a molecule-file batch");
     } else {
       spec[key] = number();

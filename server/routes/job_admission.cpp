@@ -1,7 +1,10 @@
 #include "server/routes/job_admission.hpp"
 
+#include "server/dependencies.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "core/job_id.hpp"
 #include "core/qcschema.hpp"
@@ -21,7 +24,6 @@ SpecLimits spec_limits(const Settings& s) {
   return limits;
 }
 
-// What the engine refuses although the spec is well-formed (e.g. gfn0 with this xtb build).
 // With the memory store only this instance can run the job, so a missing engine is refused
 // too; with Redis another instance may have it.
 FieldErrors engine_problems(const App& app, const JobSpec& spec) {
@@ -72,6 +74,8 @@ std::optional<JobSpec> parse_spec(const App& app, const json::value& body, const
 // Work for the chemistry thread: a molecule given as SMILES, SDF, ... still to convert, or the
 // identifiers of a molecule a real engine will compute (echo, for tests and benchmarks, skips them).
 bool needs_chemistry(const JobSpec& spec) {
+  // A molecule from another job gets that job's identifiers with its atoms (server/dependencies.hpp).
+  if (spec.molecule_from_job) return false;
   return (spec.molecule_source && spec.molecule.atoms.empty()) || spec.engine != "echo";
 }
 
@@ -110,7 +114,9 @@ FieldErrors complete_molecule(JobSpec& spec, std::size_t max_atoms) {
 // After parsing and the chemistry thread: what the engine refuses, then the job.
 std::optional<Job> admit(const App& app, const HttpRequest& request, JobSpec& spec, FieldErrors problems,
                          const std::string& prefix, FieldErrors& errors) {
-  if (problems.empty()) problems = engine_problems(app, spec);
+  // A molecule still to come from its parent was checked with the atoms it will get (admit_dependencies).
+  const bool molecule_to_come = spec.molecule_from_job && spec.molecule.atoms.empty();
+  if (problems.empty() && !molecule_to_come) problems = engine_problems(app, spec);
   for (auto& e : problems) errors.push_back({prefix + e.field, e.message});
   if (!problems.empty()) return std::nullopt;
   // delay_s is kept as the time it ends: a job's due time does not move if it is read again.
@@ -122,13 +128,22 @@ std::optional<Job> admit(const App& app, const HttpRequest& request, JobSpec& sp
   return new_job(spec, request.identity.name);
 }
 
-asio::awaitable<std::optional<Job>> admit_one(App& app, const HttpRequest& request, JobSpec& spec, FieldErrors& errors) {
+asio::awaitable<std::optional<Job>> admit_one(App& app, const HttpRequest& request, JobSpec& spec, FieldErrors& errors,
+                                               const std::string& prefix) {
+  std::string wait_on;
+  if (!spec.depends_on.empty()) {
+    auto parent = co_await admit_dependencies(app, request.identity, spec, prefix, errors);
+    if (!parent) co_return std::nullopt;
+    wait_on = std::move(*parent);
+  }
   FieldErrors problems;
   if (needs_chemistry(spec)) {
     const std::size_t max_atoms = app.settings.max_atoms;
     problems = co_await app.chemistry.run([&spec, max_atoms] { return complete_molecule(spec, max_atoms); });
   }
-  co_return admit(app, request, spec, std::move(problems), "", errors);
+  auto job = admit(app, request, spec, std::move(problems), prefix, errors);
+  if (job) job->waiting_on = std::move(wait_on);
+  co_return job;
 }
 
 // The caller's cap on unfinished jobs: its key's max_queued, else the server's max_queued_per_owner.
@@ -144,7 +159,14 @@ CreateBounds create_bounds(const App& app, const Identity& identity) {
 asio::awaitable<Result<Job>> create_or_find(App& app, Job job, CreateBounds bounds, bool idempotent) {
   std::string id = job.id;
   bounds = with_calculation_key(app, std::move(bounds), job);
+  bounds.wait_on = std::exchange(job.waiting_on, {});
   auto created = co_await app.store.create(std::move(job), bounds);
+  if (created && !bounds.wait_on.empty()) {
+    // The parent may have ended between its check and the create: the wait ends now then.
+    std::optional<Job> settled = co_await settle_dependency(app, *created, bounds.wait_on);
+    if (settled) co_return std::move(*settled);
+    co_return created;
+  }
   if (created) co_return co_await settle_new_job(app, std::move(*created));
   if (!idempotent || created.error().code != StoreErrc::conflict) co_return created;
   co_return co_await app.store.get(std::move(id));

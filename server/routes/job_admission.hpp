@@ -20,6 +20,9 @@ namespace nox::routes {
 
 SpecLimits spec_limits(const Settings& s);
 
+// What the engine refuses although the spec is well-formed (e.g. gfn0 with this xtb build).
+FieldErrors engine_problems(const App& app, const JobSpec& spec);
+
 // Parses one spec, or appends its errors (fields prefixed by `prefix`).
 std::optional<JobSpec> parse_spec(const App& app, const boost::json::value& body, const std::string& prefix,
                                   FieldErrors& errors);
@@ -37,15 +40,17 @@ FieldErrors complete_molecule(JobSpec& spec, std::size_t max_atoms);
 std::optional<Job> admit(const App& app, const HttpRequest& request, JobSpec& spec, FieldErrors problems,
                          const std::string& prefix, FieldErrors& errors);
 
-// complete_molecule on the chemistry thread when needs_chemistry, then admit: one job's way from a
-// parsed spec to a job (errors appended without a prefix).
+// Its parents checked (server/dependencies.hpp), complete_molecule on the chemistry thread when
+// needs_chemistry, then admit: one job's way from a parsed spec to a job (errors appended under
+// `prefix`). A job that will wait on a parent comes back with waiting_on set to it.
 boost::asio::awaitable<std::optional<Job>> admit_one(App& app, const HttpRequest& request, JobSpec& spec,
-                                                     FieldErrors& errors);
+                                                     FieldErrors& errors, const std::string& prefix = "");
 
 // The caller's cap on unfinished jobs: its key's max_queued, else the server's max_queued_per_owner.
 CreateBounds create_bounds(const App& app, const Identity& identity);
 
-// create(), where a job that already exists under an idempotent id is the earlier attempt's.
+// create(), where a job that already exists under an idempotent id is the earlier attempt's; a
+// job with waiting_on is created waiting on that parent.
 boost::asio::awaitable<Result<Job>> create_or_find(App& app, Job job, CreateBounds bounds, bool idempotent);
 
 // A batch that would take its owner past max_queued is refused whole, before any job is made.

@@ -126,9 +126,11 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   FieldErrors errors;
   auto spec = parse_spec(app, std::get<json::value>(body), "", errors);
   if (!spec) co_return field_errors_response(errors);
-  // Only the server groups jobs into batches and links continued jobs.
+  // Only the server groups jobs into batches and workflows, and links continued jobs.
   spec->batch_id.clear();
   spec->continued_from.clear();
+  spec->workflow_id.clear();
+  spec->workflow_node.clear();
   auto job = co_await admit_one(app, request, *spec, errors);
   if (!job) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
@@ -178,6 +180,12 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   for (std::size_t i = 0; i < specs->size(); ++i) {
     if (i % specs_between_yields == specs_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
     if (auto spec = parse_spec(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
+      if (!spec->depends_on.empty()) {
+        // A batch is created in pieces, in parallel with Redis: dependencies take POST /workflows.
+        errors.push_back({"[" + std::to_string(i) + "].depends_on",
+                          "jobs of a batch cannot depend on other jobs; submit them as a workflow (POST /workflows)"});
+        continue;
+      }
       parsed.push_back(std::move(*spec));
       positions.push_back(i);
     }
@@ -188,6 +196,8 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   for (JobSpec& spec : parsed) {
     spec.batch_id = batch_id;
     spec.continued_from.clear();
+    spec.workflow_id.clear();
+    spec.workflow_node.clear();
   }
   std::vector<FieldErrors> problems(parsed.size());
   if (std::any_of(parsed.begin(), parsed.end(), needs_chemistry)) {
@@ -362,6 +372,10 @@ asio::awaitable<HttpResponse> continue_job(App& app, const HttpRequest& request,
   json::object spec = job->spec;
   spec["molecule"] = json::object{{"xyz", *last}};
   spec.erase("batch_id");
+  // It goes on from this job alone: not part of its workflow, waiting on nothing.
+  spec.erase("depends_on");
+  spec.erase("workflow_id");
+  spec.erase("workflow_node");
   FieldErrors errors;
   auto parsed = parse_spec(app, json::value(std::move(spec)), "", errors);
   if (!parsed) co_return field_errors_response(errors);

@@ -24,6 +24,8 @@ void add_routes(Router& router) {
   router.add("GET", "/ready", routes::ready, Scope::none);
   router.add("GET", "/engines", routes::engines, Scope::none);
   router.add("GET", "/batches/{id}", routes::get_batch, Scope::read);
+  router.add("POST", "/workflows", routes::submit_workflow, Scope::write);
+  router.add("GET", "/workflows/{id}", routes::get_workflow, Scope::read);
   router.add("POST", "/molecules", routes::convert_molecule_preview, Scope::write);
   router.add("GET", "/workers", routes::workers, Scope::admin);
   router.add("GET", "/metrics", routes::metrics, Scope::admin);

@@ -47,6 +47,9 @@ NOX_ROUTE(engines);
 // batches.cpp (POST /jobs/batch with a molecule file comes here from submit_batch)
 NOX_ROUTE(get_batch);
 boost::asio::awaitable<HttpResponse> submit_molecule_file_batch(App&, const HttpRequest&, const std::string& format);
+// workflows.cpp
+NOX_ROUTE(submit_workflow);
+NOX_ROUTE(get_workflow);
 // molecules.cpp
 NOX_ROUTE(convert_molecule_preview);
 NOX_ROUTE(workers);

@@ -455,7 +455,7 @@ asio::awaitable<Result<Job>> RedisStore::create(Job job, CreateBounds bounds) {
   job.state = JobState::pending;
   std::vector<std::string> args = {job.id, job_blob::encode(job), std::to_string(bounds.max_unfinished_of_owner),
                                    bounds.calculation_key, bounds.join_calculation ? "1" : "0",
-                                   ms_text(bounds.calculation_key_ttl), std::to_string(job.run_at())};
+                                   ms_text(bounds.calculation_key_ttl), std::to_string(job.run_at()), bounds.wait_on};
   auto pending = std::make_shared<PendingCreate>(PendingCreate{
       std::move(job), std::move(args), std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
@@ -722,8 +722,10 @@ asio::awaitable<Result<Job>> RedisStore::resolve_waiting(std::string id, std::st
       outcome.result.is_null() ? std::string() : job_blob::pack_result(json::serialize(outcome.result), "");
   const std::string error = json::serialize(outcome.error);
   const std::string summary = json::serialize(result_summary(outcome.result));
+  const std::string spec = outcome.spec.empty() ? std::string() : job_blob::pack_spec(json::serialize(outcome.spec));
   std::vector<std::string> keys = {key("job:" + id), key("queue"), key("events"), key("wake")};
-  std::vector<std::string_view> args = {base_, id, on, to_string(outcome.state), result, error, summary, maxlen, cap};
+  std::vector<std::string_view> args = {base_, id, on, to_string(outcome.state), result, error, summary, maxlen, cap,
+                                        outcome.wait_on, spec};
   Result<Reply> reply = co_await eval(resolve_waiting_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it is not waiting on " + on);

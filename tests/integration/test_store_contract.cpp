@@ -1161,6 +1161,75 @@ asio::awaitable<void> scheduled_jobs_wait_until_due_case(Store& store) {
   BOOST_TEST((events[0].state == JobState::scheduled));
   BOOST_TEST((events[1].state == JobState::pending));
 }
+// Workflows: a job created waiting on a parent (CreateBounds::wait_on, whatever its calculation
+// key says) moves its wait to the next parent (a `progress` event naming it), then is queued
+// with the spec it will run (its molecule taken from the parent) and claimed like any job.
+asio::awaitable<void> dependency_waits_case(Store& store) {
+  Job first = make_job("xtb");
+  Job second = make_job("xtb");
+  co_await must_create(store, first);
+  co_await must_create(store, second);
+  CreateBounds after_first;
+  after_first.wait_on = first.id;
+  after_first.calculation_key = std::string(64, 'e');
+  Result<Job> child = co_await store.create(make_job("xtb"), after_first);
+  BOOST_TEST_REQUIRE(child.ok(), why(child));
+  BOOST_TEST((child->state == JobState::waiting));
+  BOOST_TEST(child->waiting_on == first.id);
+  Result<std::vector<std::string>> waiters = co_await store.waiting_for(first.id, 10);
+  BOOST_TEST((*waiters == std::vector<std::string>{child->id}));
+
+  // The first parent ended: the child now waits on the second.
+  Finish next;
+  next.state = JobState::waiting;
+  next.wait_on = second.id;
+  Result<Job> moved = co_await store.resolve_waiting(child->id, first.id, next);
+  BOOST_TEST_REQUIRE(moved.ok(), why(moved));
+  BOOST_TEST((moved->state == JobState::waiting));
+  BOOST_TEST(moved->waiting_on == second.id);
+  waiters = co_await store.waiting_for(first.id, 10);
+  BOOST_TEST(waiters->empty());
+  waiters = co_await store.waiting_for(second.id, 10);
+  BOOST_TEST((*waiters == std::vector<std::string>{child->id}));
+  BOOST_TEST(is(co_await store.resolve_waiting(child->id, first.id, next), StoreErrc::conflict));
+  Result<Job> got = co_await store.get(child->id);
+  BOOST_TEST(got->waiting_on == second.id);
+
+  // Both parents done: queued with the spec it runs.
+  Finish queue_it;
+  queue_it.state = JobState::pending;
+  queue_it.spec = child->spec;
+  queue_it.spec["name"] = "from its parent";
+  Result<Job> queued = co_await store.resolve_waiting(child->id, second.id, queue_it);
+  BOOST_TEST_REQUIRE(queued.ok(), why(queued));
+  BOOST_TEST((queued->state == JobState::pending));
+  got = co_await store.get(child->id);
+  BOOST_TEST(got->spec.at("name").as_string() == "from its parent");
+  BOOST_TEST(got->waiting_on.empty());
+  auto events = co_await all_events(store, child->id);
+  BOOST_TEST(types_of(events) == "submitted,progress,queued");
+  BOOST_TEST(events[1].data.at("waiting_on").as_string() == second.id);
+  bool claimed_it = false;
+  for (int i = 0; i < 5 && !claimed_it; ++i) {
+    Result<std::optional<Job>> claimed = co_await store.claim("w", 30s);
+    BOOST_TEST_REQUIRE(claimed.ok());
+    if (!claimed->has_value()) break;
+    claimed_it = (*claimed)->id == child->id;
+    if (claimed_it) BOOST_TEST((*claimed)->spec.at("name").as_string() == "from its parent");
+  }
+  BOOST_TEST(claimed_it);
+
+  // A failed parent fails its waiting child.
+  Result<Job> orphan = co_await store.create(make_job("xtb"), after_first);
+  Finish fail_it;
+  fail_it.state = JobState::failed;
+  fail_it.error = json::object{{"code", "dependency_failed"}, {"message", "x"}};
+  Result<Job> failed = co_await store.resolve_waiting(orphan->id, first.id, fail_it);
+  BOOST_TEST_REQUIRE(failed.ok(), why(failed));
+  BOOST_TEST((failed->state == JobState::failed));
+  got = co_await store.get(orphan->id);
+  BOOST_TEST(got->error.at("code").as_string() == "dependency_failed");
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1197,5 +1266,6 @@ NOX_CONTRACT_CASE(unfinished_jobs_per_owner_are_bounded)
 NOX_CONTRACT_CASE(calculation_keys)
 NOX_CONTRACT_CASE(claims_count_threads_against_slots)
 NOX_CONTRACT_CASE(scheduled_jobs_wait_until_due)
+NOX_CONTRACT_CASE(dependency_waits)
 
 BOOST_AUTO_TEST_SUITE_END()

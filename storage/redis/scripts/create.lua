@@ -11,7 +11,8 @@
 --       (job_blob::encode; its `c` absent: now), max unfinished jobs of its owner (0: no bound),
 --       calculation key ('' none), join ('1' | '0'), key ttl (ms), run_at (ms; '0' none: a job
 --       whose run_at is still to come is saved `scheduled`, in the zset `scheduled` scored by it,
---       and joins no calculation)
+--       and joins no calculation), wait_on ('' none: a workflow's job is saved `waiting` on this
+--       parent, whatever its calculation key)
 -- -> {answer per job}, each {'ok', created_at, event_id, waiting_on ('' none), state} | {'conflict', state}
 --    | {'full', jobs} | {'quota', unfinished jobs of the owner}
 local queue, events, wake_list, count_key, engines, unfinished = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -36,7 +37,7 @@ local function join_or_lead(id, calc, join, ttl)
   return nil
 end
 
-for i = 5, #ARGV - 6, 7 do
+for i = 5, #ARGV - 7, 8 do
   local id = ARGV[i]
   local job = base .. 'job:' .. id
   local existing = load_job(job)
@@ -56,7 +57,11 @@ for i = 5, #ARGV - 6, 7 do
     if not r.c or r.c == 0 then r.c = now end
     local due = tonumber(ARGV[i + 6]) or 0
     local waiting_on = nil
-    if due <= now then waiting_on = join_or_lead(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]) end
+    if due <= now and ARGV[i + 7] ~= '' then
+      waiting_on = ARGV[i + 7]
+    elseif due <= now then
+      waiting_on = join_or_lead(id, ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+    end
     local event
     if due > now then
       r.s = 'scheduled'
