@@ -1,6 +1,7 @@
 // Job spec validation: every rule has a case, plus the to_json round trip.
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/job.hpp"
+#include "core/job_id.hpp"
 #include "core/job_spec.hpp"
 #include "core/smiles_syntax.hpp"
 
@@ -811,7 +813,7 @@ BOOST_AUTO_TEST_CASE(mopac_keywords_and_outputs) {
 
 BOOST_AUTO_TEST_CASE(inchikey_tags_are_reserved_for_the_index) {
   expect_one_error(spec_with(R"({"tags": ["inchikey:XLYOFNOQVPJJNP-UHFFFAOYSA-N"]})"), "tags[0]",
-                   "tags starting with \"inchikey:\", \"batch:\" or \"continues:\" are reserved");
+                   "tags starting with \"inchikey:\", \"batch:\", \"continues:\" or \"workflow:\" are reserved");
   nox::JobSpec s = parse_ok(spec_with(R"({"tags": ["screen-1"]})"));
   nox::Job job;
   job.spec = s.to_json();
@@ -846,6 +848,57 @@ BOOST_AUTO_TEST_CASE(threads_default_to_one_and_are_bounded) {
   BOOST_TEST(job.threads() == 3);
   job.spec.erase("threads");
   BOOST_TEST(job.threads() == 1);
+}
+
+// ---------------------------------------------------------------- workflows
+
+BOOST_AUTO_TEST_CASE(depends_on_takes_distinct_job_ids) {
+  const std::string a(32, 'a'), b(32, 'b');
+  const nox::JobSpec s = parse_ok(spec_with(R"({"depends_on": [")" + a + R"(", ")" + b + R"("]})"));
+  BOOST_TEST((s.depends_on == std::vector<std::string>{a, b}));
+  BOOST_TEST(s.to_json().at("depends_on").as_array().size() == 2u);
+  BOOST_TEST(!parse_ok(spec_with("{}")).to_json().contains("depends_on"));  // stored only when given
+  expect_one_error(spec_with(R"({"depends_on": "x"})"), "depends_on", "array");
+  expect_one_error(spec_with(R"({"depends_on": ["opt"]})"), "depends_on[0]", "32 lowercase hex");
+  expect_one_error(spec_with(R"({"depends_on": [")" + a + R"(", ")" + a + R"("]})"), "depends_on[1]", "listed twice");
+  json::array many;
+  for (int i = 0; i < 65; ++i) many.emplace_back(nox::new_job_id());
+  expect_one_error(spec_with(json::object{{"depends_on", many}}), "depends_on", "at most 64");
+}
+
+BOOST_AUTO_TEST_CASE(a_molecule_from_another_job_waits_for_its_atoms) {
+  const std::string parent(32, 'c');
+  const nox::JobSpec s = parse_ok(spec_with(R"({"molecule": {"from_job": ")" + parent + R"("}})"));
+  BOOST_TEST_REQUIRE(s.molecule_from_job.has_value());
+  BOOST_TEST(s.molecule_from_job->job == parent);
+  BOOST_TEST(s.molecule_from_job->geometry == "optimized");
+  BOOST_TEST(s.molecule.atoms.empty());
+  BOOST_TEST((s.depends_on == std::vector<std::string>{parent}));  // its parent is a dependency
+  const json::object stored = s.to_json();
+  BOOST_TEST(!stored.at("molecule").as_object().contains("xyz"));
+  // The stored form once filled in: the atoms beside where they came from; read back alike.
+  nox::JobSpec filled = s;
+  filled.molecule = std::get<nox::Molecule>(nox::parse_xyz(kWaterXyz));
+  const nox::JobSpec again = parse_ok(json::value(filled.to_json()));
+  BOOST_TEST(again.molecule.atoms.size() == 3u);
+  BOOST_TEST(again.molecule_from_job->job == parent);
+  BOOST_TEST((again.depends_on == std::vector<std::string>{parent}));
+  BOOST_TEST(parse_ok(spec_with(R"({"molecule": {"from_job": ")" + parent + R"(", "geometry": "Input"}})"))
+                 .molecule_from_job->geometry == "input");
+  expect_one_error(spec_with(R"({"molecule": {"from_job": "opt"}})"), "molecule.from_job", "id of a job");
+  expect_one_error(spec_with(R"({"molecule": {"from_job": ")" + parent + R"(", "geometry": "final"}})"),
+                   "molecule.geometry", "optimized");
+  expect_one_error(spec_with(R"({"molecule": {"from_job": ")" + parent + R"(", "smiles": "CCO"}})"), "molecule.smiles",
+                   "unknown field");
+}
+
+BOOST_AUTO_TEST_CASE(workflow_tags_are_reserved) {
+  expect_one_error(spec_with(R"({"tags": ["workflow:x"]})"), "tags[0]", "reserved");
+  nox::Job job;
+  job.spec = parse_ok(spec_with("{}")).to_json();
+  job.spec["workflow_id"] = std::string(32, 'd');
+  const auto tags = job.index_tags();
+  BOOST_TEST((std::find(tags.begin(), tags.end(), nox::workflow_tag(std::string(32, 'd'))) != tags.end()));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
