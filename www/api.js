@@ -117,6 +117,10 @@ export const api = {
   // fields go in the query (README, "Batches from molecule files").
   submitBatchFile: (file, contentType, params) => request('POST', `/jobs/batch${query(params)}`, new RawBody(file, contentType)),
   getBatch: (id) => request('GET', `/batches/${encodeURIComponent(id)}`),
+  // Jobs that wait for each other: {"name", "jobs": {"<local name>": spec with depends_on or
+  // molecule.from_job}}; GET answers the state, the counts and the graph (nodes and edges).
+  submitWorkflow: (body) => request('POST', '/workflows', body),
+  getWorkflow: (id) => request('GET', `/workflows/${encodeURIComponent(id)}`),
   eventsUrl: (filters = {}) => withToken(`/events${query(filters)}`),
   jobEventsUrl: (id) => withToken(`${jobPath(id)}/events`),
 };

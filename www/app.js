@@ -1,11 +1,12 @@
-// Nox dashboard: wires the job table, the submit forms, the job view and the batch view
-// together. Everything it shows or does goes through the JSON API and its event streams.
+// Nox dashboard: wires the job table, the submit forms, the job view, the batch view and the
+// workflow view together. Everything it shows or does goes through the JSON API and its event streams.
 import { api, credentials } from './api.js';
 import { JobTable } from './jobs.js';
 import { SubmitForm } from './submit.js';
 import { BatchForm } from './batch-submit.js';
 import { JobView } from './jobview.js';
 import { BatchView } from './batch.js';
+import { WorkflowView } from './workflow.js';
 import { el } from './format.js';
 
 const ENGINES_RETRY_MS = 5000;
@@ -35,6 +36,7 @@ function closeView() {
   route();
 }
 const batchView = new BatchView($('#batch-view'), { onClosed: closeView });
+const workflowView = new WorkflowView($('#workflow-view'), { onClosed: closeView });
 
 // The forms and the engine filter are built from what the server says its engines take.
 async function loadEngines() {
@@ -99,15 +101,19 @@ for (const select of filtersForm.querySelectorAll('select')) {
   select.addEventListener('change', () => applyFilters(readFilters()));
 }
 
-// Routing: #/jobs/<id> opens the job view, #/batches/<id> the batch view.
+// Routing: #/jobs/<id> opens the job view, #/batches/<id> the batch view, #/workflows/<id> the
+// workflow view.
 function route() {
   const job = /^#\/jobs\/([0-9a-f]{32})$/.exec(window.location.hash);
   const batch = /^#\/batches\/([0-9a-f]{32})$/.exec(window.location.hash);
+  const workflow = /^#\/workflows\/([0-9a-f]{32})$/.exec(window.location.hash);
   table.select(job ? job[1] : null);
   if (job) view.open(job[1]);
   else view.close();
   if (batch) batchView.open(batch[1]);
   else batchView.close();
+  if (workflow) workflowView.open(workflow[1]);
+  else workflowView.close();
 }
 window.addEventListener('hashchange', route);
 window.addEventListener('popstate', route);

@@ -179,6 +179,7 @@ export class JobTable {
     }
     if (type === 'progress' && data.progress) updated.progress = data.progress;
     if (type === 'queued') delete updated.waiting_on;
+    else if (data.waiting_on) updated.waiting_on = data.waiting_on; // a workflow job waits for its next parent
     if (!this.matchesState(updated.state)) {
       this.remove(id);
       return;

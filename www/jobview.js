@@ -1,7 +1,8 @@
 // The job view: summary, event timeline (GET /jobs/{id}/events, which replays the history
 // first), the energy chart (live, then every cycle once finished), 3-D structures, the
 // vibrations of a Hessian job (IR spectrum, normal modes), parsed results, files, the
-// calculation cache's links, cancel and delete.
+// calculation cache's links, a workflow job's workflow and the jobs it depends on, cancel and
+// delete.
 import { api, ApiError, EVENT_TYPES, TERMINAL_EVENTS, FINISHED_STATES, withToken } from './api.js';
 import { EnergyChart } from './chart.js';
 import { el, timeElement, formulaElement, duration, fixed, bytes, xyzSymbols, shortId } from './format.js';
@@ -16,10 +17,23 @@ const KNOWN_RESULT_FIELDS = new Set(['energy_eh', 'homo_lumo_gap_ev', 'dipole_de
   'thermochemistry', 'optimization', 'minimum', 'wall_time_s', 'engine', 'warnings']);
 const HARTREE_TO_KCAL = 627.509474;
 
-function eventDetail(type, data, job) {
+// A job of a workflow waits for the jobs it depends on (spec.depends_on, ids), one at a time
+// (waiting_on); any other waiting job waits for the calculation cache.
+function dependsOn(job) {
+  const spec = (job && job.spec) || {};
+  return Array.isArray(spec.depends_on) ? spec.depends_on : [];
+}
+const waitsForDependency = (job) => Boolean(job && job.waiting_on && dependsOn(job).includes(job.waiting_on));
+
+// nameOf(id): how another job is called here (its name in the workflow, else its short id).
+function eventDetail(type, data, job, nameOf) {
   const extra = (key) => (data[key] !== undefined && data[key] !== null ? data[key] : undefined);
   switch (type) {
     case 'progress': {
+      // A workflow job whose awaited parent completed and that now waits for another one.
+      if (!data.progress && data.waiting_on) {
+        return `${data.waited_on ? `${nameOf(data.waited_on)} completed; ` : ''}waits for ${nameOf(data.waiting_on)}`;
+      }
       const p = data.progress || {};
       return `cycle ${p.cycle ?? '?'}: E = ${fixed(p.energy_eh, 8)} Eh`
         + (typeof p.gradient_norm === 'number' ? `, |g| = ${p.gradient_norm.toExponential(2)}` : '');
@@ -41,9 +55,11 @@ function eventDetail(type, data, job) {
     case 'started':
       return extra('attempt') !== undefined ? `attempt ${data.attempt}` : (extra('worker') || '');
     case 'submitted':
+      if (data.state === 'waiting' && dependsOn(job).length) return 'waits for the jobs it depends on';
       if (data.state === 'waiting') return 'the same calculation exists: shares its result (calculation cache)';
       return job && job.spec ? `${job.spec.engine || ''} ${job.spec.task || ''}`.trim() : '';
     case 'queued':
+      if (dependsOn(job).length) return 'the jobs it depends on have completed: it runs';
       return 'the calculation it waited for did not complete: it runs itself';
     default:
       return extra('message') || '';
@@ -76,6 +92,8 @@ export class JobView {
     this.vibrations = new VibrationsCard(root.querySelector('#vibrations-card'));
     this.cacheNote = root.querySelector('#cache-note');
     this.extrasLoadedFor = null; // the job whose trajectory and normal modes were read
+    // A workflow job's workflow: {id, name, names: job id -> name in the workflow}, read once.
+    this.workflow = null;
     this.job = null;
     this.jobId = null;
     this.source = null;
@@ -139,6 +157,7 @@ export class JobView {
     this.vibrations.reset(); // stops a playing mode
     this.jobId = null;
     this.job = null;
+    this.workflow = null;
     this.seenEventIds.clear();
     this.root.hidden = true;
     delete this.root.dataset.jobId;
@@ -191,6 +210,11 @@ export class JobView {
       this.chart.add(data.progress);
       this.job.progress = data.progress;
     }
+    if (data.state === 'waiting' && data.waiting_on && data.waiting_on !== this.job.waiting_on) {
+      this.job.waiting_on = data.waiting_on; // the next job it depends on (a "progress" event)
+      this.renderSummary(this.job);
+      this.renderCacheNote(this.job);
+    }
     if (data.state && data.state !== this.job.state) {
       this.job.state = data.state;
       if (type === 'started') this.job.started_at = data.time;
@@ -206,6 +230,18 @@ export class JobView {
       return;
     }
     if (type === 'completed' || type === 'failed' || type === 'cancelled') this.refresh();
+    // The jobs it depended on have completed: its spec now has the molecule it runs from.
+    else if (type === 'queued' && dependsOn(this.job).length) this.reread();
+  }
+
+  async reread() {
+    const id = this.jobId;
+    try {
+      const job = await api.getJob(id);
+      if (this.jobId === id && this.job && !FINISHED_STATES.has(this.job.state)) this.render(job);
+    } catch {
+      // the next event reads it again
+    }
   }
 
   // After a terminal event: the full record has the result; the files are listed now.
@@ -223,16 +259,18 @@ export class JobView {
   }
 
   addTimelineEntry(type, data, eventId) {
-    const detail = eventDetail(type, data, this.job);
+    const detail = eventDetail(type, data, this.job,
+      (id) => (this.workflow && this.workflow.names.get(id)) || `job ${shortId(id)}`);
     const last = this.timeline.lastElementChild;
-    if (type === 'progress' && last && last.dataset.eventType === 'progress') {
+    const cycle = type === 'progress' && Boolean(data.progress);
+    if (cycle && last && last.dataset.cycle === 'true') {
       // Consecutive progress events share one line: the first and the latest cycle.
       const count = Number(last.dataset.count) + 1;
       last.dataset.count = String(count);
       last.querySelector('.detail').textContent = `${count} cycles; latest ${detail}`;
       return;
     }
-    this.timeline.append(el('li', { dataset: { eventType: type, eventId: eventId || '', count: '1' } },
+    this.timeline.append(el('li', { dataset: { eventType: type, eventId: eventId || '', count: '1', cycle: String(cycle) } },
       timeElement(data.time),
       el('span', { class: `event-name ev-${data.state || type}` }, type),
       el('span', { class: 'detail' }, detail)));
@@ -260,10 +298,41 @@ export class JobView {
     }
   }
 
-  // The calculation cache's links: the job whose result this one holds, or the one it waits for.
+  // A link to another job, by its name in this job's workflow when it has one there.
+  jobLink(other) {
+    const name = this.workflow && this.workflow.names.get(other);
+    if (name) return el('a', { href: `#/jobs/${other}`, title: other }, name);
+    return el('a', { href: `#/jobs/${other}`, class: 'mono', title: other }, `job ${shortId(other)}`);
+  }
+
+  // The workflow's name and its jobs' names, for the summary's links (the job's spec has ids only).
+  async loadWorkflow(job) {
+    const id = job.spec && job.spec.workflow_id;
+    if (!id || (this.workflow && this.workflow.id === id)) return;
+    const jobId = job.job_id;
+    this.workflow = { id, name: '', names: new Map() };
+    try {
+      const workflow = await api.getWorkflow(id);
+      if (this.jobId !== jobId) return;
+      this.workflow = { id, name: workflow.name || '',
+        names: new Map((workflow.jobs || []).map((j) => [j.job_id, j.name])) };
+    } catch {
+      return; // the links keep the ids
+    }
+    if (!this.job) return;
+    this.renderSummary(this.job);
+    this.renderCacheNote(this.job);
+  }
+
+  // The calculation cache's links: the job whose result this one holds, or the one it waits for;
+  // for a workflow job, the job it depends on that it waits for now.
   renderCacheNote(job) {
-    const link = (other) => el('a', { href: `#/jobs/${other}`, class: 'mono', title: other }, `job ${shortId(other)}`);
-    if (job.cached_from) {
+    const link = (other) => this.jobLink(other);
+    if (waitsForDependency(job)) {
+      this.cacheNote.replaceChildren(el('span', { class: 'badge waiting-badge' }, 'waiting'),
+        ' Waits for ', link(job.waiting_on), ', a job it depends on: it runs once all of them have completed,',
+        ' and fails (dependency_failed) if one of them fails or is cancelled.');
+    } else if (job.cached_from) {
       this.cacheNote.replaceChildren(el('span', { class: 'badge cache-badge' }, 'cached'),
         ' Result from the calculation cache: ', link(job.cached_from),
         ' ran this same calculation (engine, method, molecule, settings); its result and files were copied.');
@@ -287,10 +356,13 @@ export class JobView {
   render(job) {
     this.job = job;
     const spec = job.spec || {};
-    this.heading.textContent = spec.name ? `Job: ${spec.name}` : `Job ${job.job_id}`;
+    // A workflow's job is known by its name there when it has no name of its own.
+    const name = spec.name || spec.workflow_node;
+    this.heading.textContent = name ? `Job: ${name}` : `Job ${job.job_id}`;
     this.setButtons(job.state);
     this.renderSummary(job);
     this.renderCacheNote(job);
+    this.loadWorkflow(job);
     if (job.error && (job.error.code || job.error.message)) {
       this.errorBox.hidden = false;
       this.errorBox.replaceChildren(el('strong', {}, job.error.code || 'error'), ': ', job.error.message || '');
@@ -346,9 +418,21 @@ export class JobView {
     if (job.cached_from) {
       items.push(['Cached from', el('a', { href: `#/jobs/${job.cached_from}`, class: 'mono' }, shortId(job.cached_from))]);
     }
-    if (job.state === 'waiting' && job.waiting_on) {
-      items.push(['Waits for', el('a', { href: `#/jobs/${job.waiting_on}`, class: 'mono' }, shortId(job.waiting_on))]);
+    if (spec.workflow_id) {
+      const name = this.workflow && this.workflow.name ? this.workflow.name : shortId(spec.workflow_id);
+      items.push(['Workflow', el('span', {}, el('a', { id: 'workflow-link', href: `#/workflows/${spec.workflow_id}`,
+        title: spec.workflow_id }, `workflow ${name}`), spec.workflow_node ? ` as “${spec.workflow_node}”` : '')]);
     }
+    const parents = dependsOn(job);
+    if (parents.length) {
+      items.push(['Depends on', el('span', { id: 'job-depends-on' },
+        parents.flatMap((p, i) => (i ? [', ', this.jobLink(p)] : [this.jobLink(p)])))]);
+    }
+    if (molecule.from_job) {
+      items.push(['Molecule from', el('span', {}, `the ${molecule.geometry || 'optimized'} geometry of `,
+        this.jobLink(molecule.from_job))]);
+    }
+    if (job.state === 'waiting' && job.waiting_on) items.push(['Waits for', this.jobLink(job.waiting_on)]);
     if (Array.isArray(spec.tags) && spec.tags.length) items.push(['Tags', spec.tags.join(', ')]);
     if (spec.timeout_s) items.push(['Timeout', `${spec.timeout_s} s`]);
     this.summary.replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
