@@ -300,6 +300,32 @@ void MemoryStore::stop_waiting(const std::string& id, const std::string& on) {
   if (it->second.empty()) waiting_for_.erase(it);
 }
 
+asio::awaitable<Result<Job>> MemoryStore::retry(std::string id, json::object spec, json::object event_data) {
+  Entry* entry = find(id);
+  if (!entry) co_return not_found("no job " + id);
+  if (entry->state != JobState::failed && entry->state != JobState::cancelled)
+    co_return conflict("job " + id + " is " + std::string(to_string(entry->state)) + ": only a failed or cancelled job runs again",
+                       entry->state);
+  RecordParts parts = unpack_record(entry->packed);
+  if (auto error = apply_transition(id, *entry, JobState::pending, std::move(event_data))) co_return *error;
+  entry->started_at = 0;
+  entry->finished_at = 0;
+  parts.result.clear();
+  parts.error.clear();
+  parts.progress.clear();
+  parts.cached_from.clear();
+  parts.worker_id.clear();
+  if (!spec.empty()) {
+    parts.spec = json::serialize(spec);
+    parts.summary.clear();  // derived from the new spec
+  }
+  // Unfinished again: it counts against its owner's cap once more.
+  if (!parts.owner.empty() && owner_of_unfinished_.emplace(id, parts.owner).second) ++unfinished_by_owner_[parts.owner];
+  Job job = to_job(id, *entry, parts);
+  repack(*entry, std::move(parts));
+  co_return job;
+}
+
 asio::awaitable<Result<Job>> MemoryStore::resolve_waiting(std::string id, std::string on, Finish outcome) {
   Entry* entry = find(id);
   if (!entry) co_return not_found("no job " + id);

@@ -41,6 +41,8 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
+  boost::asio::awaitable<Result<Job>> retry(std::string id, boost::json::object spec,
+                                            boost::json::object event_data) override;
   boost::asio::awaitable<Result<Job>> resolve_waiting(std::string id, std::string on, Finish outcome) override;
   boost::asio::awaitable<Result<std::vector<std::string>>> waiting_for(std::string id, std::size_t max) override;
 

@@ -119,6 +119,11 @@ class Store {
   // pending|scheduled|running -> cancelled (conflict when already finished); appends `cancelled`.
   // A running job's owner notices at its next renew (or sooner, locally) and kills the process.
   virtual boost::asio::awaitable<Result<Job>> cancel(std::string id) = 0;
+  // failed | cancelled -> pending (POST /jobs/{id}/retry): the same job runs again with its
+  // history and attempts; its last result, error and progress go; `spec` replaces its spec when
+  // not empty. Appends `retrying` with `event_data`. conflict in any other state.
+  virtual boost::asio::awaitable<Result<Job>> retry(std::string id, boost::json::object spec,
+                                                    boost::json::object event_data) = 0;
   // Ends the wait of a job created `waiting` on `on`: -> completed with outcome.result (its
   // cached_from becomes `on`), -> failed with outcome.error, or -> pending (queued: `queued`;
   // its spec replaced by outcome.spec when given). Or moves the wait to outcome.wait_on (state

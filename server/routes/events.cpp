@@ -85,7 +85,11 @@ class EventStream final : public StreamBody {
   asio::awaitable<bool> replay_job_history() {
     auto history = co_await app_.store.job_events(subscription_->filter().job_id);
     if (!history) co_return false;
-    for (const auto& event : *history) append(*make_frame(event));
+    // An end that is not the last event (a failed job retried by hand) does not end the replay.
+    for (std::size_t i = 0; i < history->size(); ++i) {
+      append(*make_frame((*history)[i]));
+      if (i + 1 < history->size()) finished_ = false;
+    }
     if (!finished_ && final_state_) {
       pending_ += sse_frame(*final_state_);
       finished_ = true;

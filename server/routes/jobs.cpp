@@ -354,6 +354,83 @@ asio::awaitable<HttpResponse> get_job(App& app, const HttpRequest& request, cons
   co_return json_response(200, body);
 }
 
+// The spec a job runs again with: `changes` (keywords merged over its own, a null dropping one;
+// timeout_s) applied to the stored spec; errors under the changed fields.
+std::optional<JobSpec> spec_for_retry(const App& app, const json::object& stored, const json::object& changes,
+                                      FieldErrors& errors) {
+  json::object spec = stored;
+  for (const auto& [key, value] : changes) {
+    if (key == "keywords") {
+      if (!value.is_object()) {
+        errors.push_back({"keywords", "expected an object of keywords to change (null drops one)"});
+        continue;
+      }
+      json::object keywords = spec.contains("keywords") && spec.at("keywords").is_object() ? spec.at("keywords").as_object()
+                                                                                           : json::object{};
+      for (const auto& [name, setting] : value.get_object()) {
+        if (setting.is_null()) keywords.erase(name);
+        else keywords[name] = setting;
+      }
+      spec["keywords"] = std::move(keywords);
+    } else if (key == "timeout_s") {
+      spec["timeout_s"] = value;
+    } else {
+      errors.push_back({std::string(key), "a retry changes keywords and timeout_s only; submit a new job for anything else"});
+    }
+  }
+  if (!errors.empty()) return std::nullopt;
+  spec.erase("calculation");  // stamped again below: the keywords may have changed
+  auto parsed = parse_spec(app, json::value(std::move(spec)), "", errors);
+  if (!parsed) return std::nullopt;
+  for (FieldError& problem : engine_problems(app, *parsed)) errors.push_back(std::move(problem));
+  if (!errors.empty()) return std::nullopt;
+  stamp_calculation(app, *parsed);
+  return parsed;
+}
+
+// POST /jobs/{id}/retry: a failed or cancelled job runs again, the same job with its history,
+// optionally with changed keywords or time limit (what changed is in the `retrying` event).
+asio::awaitable<HttpResponse> retry_job(App& app, const HttpRequest& request, const PathParams& params) {
+  const auto id = params.get("id");
+  if (auto bad = reject_malformed_job_id(id)) co_return std::move(*bad);
+  json::object changes;
+  if (!request.body.empty()) {
+    auto body = read_json_body(request);
+    if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
+    json::value& value = std::get<json::value>(body);
+    if (!value.is_object())
+      co_return error_response(422, "invalid_spec", "a retry's body is an object: {\"keywords\": {...}, \"timeout_s\": ...}");
+    changes = std::move(value.as_object());
+  }
+  auto job = co_await get_visible_job(app, request, std::string(id));
+  if (!job) co_return store_error_response(job.error());
+  if (job->state != JobState::failed && job->state != JobState::cancelled)
+    co_return error_response(409, "invalid_state",
+                             "job " + job->id + " is " + std::string(to_string(job->state)) +
+                                 ": only a failed or cancelled job runs again",
+                             json::array{json::object{{"state", to_string(job->state)}}});
+  const json::value* molecule = job->spec.if_contains("molecule");
+  if (molecule && molecule->is_object() && !molecule->get_object().contains("xyz"))
+    co_return error_response(409, "invalid_state",
+                             "job " + job->id + " never got its molecule (a job it depends on did not complete): "
+                                                "retry that job, or submit this one again");
+  FieldErrors errors;
+  auto spec = spec_for_retry(app, job->spec, changes, errors);
+  if (!spec) co_return field_errors_response(errors);
+  if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
+  json::object event{{"by", "request"}, {"attempt", job->attempts + 1}};
+  if (!changes.empty()) event["changed"] = changes;
+  if (job->error.is_object()) {
+    if (const json::value* code = job->error.as_object().if_contains("code")) event["after"] = *code;
+  }
+  json::object new_spec = changes.empty() ? json::object{} : spec->to_json();
+  auto retried = co_await app.store.retry(job->id, std::move(new_spec), std::move(event));
+  if (!retried) co_return store_error_response(retried.error());
+  HttpResponse response = json_response(202, accepted_json(*retried));
+  response.headers.emplace_back("Location", "/jobs/" + retried->id);
+  co_return response;
+}
+
 // A failed optimization (out of cycles, out of time) goes on from the geometry it reached, with
 // the same spec, as a new job that points back at it (continued_from; it gets continued_by).
 asio::awaitable<HttpResponse> continue_job(App& app, const HttpRequest& request, const PathParams& params) {

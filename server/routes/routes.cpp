@@ -16,6 +16,7 @@ void add_routes(Router& router) {
   router.add("GET", "/jobs/{id}/result", routes::get_result, Scope::read);
   router.add("POST", "/jobs/{id}/cancel", routes::cancel_job, Scope::write);
   router.add("POST", "/jobs/{id}/continue", routes::continue_job, Scope::write);
+  router.add("POST", "/jobs/{id}/retry", routes::retry_job, Scope::write);
   router.add("GET", "/jobs/{id}/artifacts", routes::list_artifacts, Scope::read);
   router.add("GET", "/jobs/{id}/artifacts/{name}", routes::get_artifact, Scope::read);
   router.add("GET", "/jobs/{id}/events", routes::stream_job_events, Scope::read);

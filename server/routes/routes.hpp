@@ -22,6 +22,7 @@ boost::asio::awaitable<std::optional<HttpResponse>> hide_unless_visible(App& app
 NOX_ROUTE(submit_job);
 NOX_ROUTE(submit_batch);
 NOX_ROUTE(continue_job);
+NOX_ROUTE(retry_job);
 NOX_ROUTE(list_jobs);
 NOX_ROUTE(get_job);
 NOX_ROUTE(delete_job);

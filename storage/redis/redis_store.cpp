@@ -41,7 +41,7 @@ constexpr const char* redis_layout = "2";  // of the records and indexes (lib.lu
 constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
                                         "cancel",          "remove",        "progress",  "requeue_expired",
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers",
-                                        "take_tokens",     "resolve_waiting", "promote_due"};
+                                        "take_tokens",     "resolve_waiting", "promote_due", "retry"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -712,6 +712,19 @@ asio::awaitable<Result<Job>> RedisStore::cancel(std::string id) {
   Result<Reply> reply = co_await eval(cancel_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   if (status_of(*reply) != "ok") co_return refusal(*reply, id, "it cannot be cancelled");
+  co_return job_from_blob(item(*reply, 2), id);
+}
+
+asio::awaitable<Result<Job>> RedisStore::retry(std::string id, json::object spec, json::object event_data) {
+  const std::string maxlen = std::to_string(options_.events_maxlen);
+  const std::string cap = std::to_string(wake_cap);
+  const std::string packed = spec.empty() ? std::string() : job_blob::pack_spec(json::serialize(spec));
+  const std::string data = json::serialize(event_data);
+  std::vector<std::string> keys = {key("job:" + id), key("queue"), key("events"), key("wake")};
+  std::vector<std::string_view> args = {base_, id, maxlen, cap, packed, data};
+  Result<Reply> reply = co_await eval(retry_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, id, "only a failed or cancelled job runs again");
   co_return job_from_blob(item(*reply, 2), id);
 }
 

@@ -73,6 +73,8 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<StatusText>> status_json(std::string id) override;
   boost::asio::awaitable<Result<Job>> cancel(std::string id) override;
   boost::asio::awaitable<Result<Done>> remove(std::string id) override;
+  boost::asio::awaitable<Result<Job>> retry(std::string id, boost::json::object spec,
+                                            boost::json::object event_data) override;
   boost::asio::awaitable<Result<Job>> resolve_waiting(std::string id, std::string on, Finish outcome) override;
   boost::asio::awaitable<Result<std::vector<std::string>>> waiting_for(std::string id, std::size_t max) override;
 
@@ -140,6 +142,7 @@ class RedisStore final : public Store {
     take_tokens_script,
     resolve_waiting_script,
     promote_due_script,
+    retry_script,
     script_count
   };
   struct LoadedScript {

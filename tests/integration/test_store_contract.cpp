@@ -1230,6 +1230,51 @@ asio::awaitable<void> dependency_waits_case(Store& store) {
   got = co_await store.get(orphan->id);
   BOOST_TEST(got->error.at("code").as_string() == "dependency_failed");
 }
+// POST /jobs/{id}/retry: a failed or cancelled job runs again as the same job, its history and
+// attempts kept, its last error gone, with a new spec when one is given; nothing else retries.
+asio::awaitable<void> retry_by_hand_case(Store& store) {
+  Job job = make_job("xtb");
+  job.owner = "alice";
+  co_await must_create(store, job);
+  Job running = co_await must_claim(store, "w");
+  Finish failed;
+  failed.state = JobState::failed;
+  failed.error = json::object{{"code", "scf_not_converged"}, {"message", "x"}};
+  BOOST_TEST_REQUIRE((co_await store.finish(job.id, "w", failed)).ok());
+  Result<std::uint64_t> held = co_await store.unfinished_of_owner("alice");
+  BOOST_TEST(*held == 0u);
+  json::object spec = running.spec;
+  spec["keywords"] = json::object{{"electronic_temperature", 1000}};
+  const json::object by_request{{"by", "request"}};
+  Result<Job> again = co_await store.retry(job.id, spec, by_request);
+  BOOST_TEST_REQUIRE(again.ok(), why(again));
+  BOOST_TEST((again->state == JobState::pending));
+  BOOST_TEST(again->error.is_null());
+  held = co_await store.unfinished_of_owner("alice");
+  BOOST_TEST(*held == 1u);  // unfinished again
+  BOOST_TEST(is(co_await store.retry(job.id, {}, {}), StoreErrc::conflict));  // pending: nothing to retry
+  Job second = co_await must_claim(store, "w");
+  BOOST_TEST(second.id == job.id);
+  BOOST_TEST(second.attempts == 2);
+  BOOST_TEST(second.spec.at("keywords").at("electronic_temperature").to_number<double>() == 1000.0);
+  Finish done;
+  done.result = json::object{{"energy_eh", -5.0}};
+  BOOST_TEST_REQUIRE((co_await store.finish(job.id, "w", done)).ok());
+  BOOST_TEST(is(co_await store.retry(job.id, {}, {}), StoreErrc::conflict));  // completed
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,started,failed,retrying,started,completed");
+  BOOST_TEST(events[3].data.at("by").as_string() == "request");
+  // A cancelled job too, its spec unchanged when none is given.
+  Job other = make_job("xtb");
+  co_await must_create(store, other);
+  BOOST_TEST_REQUIRE((co_await store.cancel(other.id)).ok());
+  Result<Job> revived = co_await store.retry(other.id, {}, by_request);
+  BOOST_TEST_REQUIRE(revived.ok(), why(revived));
+  Result<Job> got = co_await store.get(other.id);
+  BOOST_TEST((got->state == JobState::pending));
+  BOOST_TEST(got->spec == other.spec);
+  BOOST_TEST(is(co_await store.retry(new_job_id(), {}, {}), StoreErrc::not_found));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1267,5 +1312,6 @@ NOX_CONTRACT_CASE(calculation_keys)
 NOX_CONTRACT_CASE(claims_count_threads_against_slots)
 NOX_CONTRACT_CASE(scheduled_jobs_wait_until_due)
 NOX_CONTRACT_CASE(dependency_waits)
+NOX_CONTRACT_CASE(retry_by_hand)
 
 BOOST_AUTO_TEST_SUITE_END()
