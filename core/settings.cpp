@@ -140,6 +140,14 @@ const std::vector<Descriptor>& descriptors() {
           s.cache_scope = v;
           return std::nullopt;
         });
+    add("role", "all",
+        "what this instance does: all (serve the API and run jobs), api (serve the API, run nothing), "
+        "worker (run jobs from a shared Redis; only /health, /ready and /metrics are served)",
+        [](Settings& s, const std::string& v) -> std::optional<std::string> {
+          if (v != "all" && v != "api" && v != "worker") return "expects one of all, api, worker";
+          s.role = v;
+          return std::nullopt;
+        });
     add("kill_grace_s", "5", "time between SIGTERM and SIGKILL when a job is stopped",
         seconds(&Settings::kill_grace_s, 0, 600));
     add("sse_heartbeat_s", "15", "a comment line is sent on idle event streams this often",
@@ -361,6 +369,7 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "redis_command_timeout_s") return number(s.redis_command_timeout_s);
   if (name == "retention_s") return number(s.retention_s);
   if (name == "cache_scope") return s.cache_scope;
+  if (name == "role") return s.role;
   if (name == "kill_grace_s") return number(s.kill_grace_s);
   if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);
   if (name == "sse_max_buffer_bytes") return std::to_string(s.sse_max_buffer_bytes);

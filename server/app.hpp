@@ -44,5 +44,7 @@ struct App {
 
 // Registers every route of the API on the app's router (server/routes/*.cpp).
 void add_routes(Router& router);
+// A worker-only instance (role = worker) serves no API: /health, /ready and /metrics only.
+void add_worker_routes(Router& router);
 
 }  // namespace nox

@@ -84,6 +84,7 @@ asio::awaitable<void> Dispatcher::sleep(std::chrono::milliseconds duration) {
 void Dispatcher::notify_slot_freed() { slot_signal_.cancel(); }
 
 asio::awaitable<void> Dispatcher::run() {
+  if (!options_.runs_jobs) co_return;
   auto backoff = 100ms;
   while (!stopping_) {
     if (busy_ >= options_.slots || in_process_in_flight_ >= max_in_process_in_flight) {
@@ -324,7 +325,7 @@ asio::awaitable<void> Dispatcher::housekeeping() {
   const TimeMs started = now_ms();
   bool store_was_away = false;
   while (!stopping_) {
-    WorkerInfo me{options_.worker_id, options_.host, options_.listen, static_cast<int>(options_.slots),
+    WorkerInfo me{options_.worker_id, options_.host, options_.listen, static_cast<int>(slots()),
                   static_cast<int>(busy_), started, 0};
     // Order matters after an outage: first say we are alive, then renew what we hold, and
     // only then look for other instances' expired leases, so a sweep (ours or another

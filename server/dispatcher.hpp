@@ -23,6 +23,7 @@ struct DispatcherOptions {
   std::string host;
   std::string listen;
   std::size_t slots = 1;
+  bool runs_jobs = true;  // false: an API-only instance (role api): run() claims nothing, slots() is 0
   Lease lease{30000};
   std::chrono::milliseconds housekeeping_interval{1000};
   // An instance whose heartbeat is older than this is gone: its running jobs are taken over.
@@ -35,7 +36,7 @@ class Dispatcher {
   Dispatcher(boost::asio::any_io_executor loop, Store& store, Runner& runner, const EngineRegistry& engines,
              DispatcherOptions options);
 
-  // The claim loop; returns after stop().
+  // The claim loop; returns after stop() (at once on an instance that runs no jobs).
   boost::asio::awaitable<void> run();
   // Heartbeat, requeue of expired leases, retention sweep; returns after stop().
   boost::asio::awaitable<void> housekeeping();
@@ -52,7 +53,7 @@ class Dispatcher {
   boost::asio::awaitable<void> drained();
 
   std::size_t busy() const { return busy_; }
-  std::size_t slots() const { return options_.slots; }
+  std::size_t slots() const { return options_.runs_jobs ? options_.slots : 0; }
   const std::string& worker_id() const { return options_.worker_id; }
   // Outcomes and durations of the attempts this instance ran, lost leases, sweeps (/metrics).
   const JobMetrics& metrics() const { return metrics_; }

@@ -240,6 +240,13 @@ int main(int argc, char** argv) {
                  "127.0.0.1, or pass --insecure-open\n";
     return 2;
   }
+  // Instances with a part of the work only share it through Redis: alone, nothing would run
+  // the jobs (api) or take them (worker).
+  if (settings.role != "all" && settings.redis_url.empty()) {
+    std::cerr << "noxd: role " << settings.role << " needs a shared store: give --redis-url (with the memory store an "
+              << "instance must both serve and run jobs, role all)\n";
+    return 2;
+  }
   const nox::LogLevel levels[] = {nox::LogLevel::error, nox::LogLevel::warn, nox::LogLevel::info,
                                   nox::LogLevel::debug};
   const char* level_names[] = {"error", "warn", "info", "debug"};
@@ -270,6 +277,8 @@ int main(int argc, char** argv) {
   dispatch.worker_id = dispatch.host + "-" + std::to_string(::getpid()) + "-" + nox::new_job_id().substr(0, 6);
   dispatch.listen = settings.listen;
   dispatch.slots = slots;
+  // An API-only instance runs nothing: it has no slots (its worker record says so in /workers).
+  dispatch.runs_jobs = settings.role != "api";
   dispatch.lease = nox::Lease(static_cast<std::int64_t>(settings.lease_s * 1000));
   dispatch.worker_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings.worker_timeout_s * 1000));
   dispatch.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
@@ -290,7 +299,8 @@ int main(int argc, char** argv) {
     events.keep_fresh(&status_cache);
     app.status_cache = &status_cache;
   }
-  nox::add_routes(app.router);
+  if (settings.role == "worker") nox::add_worker_routes(app.router);
+  else nox::add_routes(app.router);
   app.edge = nox::EdgePolicy::from(settings, listen_host);
   app.access = std::move(std::get<nox::AccessControl>(access));
   // With Redis a key's rate holds across every instance sharing it.
@@ -327,7 +337,7 @@ int main(int argc, char** argv) {
     programs += ", " + status.name + (status.available ? " " + status.version + " at " + status.path : " not found");
   }
   const std::string access_mode = app.access.open() ? "open (loopback)" : std::to_string(app.access.key_count()) + " API keys" + (settings.jwt_secret_file.empty() && settings.jwt_jwks_file.empty() ? "" : ", JWT");
-  const std::string banner = "(store: " + std::string(the_store.kind()) + ", access: " + access_mode +
+  const std::string banner = "(role: " + settings.role + ", store: " + std::string(the_store.kind()) + ", access: " + access_mode +
                              ", slots: " + std::to_string(slots) +
                              programs + ", worker: " + dispatch.worker_id + ")";
   nox::LoopGuard guard(io);

@@ -38,4 +38,10 @@ void add_routes(Router& router) {
   router.add("GET", "/{file}", routes::dashboard_file, Scope::none);
 }
 
+void add_worker_routes(Router& router) {
+  router.add("GET", "/health", routes::health, Scope::none);
+  router.add("GET", "/ready", routes::ready, Scope::none);
+  router.add("GET", "/metrics", routes::metrics, Scope::admin);
+}
+
 }  // namespace nox

@@ -103,6 +103,7 @@ asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const
       {"status", app.stopping ? "stopping" : "ok"},
       {"version", NOX_VERSION},
       {"worker_id", app.dispatcher.worker_id()},
+      {"role", app.settings.role},
       {"uptime_s", static_cast<double>(now_ms() - app.started_at) / 1000.0},
       // "keys": requests need an API key (the dashboard asks for one); "open": loopback, none.
       {"access", app.access.open() ? "open" : "keys"},

@@ -279,6 +279,7 @@ asio::awaitable<HttpResponse> submit_workflow(App& app, const HttpRequest& reque
     spec->continued_from.clear();
     spec->workflow_id = workflow_id;
     spec->workflow_node = node.name;
+    if (spec->name.empty()) spec->name = node.name;  // what the job table shows
     if (!name.empty() && spec->labels.size() < 64 &&
         std::none_of(spec->labels.begin(), spec->labels.end(), [](const auto& l) { return l.first == "workflow"; }))
       spec->labels.emplace_back("workflow", name);
