@@ -123,6 +123,10 @@ const std::vector<Descriptor>& descriptors() {
         seconds(&Settings::worker_timeout_s, 1, 3600));
     add("max_jobs", "1000000", "jobs the store holds at most; new submissions get 503 beyond it",
         count(&Settings::max_jobs, 1, 1000000000));
+    add("max_queued", "0",
+        "unfinished (scheduled, waiting, pending or running) jobs the server holds at once, all owners "
+        "together; 503 queue_full with Retry-After beyond; 0: no bound",
+        count(&Settings::max_queued, 0, 1000000000));
     add("max_queued_per_owner", "0",
         "unfinished (pending or running) jobs one owner may have at once, unless its API key sets "
         "max_queued; 429 too_many_queued beyond; 0: no bound",
@@ -366,6 +370,7 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "worker_timeout_s") return number(s.worker_timeout_s);
   if (name == "max_jobs") return std::to_string(s.max_jobs);
   if (name == "max_queued_per_owner") return std::to_string(s.max_queued_per_owner);
+  if (name == "max_queued") return std::to_string(s.max_queued);
   if (name == "redis_command_timeout_s") return number(s.redis_command_timeout_s);
   if (name == "retention_s") return number(s.retention_s);
   if (name == "cache_scope") return s.cache_scope;

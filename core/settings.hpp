@@ -32,6 +32,7 @@ struct Settings {
   double lease_s = 30;
   double worker_timeout_s = 10;     // an instance silent this long is gone: its jobs are taken over
   std::uint64_t max_jobs = 1000000;  // jobs the store holds at most (503 + Retry-After beyond)
+  std::uint64_t max_queued = 0;  // unfinished jobs in all (back-pressure); 0: no bound
   std::uint64_t max_queued_per_owner = 0;  // unfinished jobs per owner when its key sets none; 0: no bound
   double redis_command_timeout_s = 5;
   double retention_s = 7 * 24 * 3600;

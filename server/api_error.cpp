@@ -47,6 +47,11 @@ HttpResponse store_error_response(const StoreError& error, std::string_view not_
       response.headers.emplace_back("Retry-After", "10");
       return response;
     }
+    case StoreErrc::busy: {
+      auto response = error_response(503, "queue_full", error.message);
+      response.headers.emplace_back("Retry-After", "10");
+      return response;
+    }
     case StoreErrc::unavailable:
       break;
   }

@@ -239,6 +239,16 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
     if (held != unfinished_by_owner_.end() && held->second >= bounds.max_unfinished_of_owner)
       co_return over_quota(job.owner, held->second);
   }
+  if (bounds.max_unfinished_total > 0) {
+    std::uint64_t unfinished = 0;
+    for (JobState state : {JobState::scheduled, JobState::waiting, JobState::pending, JobState::running})
+      unfinished += by_state_[static_cast<std::size_t>(state)].size();
+    if (unfinished >= bounds.max_unfinished_total)
+      co_return StoreError{StoreErrc::busy,
+                           "the server holds " + std::to_string(unfinished) +
+                               " unfinished jobs, its maximum (max_queued): submit again once some finish",
+                           {}};
+  }
   const TimeMs due = job.run_at();
   const bool scheduled = due > now_ms();
   const std::string waiting_on = scheduled              ? std::string()

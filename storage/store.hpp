@@ -71,6 +71,8 @@ struct CreateBounds {
   // The job's owner may then hold at most this many unfinished (pending, scheduled, running)
   // jobs, this one included; 0: no bound. Jobs without an owner (open mode) are not bounded.
   std::uint64_t max_unfinished_of_owner = 0;
+  // At most this many unfinished jobs in the whole store (max_queued), this one included; 0: no bound.
+  std::uint64_t max_unfinished_total = 0;
   // The calculation cache (server/calculation_cache.hpp). With a calculation key: when
   // join_calculation and the latest job created with this key is still there and neither failed
   // nor was cancelled, the new job is created `waiting` on it (job.waiting_on), not queued;
@@ -105,7 +107,7 @@ class Store {
   // Saves a new job (state pending) and enqueues it, or, when its run_at is still to come, keeps
   // it `scheduled` until promote_due(); appends `submitted`. conflict when a job
   // with that id exists (an Idempotency-Key replay relies on it); full beyond max_jobs;
-  // quota beyond bounds.max_unfinished_of_owner.
+  // quota beyond bounds.max_unfinished_of_owner; busy beyond bounds.max_unfinished_total.
   virtual boost::asio::awaitable<Result<Job>> create(Job job, CreateBounds bounds) = 0;
   boost::asio::awaitable<Result<Job>> create(Job job) { return create(std::move(job), CreateBounds{}); }
   // How many unfinished (pending, scheduled, running) jobs `owner` has: O(1), kept with every

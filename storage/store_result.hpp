@@ -17,6 +17,7 @@ enum class StoreErrc {
   invalid,      // the request itself is not acceptable (e.g. artifact too large)
   full,         // the store holds max_jobs jobs: new submissions wait until retention frees room
   quota,        // the job's owner holds its maximum of unfinished jobs: wait until some finish
+  busy,         // the store holds the server's maximum of unfinished jobs (max_queued): wait until some finish
 };
 
 struct StoreError {

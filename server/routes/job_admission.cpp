@@ -151,6 +151,7 @@ CreateBounds create_bounds(const App& app, const Identity& identity) {
   CreateBounds bounds;
   bounds.max_unfinished_of_owner =
       identity.limits.max_queued > 0 ? identity.limits.max_queued : app.settings.max_queued_per_owner;
+  bounds.max_unfinished_total = app.settings.max_queued;
   return bounds;
 }
 
@@ -176,6 +177,20 @@ asio::awaitable<Result<Job>> create_or_find(App& app, Job job, CreateBounds boun
 // (create() still checks each job: another request may take the room meanwhile).
 asio::awaitable<std::optional<HttpResponse>> refuse_batch_over_quota(App& app, const Identity& identity,
                                                                      CreateBounds bounds, std::size_t jobs) {
+  if (bounds.max_unfinished_total > 0) {
+    // The server's bound, all owners together (jobs waiting on others are not in the stats:
+    // create() still counts them, job by job).
+    auto stats = co_await app.store.stats();
+    if (!stats) co_return store_error_response(stats.error());
+    const std::uint64_t unfinished = stats->pending + stats->running + stats->scheduled;
+    if (unfinished + jobs > bounds.max_unfinished_total)
+      co_return store_error_response(StoreError{
+          StoreErrc::busy,
+          "the server holds " + std::to_string(unfinished) + " unfinished jobs and takes at most " +
+              std::to_string(bounds.max_unfinished_total) + " (max_queued): these " + std::to_string(jobs) +
+              " do not fit; submit them once some finish",
+          {}});
+  }
   if (bounds.max_unfinished_of_owner == 0 || identity.name.empty()) co_return std::nullopt;
   auto held = co_await app.store.unfinished_of_owner(identity.name);
   if (!held) co_return store_error_response(held.error());

@@ -455,7 +455,8 @@ asio::awaitable<Result<Job>> RedisStore::create(Job job, CreateBounds bounds) {
   job.state = JobState::pending;
   std::vector<std::string> args = {job.id, job_blob::encode(job), std::to_string(bounds.max_unfinished_of_owner),
                                    bounds.calculation_key, bounds.join_calculation ? "1" : "0",
-                                   ms_text(bounds.calculation_key_ttl), std::to_string(job.run_at()), bounds.wait_on};
+                                   ms_text(bounds.calculation_key_ttl), std::to_string(job.run_at()), bounds.wait_on,
+                                   std::to_string(bounds.max_unfinished_total)};
   auto pending = std::make_shared<PendingCreate>(PendingCreate{
       std::move(job), std::move(args), std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
@@ -506,6 +507,11 @@ asio::awaitable<void> RedisStore::flush_creates() {
         } else if (status == "full") {
           p.answer.emplace(full("the store holds " + std::to_string(item(answer, 1).integer().value_or(0)) +
                                 " jobs, its max_jobs is " + max_jobs + ": finished jobs must expire first"));
+        } else if (status == "busy") {
+          p.answer.emplace(StoreError{StoreErrc::busy,
+                                      "the server holds " + std::to_string(item(answer, 1).integer().value_or(0)) +
+                                          " unfinished jobs, its maximum (max_queued): submit again once some finish",
+                                      {}});
         } else if (status == "quota") {
           p.answer.emplace(over_quota(p.job.owner, static_cast<std::uint64_t>(item(answer, 1).integer().value_or(0))));
         } else {

@@ -127,6 +127,31 @@ BOOST_AUTO_TEST_CASE(max_jobs_bounds_the_memory_store) {
   BOOST_TEST(client.post_json("/jobs", echo_spec("room")).status == 202);
 }
 
+// Back-pressure (issue 10): beyond max_queued unfinished jobs, all owners together, a submission
+// is a 503 queue_full with Retry-After, a single job or a batch; finished jobs do not count.
+BOOST_AUTO_TEST_CASE(max_queued_bounds_unfinished_jobs_in_all) {
+  NoxdProcess noxd{{"--slots", "1", "--max-queued", "2"}};
+  HttpClient client{noxd.port()};
+  for (int i = 0; i < 2; ++i)
+    submit(client, job_spec_json("echo", "energy", molecule_xyz("water"), R"("delay_s":600)"));
+  auto refused = client.post_json("/jobs", job_spec_json("echo", "energy", molecule_xyz("water")));
+  BOOST_TEST(refused.status == 503);
+  BOOST_TEST(error_code(refused) == "queue_full");
+  BOOST_TEST(refused.header("retry-after") == "10");
+  BOOST_TEST(refused.body.find("max_queued") != std::string::npos, refused.body);
+  auto batch = client.post_json("/jobs/batch", "[" + echo_spec("b") + "]");
+  BOOST_TEST(batch.status == 503);
+  BOOST_TEST(error_code(batch) == "queue_full");
+  BOOST_TEST(jobs_listed(client) == 2u);
+  // One ends (cancelled): room for one more, which runs and leaves room again.
+  const json::value page = client.get("/jobs?limit=1").json();
+  BOOST_TEST(client.request("POST", "/jobs/" + std::string(page.at("jobs").at(0).at("job_id").as_string()) + "/cancel").status ==
+             200);
+  const auto id = submit(client, echo_spec("room"));
+  BOOST_TEST(json_string(wait_until_finished(client, id), "state") == "completed");
+  BOOST_TEST(client.post_json("/jobs", echo_spec("more")).status == 202);
+}
+
 // Regression: the dispatcher drained a long queue of echo jobs without ever yielding, so a
 // request that arrived meanwhile waited until the last job had run (0.3-0.8 s for 10,000).
 // In process, with nothing timed: a queue of 2,000 echo jobs, the claim loop started, and a

@@ -1275,6 +1275,32 @@ asio::awaitable<void> retry_by_hand_case(Store& store) {
   BOOST_TEST(got->spec == other.spec);
   BOOST_TEST(is(co_await store.retry(new_job_id(), {}, {}), StoreErrc::not_found));
 }
+// Back-pressure: at most max_unfinished_total unfinished jobs in the whole store, whoever owns
+// them (scheduled and waiting ones count); a job that ends frees room for one more.
+asio::awaitable<void> unfinished_jobs_in_all_are_bounded_case(Store& store) {
+  CreateBounds two;
+  two.max_unfinished_total = 2;
+  Job first = make_job("xtb");
+  first.owner = "alice";
+  Result<Job> made = co_await store.create(first, two);
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  Job later = make_job("xtb");
+  later.spec["run_at"] = to_rfc3339(now_ms() + 60000);  // scheduled counts too
+  made = co_await store.create(later, two);
+  BOOST_TEST_REQUIRE(made.ok(), why(made));
+  Job refused = make_job("xtb");
+  refused.owner = "bob";
+  made = co_await store.create(refused, two);
+  BOOST_TEST_REQUIRE(is(made, StoreErrc::busy));
+  BOOST_TEST(made.error().message.find("max_queued") != std::string::npos, made.error().message);
+  BOOST_TEST(is(co_await store.get(refused.id), StoreErrc::not_found));
+  made = co_await store.create(make_job("xtb"));  // unbounded creates are not held
+  BOOST_TEST(made.ok());
+  BOOST_TEST_REQUIRE((co_await store.cancel(made->id)).ok());
+  BOOST_TEST_REQUIRE((co_await store.cancel(later.id)).ok());
+  made = co_await store.create(refused, two);  // one ended: room again
+  BOOST_TEST(made.ok(), why(made));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1313,5 +1339,6 @@ NOX_CONTRACT_CASE(claims_count_threads_against_slots)
 NOX_CONTRACT_CASE(scheduled_jobs_wait_until_due)
 NOX_CONTRACT_CASE(dependency_waits)
 NOX_CONTRACT_CASE(retry_by_hand)
+NOX_CONTRACT_CASE(unfinished_jobs_in_all_are_bounded)
 
 BOOST_AUTO_TEST_SUITE_END()

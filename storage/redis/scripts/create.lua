@@ -12,14 +12,15 @@
 --       calculation key ('' none), join ('1' | '0'), key ttl (ms), run_at (ms; '0' none: a job
 --       whose run_at is still to come is saved `scheduled`, in the zset `scheduled` scored by it,
 --       and joins no calculation), wait_on ('' none: a workflow's job is saved `waiting` on this
---       parent, whatever its calculation key)
+--       parent, whatever its calculation key), max unfinished jobs in all (0: no bound)
 -- -> {answer per job}, each {'ok', created_at, event_id, waiting_on ('' none), state} | {'conflict', state}
---    | {'full', jobs} | {'quota', unfinished jobs of the owner}
+--    | {'full', jobs} | {'quota', unfinished jobs of the owner} | {'busy', unfinished jobs in all}
 local queue, events, wake_list, count_key, engines, unfinished = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local scheduled = KEYS[7]
 local base, maxlen, max_jobs = ARGV[1], ARGV[2], tonumber(ARGV[4])
 local count = tonumber(redis.call('GET', count_key)) or 0
 local added = 0
+local unfinished_total = tonumber(redis.call('GET', base .. 'unfinished')) or 0
 local added_of_owner = {}  -- this call's jobs per owner (their HINCRBY waits for apply_moves)
 local seen_engines = {}
 local out = {}
@@ -37,7 +38,7 @@ local function join_or_lead(id, calc, join, ttl)
   return nil
 end
 
-for i = 5, #ARGV - 7, 8 do
+for i = 5, #ARGV - 8, 9 do
   local id = ARGV[i]
   local job = base .. 'job:' .. id
   local existing = load_job(job)
@@ -53,6 +54,8 @@ for i = 5, #ARGV - 7, 8 do
     out[#out + 1] = {'full', count + added}
   elseif cap > 0 and held >= cap then
     out[#out + 1] = {'quota', held}
+  elseif tonumber(ARGV[i + 8]) > 0 and unfinished_total + added >= tonumber(ARGV[i + 8]) then
+    out[#out + 1] = {'busy', unfinished_total + added}
   else
     if not r.c or r.c == 0 then r.c = now end
     local due = tonumber(ARGV[i + 6]) or 0
