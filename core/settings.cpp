@@ -152,6 +152,13 @@ const std::vector<Descriptor>& descriptors() {
           s.role = v;
           return std::nullopt;
         });
+    add("breaker_failures", "3",
+        "an engine that fails this many times in a row on this instance for reasons not caused by the "
+        "input (crash, missing or unstartable program) is taken out of its claims for breaker_cooldown_s; "
+        "0: never",
+        count(&Settings::breaker_failures, 0, 1000000));
+    add("breaker_cooldown_s", "300", "how long an engine taken out by the circuit breaker stays out",
+        seconds(&Settings::breaker_cooldown_s, 0.1, 86400));
     add("kill_grace_s", "5", "time between SIGTERM and SIGKILL when a job is stopped",
         seconds(&Settings::kill_grace_s, 0, 600));
     add("sse_heartbeat_s", "15", "a comment line is sent on idle event streams this often",
@@ -375,6 +382,8 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "retention_s") return number(s.retention_s);
   if (name == "cache_scope") return s.cache_scope;
   if (name == "role") return s.role;
+  if (name == "breaker_failures") return std::to_string(s.breaker_failures);
+  if (name == "breaker_cooldown_s") return number(s.breaker_cooldown_s);
   if (name == "kill_grace_s") return number(s.kill_grace_s);
   if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);
   if (name == "sse_max_buffer_bytes") return std::to_string(s.sse_max_buffer_bytes);

@@ -23,6 +23,8 @@ struct Settings {
   std::string config;
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_atoms = 10000;
+  std::uint64_t breaker_failures = 3;  // engine circuit breaker: failures in a row that take an engine out; 0: off
+  double breaker_cooldown_s = 300;      // ... and for how long
   std::uint64_t max_connections = 10000;
   std::uint64_t max_connections_per_address = 1000;
   std::string allowed_hosts;  // Host names answered besides loopback and the listen host; "*": any

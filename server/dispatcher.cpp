@@ -72,8 +72,26 @@ Dispatcher::Dispatcher(asio::any_io_executor loop, Store& store, Runner& runner,
       in_process_engines_(engines.in_process_engines()),
       options_(std::move(options)),
       slot_signal_(loop, asio::steady_timer::time_point::max()),
-      stop_signal_(loop, asio::steady_timer::time_point::max()) {
+      stop_signal_(loop, asio::steady_timer::time_point::max()),
+      breaker_(options_.breaker_failures, options_.breaker_cooldown) {
   if (options_.slots == 0) options_.slots = 1;
+}
+
+void Dispatcher::note_for_breaker(const std::string& engine, const Finish& finish) {
+  const bool succeeded = finish.state == JobState::completed;
+  std::string code, message;
+  if (finish.error.is_object()) {
+    const auto& error = finish.error.get_object();
+    if (const auto* c = error.if_contains("code"); c && c->is_string()) code = std::string(c->get_string());
+    if (const auto* m = error.if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
+  }
+  const std::string line = code + ": " + message.substr(0, message.find('\n'));
+  if (breaker_.record(engine, succeeded, blames_the_instance(code, finish.retryable), line)) {
+    log_warn("engine " + engine + " taken out of this instance's claims for " +
+             std::to_string(options_.breaker_cooldown.count() / 1000) + " s after " +
+             std::to_string(options_.breaker_failures) + " failures in a row not caused by the input (last: " + line +
+             "); other instances go on running its jobs");
+  }
 }
 
 asio::awaitable<void> Dispatcher::sleep(std::chrono::milliseconds duration) {
@@ -93,6 +111,8 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     ClaimBudget budget;
+    budget.excluded_engines = breaker_.excluded();
+    const bool engines_out = !budget.excluded_engines.empty();
     budget.slots = options_.slots - busy_;
     budget.total_slots = options_.slots;
     budget.in_process = max_in_process_in_flight - in_process_in_flight_;
@@ -113,7 +133,9 @@ asio::awaitable<void> Dispatcher::run() {
     }
     backoff = 100ms;
     if (claimed->empty()) {
-      co_await store_.wait_for_work(1s);
+      // With an engine taken out the queue may hold only its jobs: wake-ups would not stop.
+      if (engines_out) co_await sleep(1s);
+      else co_await store_.wait_for_work(1s);
       continue;
     }
     for (Job& job : *claimed) co_await start(std::move(job));
@@ -131,10 +153,10 @@ asio::awaitable<void> Dispatcher::start(Job job) {
   const Engine* engine = engines_.find(job.engine());
   if (!engine) {
     ++attempts_in_flight_;
-    co_await write_outcome(job.id, {},
-                           failure("engine_unavailable",
-                                   "engine " + job.engine() + " is not installed on instance " + options_.worker_id,
-                                   true));
+    Finish missing = failure("engine_unavailable",
+                             "engine " + job.engine() + " is not installed on instance " + options_.worker_id, true);
+    note_for_breaker(job.engine(), missing);
+    co_await write_outcome(job.id, {}, std::move(missing));
     --attempts_in_flight_;
     co_return;
   }
@@ -210,6 +232,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       co_await keep_partial_files(id, std::move(attempt.artifacts));
     } else {
       Finish finish = outcome_of(attempt);
+      note_for_breaker(spec.engine, finish);
       log_info("job " + id + " " + std::string(to_string(finish.state)) + " after " +
                std::to_string(attempt.process.wall_s) + " s");
       const auto recorded = co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
@@ -227,7 +250,10 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
       it->second.lease_timer->expires_at(asio::steady_timer::time_point::min());
       running_.erase(it);
     }
-    if (crash) co_await write_outcome(id, {}, std::move(*crash));  // (no co_await inside a catch)
+    if (crash) {
+      note_for_breaker(job.engine(), *crash);
+      co_await write_outcome(id, {}, std::move(*crash));  // (no co_await inside a catch)
+    }
     busy_ -= slots_held;
     notify_slot_freed();
   }

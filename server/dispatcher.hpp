@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine_breaker.hpp"
 #include "core/metrics.hpp"
 #include "engines/engine_registry.hpp"
 #include "engines/runner.hpp"
@@ -23,7 +24,10 @@ struct DispatcherOptions {
   std::string host;
   std::string listen;
   std::size_t slots = 1;
-  bool runs_jobs = true;  // false: an API-only instance (role api): run() claims nothing, slots() is 0
+  bool runs_jobs = true;
+  // The engine circuit breaker (core/engine_breaker.hpp).
+  int breaker_failures = 3;
+  std::chrono::milliseconds breaker_cooldown{300000};  // false: an API-only instance (role api): run() claims nothing, slots() is 0
   Lease lease{30000};
   std::chrono::milliseconds housekeeping_interval{1000};
   // An instance whose heartbeat is older than this is gone: its running jobs are taken over.
@@ -57,6 +61,8 @@ class Dispatcher {
   const std::string& worker_id() const { return options_.worker_id; }
   // Outcomes and durations of the attempts this instance ran, lost leases, sweeps (/metrics).
   const JobMetrics& metrics() const { return metrics_; }
+  // The engines this instance's circuit breaker has taken out of its claims (/health, /metrics).
+  const EngineBreaker& breaker() const { return breaker_; }
 
  private:
   struct Running {
@@ -81,6 +87,8 @@ class Dispatcher {
   // (pending when the job will run again), or nullopt when the outcome was no longer ours.
   boost::asio::awaitable<std::optional<JobState>> write_outcome(std::string job_id, std::vector<Artifact> artifacts,
                                                                 Finish finish);
+  // Tells the circuit breaker how an attempt of `engine` ended; logs when it takes the engine out.
+  void note_for_breaker(const std::string& engine, const Finish& finish);
   // Counts an attempt's outcome for /metrics.
   void count_outcome(const Job& job, std::optional<JobState> recorded, double seconds);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
@@ -101,6 +109,7 @@ class Dispatcher {
   boost::asio::steady_timer slot_signal_;
   boost::asio::steady_timer stop_signal_;
   JobMetrics metrics_;
+  EngineBreaker breaker_;
 };
 
 }  // namespace nox

@@ -549,10 +549,13 @@ asio::awaitable<Result<Done>> MemoryStore::remove(std::string id) {
 
 asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worker_id, Lease lease) {
   if (queue_.empty()) co_return std::optional<Job>{};
-  const std::string id = std::get<2>(*queue_.begin());
+  co_return take(std::get<2>(*queue_.begin()), worker_id, lease);
+}
+
+Result<std::optional<Job>> MemoryStore::take(const std::string& id, const std::string& worker_id, Lease lease) {
   Entry& entry = jobs_.at(id);
   json::object data{{"worker", worker_id}, {"attempt", entry.attempts + 1}};
-  if (auto error = apply_transition(id, entry, JobState::running, std::move(data))) co_return *error;
+  if (auto error = apply_transition(id, entry, JobState::running, std::move(data))) return *error;
   entry.attempts += 1;
   entry.started_at = now_ms();
   entry.lease_expires_at = now_ms() + lease.count();
@@ -561,7 +564,7 @@ asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worke
   parts.error.clear();
   Job job = to_job(id, entry, parts);
   repack(entry, std::move(parts));
-  co_return std::optional<Job>{std::move(job)};
+  return std::optional<Job>{std::move(job)};
 }
 
 asio::awaitable<Result<std::vector<Job>>> MemoryStore::claim_within(std::string worker_id, Lease lease,
@@ -570,12 +573,29 @@ asio::awaitable<Result<std::vector<Job>>> MemoryStore::claim_within(std::string 
   // of the two), a job with threads as many slots as it uses.
   std::size_t room = std::min(budget.slots, budget.in_process);
   std::vector<Job> claimed;
+  // The first queued job of an engine not excluded here, looking past at most this many others.
+  auto next_claimable = [&]() -> const std::string* {
+    std::size_t skipped = 0;
+    for (const QueueKey& key : queue_) {
+      const Entry& entry = jobs_.at(std::get<2>(key));
+      const bool excluded = std::any_of(budget.excluded_engines.begin(), budget.excluded_engines.end(),
+                                        [&](const std::string& engine) {
+                                          auto index = by_engine_.find(engine);
+                                          return index != by_engine_.end() && index->second.contains(entry.order);
+                                        });
+      if (!excluded) return &std::get<2>(key);
+      if (++skipped == max_claim_skips) break;
+    }
+    return nullptr;
+  };
   while (room > 0 && !queue_.empty()) {
-    const Entry& next = jobs_.at(std::get<2>(*queue_.begin()));
+    const std::string* id = next_claimable();
+    if (!id) break;
+    const Entry& next = jobs_.at(*id);
     std::size_t cost = static_cast<std::size_t>(std::max(1, next.threads));
     if (budget.total_slots > 0) cost = std::min(cost, budget.total_slots);
     if (cost > room) break;
-    auto job = co_await claim(worker_id, lease);
+    auto job = take(std::string(*id), worker_id, lease);
     if (!job) co_return job.error();
     if (!*job) break;
     claimed.push_back(std::move(**job));

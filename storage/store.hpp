@@ -90,7 +90,12 @@ struct ClaimBudget {
   std::size_t total_slots = 0;  // the instance's slots (0: one per job, whatever its threads)
   std::size_t in_process = 0;
   std::vector<std::string> in_process_engines;
+  // Engines whose jobs this claim leaves in the queue (an engine taken out of this instance's
+  // claims by its circuit breaker); jobs behind them are claimed, looking past at most
+  // max_claim_skips of theirs.
+  std::vector<std::string> excluded_engines;
 };
+inline constexpr std::size_t max_claim_skips = 200;
 
 class Store {
  public:

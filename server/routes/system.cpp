@@ -92,6 +92,20 @@ asio::awaitable<HttpResponse> engines(App& app, const HttpRequest& request, cons
 // Public (a load balancer or systemd probes it without a key; the dashboard's form reads the
 // engines); the operator's details (queue, engines' paths and problems, instance id,
 // connections) only for an administrator or in open mode.
+// The engines this instance's circuit breaker took out of its claims, until when and why.
+static json::array engines_out(const App& app) {
+  json::array out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& open : app.dispatcher.breaker().open(now)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(open.until - now).count();
+    out.push_back(json::object{{"engine", open.engine},
+                               {"failures_in_a_row", open.failures},
+                               {"until", to_rfc3339(now_ms() + left)},
+                               {"last_error", open.last_error}});
+  }
+  return out;
+}
+
 asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const PathParams&) {
   const bool reachable = co_await app.store.ping();
   json::object queue;
@@ -110,6 +124,7 @@ asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const
       {"store", json::object{{"kind", app.store.kind()}, {"reachable", reachable}}},
       {"engines", engines_json(app, request.identity.admin())},
       {"slots", json::object{{"total", app.dispatcher.slots()}, {"busy", app.dispatcher.busy()}}},
+      {"engines_out", engines_out(app)},
       {"queue", std::move(queue)},
       {"connections", app.open_connections},
   };
@@ -167,6 +182,12 @@ asio::awaitable<HttpResponse> metrics(App& app, const HttpRequest&, const PathPa
   text.family("nox_slots", "gauge", "subprocess slots of this instance");
   text.sample("nox_slots", {{"state", "busy"}}, static_cast<double>(app.dispatcher.busy()));
   text.sample("nox_slots", {{"state", "total"}}, static_cast<double>(app.dispatcher.slots()));
+  text.family("nox_engine_taken_out_total", "counter",
+              "times this instance's circuit breaker took an engine out of its claims");
+  for (const auto& [engine, trips] : app.dispatcher.breaker().trips())
+    text.sample("nox_engine_taken_out_total", {{"engine", engine}}, static_cast<double>(trips));
+  text.family("nox_engine_out", "gauge", "1 while the circuit breaker keeps the engine out of this instance's claims");
+  for (const auto& out : app.dispatcher.breaker().open()) text.sample("nox_engine_out", {{"engine", out.engine}}, 1);
   app.cache.counters.render(text);
   text.family("nox_sse_subscribers", "gauge", "open event streams on this instance");
   text.sample("nox_sse_subscribers", {}, app.events ? static_cast<double>(app.events->subscribers()) : 0);

@@ -798,7 +798,9 @@ asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_within(std::string w
   const std::string in_process = std::to_string(std::min<std::size_t>(budget.in_process, 32));
   std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
   const std::string total = std::to_string(budget.total_slots);
-  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process, total};
+  const std::string excluded = std::to_string(budget.excluded_engines.size());
+  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process, total, excluded};
+  for (const std::string& engine : budget.excluded_engines) args.push_back(engine);
   for (const std::string& engine : budget.in_process_engines) args.push_back(engine);
   Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();

@@ -1301,6 +1301,29 @@ asio::awaitable<void> unfinished_jobs_in_all_are_bounded_case(Store& store) {
   made = co_await store.create(refused, two);  // one ended: room again
   BOOST_TEST(made.ok(), why(made));
 }
+// A claim leaves the jobs of excluded engines (an engine the instance's circuit breaker took
+// out) in their place and takes the jobs behind them.
+asio::awaitable<void> claims_skip_excluded_engines_case(Store& store) {
+  Job broken = make_job("mopac", 5);
+  Job fine = make_job("xtb");
+  co_await must_create(store, broken);
+  co_await must_create(store, fine);
+  ClaimBudget budget;
+  budget.slots = 4;
+  budget.in_process = 4;
+  budget.total_slots = 4;
+  budget.excluded_engines = {"mopac"};
+  Result<std::vector<Job>> claimed = co_await store.claim_within("w", 30s, budget);
+  BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
+  BOOST_TEST_REQUIRE(claimed->size() == 1u);
+  BOOST_TEST(claimed->front().id == fine.id);
+  Result<Job> left = co_await store.get(broken.id);
+  BOOST_TEST((left->state == JobState::pending));
+  budget.excluded_engines.clear();
+  claimed = co_await store.claim_within("w", 30s, budget);  // still first in line for others
+  BOOST_TEST_REQUIRE(claimed->size() == 1u);
+  BOOST_TEST(claimed->front().id == broken.id);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1340,5 +1363,6 @@ NOX_CONTRACT_CASE(scheduled_jobs_wait_until_due)
 NOX_CONTRACT_CASE(dependency_waits)
 NOX_CONTRACT_CASE(retry_by_hand)
 NOX_CONTRACT_CASE(unfinished_jobs_in_all_are_bounded)
+NOX_CONTRACT_CASE(claims_skip_excluded_engines)
 
 BOOST_AUTO_TEST_SUITE_END()

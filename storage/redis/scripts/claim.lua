@@ -5,15 +5,21 @@
 -- budget left the claim stops and the job goes back to its place (same member, same order).
 -- 100 jobs per call at most.
 -- KEYS: queue, leases, events, wake
+-- Jobs of the excluded engines (an engine this instance's circuit breaker took out) stay in
+-- the queue in their place; the claim looks past at most 200 of them.
 -- ARGV: base, worker, lease_ms, events_maxlen, max, in_process_max, total_slots (0: one per
---       job), in-process engine names...
+--       job), n excluded engines, the n excluded engine names..., in-process engine names...
 -- -> {'ok', id, event_id, record[, id, event_id, record, ...]} | {'empty'}
 local queue, leases, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local base, worker = ARGV[1], ARGV[2]
 local budget = {[false] = tonumber(ARGV[5]) or 1, [true] = tonumber(ARGV[6]) or 0}
 local in_process = {}
 local total_slots = tonumber(ARGV[7]) or 0
-for i = 8, #ARGV do in_process[ARGV[i]] = true end
+local excluded = {}
+local n_excluded = tonumber(ARGV[8]) or 0
+for i = 9, 8 + n_excluded do excluded[ARGV[i]] = true end
+for i = 9 + n_excluded, #ARGV do in_process[ARGV[i]] = true end
+local passed = {}  -- members of excluded engines' jobs, put back after the loop
 local out = {'ok'}
 local taken, stale = 0, 0
 local now
@@ -27,7 +33,10 @@ while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 d
   local job = base .. 'job:' .. id
   local r = load_job(job)
   -- Anything else is a stale entry (job gone, or re-queued under a new member): dropped.
-  if r and r.s == 'pending' and r.q == member then
+  if r and r.s == 'pending' and r.q == member and excluded[r.e or ''] then
+    passed[#passed + 1] = member
+    if #passed >= 200 then break end
+  elseif r and r.s == 'pending' and r.q == member then
     local kind = in_process[r.e or ''] == true
     local cost = 1
     if not kind and r.th then
@@ -59,6 +68,7 @@ while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 d
     stale = stale + 1
   end
 end
+for _, member in ipairs(passed) do redis.call('ZADD', queue, 0, member) end
 if taken > 0 then
   apply_moves()
   redis.call('ZADD', leases, unpack(leased))
