@@ -5,23 +5,11 @@ store, then on one with a fresh redis-server; prints started_at - run_at per sto
   bench/delayed-jobs.py          env: NOXD"""
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import noxbench as nb  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def measure(*args):
@@ -46,16 +34,11 @@ def measure(*args):
 
 def main():
     memory = measure()
-    port, data = free_port(), tempfile.mkdtemp(prefix="nox-bench-redis.")
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", data], stdout=subprocess.DEVNULL)
+    redis = nb.Redis()
     try:
-        time.sleep(0.5)
-        on_redis = measure("--redis-url", f"redis://127.0.0.1:{port}")
+        on_redis = measure("--redis-url", redis.url)
     finally:
-        redis.terminate()
-        redis.wait()
-        shutil.rmtree(data, ignore_errors=True)
+        redis.stop()
     for store, lags in (("memory", memory), ("redis", on_redis)):
         print(f"FIGURE\tdelayed_start_{store}\tstarted after run_at: median {lags[len(lags) // 2]:.0f} ms, "
               f"max {lags[-1]:.0f} ms\tgoal < 1000 ms\t10 echo jobs, delay_s 1.0-1.9 s")

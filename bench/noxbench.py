@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -76,6 +77,33 @@ class Noxd:
                 self.proc.kill()
                 self.proc.wait()
         self.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Redis:
+    """A throwaway redis-server on 127.0.0.1 (no persistence), for a bench run."""
+
+    def __init__(self):
+        self.port, self.dir = free_port(), tempfile.mkdtemp(prefix="nox-bench-redis.")
+        _dirs.append(self.dir)
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", self.dir], stdout=subprocess.DEVNULL)
+        _started.append(self.proc)
+        time.sleep(0.5)
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -552,7 +552,7 @@ asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worke
   co_return take(std::get<2>(*queue_.begin()), worker_id, lease);
 }
 
-Result<std::optional<Job>> MemoryStore::take(const std::string& id, const std::string& worker_id, Lease lease) {
+Result<std::optional<Job>> MemoryStore::take(std::string id, const std::string& worker_id, Lease lease) {
   Entry& entry = jobs_.at(id);
   json::object data{{"worker", worker_id}, {"attempt", entry.attempts + 1}};
   if (auto error = apply_transition(id, entry, JobState::running, std::move(data))) return *error;

@@ -107,8 +107,9 @@ class MemoryStore final : public Store {
   // Writes the parts back, compressed when the job has finished (rarely read from then on).
   static void repack(Entry& entry, RecordParts parts);
   Entry* find(const std::string& id);
-  // pending -> running under `worker_id` for the queued job `id` (claim's one step).
-  Result<std::optional<Job>> take(const std::string& id, const std::string& worker_id, Lease lease);
+  // pending -> running under `worker_id` for the queued job `id` (claim's one step). `id` is a
+  // copy: the queue entry it may come from is gone once the job is running.
+  Result<std::optional<Job>> take(std::string id, const std::string& worker_id, Lease lease);
   // Moves `entry` to `to` if allowed, keeps the indexes, appends the event; the single place
   // states change.
   std::optional<StoreError> apply_transition(const std::string& id, Entry& entry, JobState to,
