@@ -25,9 +25,9 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 26> kKnownFields = {
+constexpr std::array<std::string_view, 27> kKnownFields = {
     "engine",   "task",     "method",       "molecule", "charge",  "multiplicity",   "solvent", "keywords",
-    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "threads", "run_at", "delay_s", "tags",
+    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "retry", "threads", "run_at", "delay_s", "tags",
     "name",     "labels",   "depends_on",   "batch_id",     "workflow_id", "workflow_node", "continued_from",
     "cache",    "calculation"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
@@ -202,6 +202,7 @@ class SpecParser {
     parse_timeout();
     parse_int("max_attempts", 1, limits_.max_attempts, 1, spec_.max_attempts);
     parse_int("max_lost", 0, limits_.max_lost, 3, spec_.max_lost);
+    parse_retry();
     parse_int("threads", 1, limits_.max_threads, 1, spec_.threads);
     parse_run_at();
     parse_tags();
@@ -744,6 +745,33 @@ class SpecParser {
     spec_.timeout_s = *n;
   }
 
+  // {"backoff_s", "max_backoff_s", "rules"}: how this job's failed attempts are retried.
+  void parse_retry() {
+    const json::value* v = field("retry");
+    if (!v) return;
+    if (!v->is_object()) return error("retry", expected("an object with backoff_s, max_backoff_s, rules", *v));
+    for (const auto& [key, value] : v->get_object()) {
+      const std::string where = "retry." + std::string(key);
+      if (key == "backoff_s" || key == "max_backoff_s") {
+        const double most = key == "backoff_s" ? 86400 : 7 * 86400;
+        const std::optional<double> n = as_number(value);
+        if (!n || *n < 0 || *n > most) {
+          error(where, "expected seconds from 0 to " + format_number(most) + ", got " + json::serialize(value));
+          continue;
+        }
+        spec_.retry[key] = number_value(*n);
+      } else if (key == "rules") {
+        if (!value.is_bool()) {
+          error(where, expected("true or false", value));
+          continue;
+        }
+        spec_.retry[key] = value.get_bool();
+      } else {
+        error(where, "unknown field; retry takes backoff_s, max_backoff_s and rules");
+      }
+    }
+  }
+
   // When the job may start: run_at (RFC 3339, with a zone: "2026-12-01T12:00:00Z" or "+01:00")
   // or delay_s (seconds from submission; the server turns it into run_at), not both.
   void parse_run_at() {
@@ -1004,6 +1032,7 @@ json::object JobSpec::to_json() const {
   o["max_attempts"] = max_attempts;
   o["max_lost"] = max_lost;
   if (threads != 1) o["threads"] = threads;
+  if (!retry.empty()) o["retry"] = retry;
   o["run_at"] = run_at ? json::value(to_rfc3339(*run_at)) : json::value(nullptr);
   json::array tag_list;
   for (const std::string& tag : tags) tag_list.emplace_back(tag);

@@ -63,6 +63,9 @@ struct JobSpec {
   double timeout_s = 3600;
   int max_attempts = 1;
   int max_lost = 3;  // times the job may be taken over after its instance died
+  // Overrides of the server's retry policy (core/retry_policy.hpp): backoff_s, max_backoff_s,
+  // rules; empty: the server's.
+  boost::json::object retry;
   // CPU cores the engine may use (OpenMP threads); the pool counts them against its slots.
   int threads = 1;
   // Not before this time (state scheduled until then). delay_s is what a client may send

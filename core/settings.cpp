@@ -152,6 +152,12 @@ const std::vector<Descriptor>& descriptors() {
           s.role = v;
           return std::nullopt;
         });
+    add("retry_backoff_s", "2",
+        "a failed attempt that may run again (max_attempts) waits this long, doubled for each further "
+        "attempt, with 20% jitter (a job's retry.backoff_s overrides it)",
+        seconds(&Settings::retry_backoff_s, 0, 86400));
+    add("retry_backoff_max_s", "300", "the longest wait between two attempts of a job",
+        seconds(&Settings::retry_backoff_max_s, 0, 7 * 86400));
     add("breaker_failures", "3",
         "an engine that fails this many times in a row on this instance for reasons not caused by the "
         "input (crash, missing or unstartable program) is taken out of its claims for breaker_cooldown_s; "
@@ -383,6 +389,8 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "cache_scope") return s.cache_scope;
   if (name == "role") return s.role;
   if (name == "breaker_failures") return std::to_string(s.breaker_failures);
+  if (name == "retry_backoff_s") return number(s.retry_backoff_s);
+  if (name == "retry_backoff_max_s") return number(s.retry_backoff_max_s);
   if (name == "breaker_cooldown_s") return number(s.breaker_cooldown_s);
   if (name == "kill_grace_s") return number(s.kill_grace_s);
   if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);

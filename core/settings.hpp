@@ -23,6 +23,8 @@ struct Settings {
   std::string config;
   std::uint64_t max_body_bytes = 1 << 20;
   std::uint64_t max_atoms = 10000;
+  double retry_backoff_s = 2;        // a failed attempt runs again after this, doubled each time ...
+  double retry_backoff_max_s = 300;  // ... up to this (core/retry_policy.hpp)
   std::uint64_t breaker_failures = 3;  // engine circuit breaker: failures in a row that take an engine out; 0: off
   double breaker_cooldown_s = 300;      // ... and for how long
   std::uint64_t max_connections = 10000;

@@ -11,7 +11,8 @@ namespace nox {
 //   running   -> cancelled  "cancelled"  (killed on request)
 //   pending   -> cancelled  "cancelled"
 //   scheduled -> cancelled  "cancelled"
-//   running   -> pending    "retrying"   (retry with backoff, or its lease expired)
+//   running   -> pending    "retrying"   (retry at once, or its lease expired)
+//   running   -> scheduled  "retrying"   (retry after a backoff: queued again at retry_at)
 //   failed    -> pending    "retrying"   (POST /jobs/{id}/retry)
 //   cancelled -> pending    "retrying"   (POST /jobs/{id}/retry)
 //   waiting   -> completed  "completed"  (the job it waited for completed: its result is shared)
@@ -37,6 +38,7 @@ std::optional<EventType> transition_event(JobState from, JobState to) {
       if (to == S::failed) return E::failed;
       if (to == S::cancelled) return E::cancelled;
       if (to == S::pending) return E::retrying;
+      if (to == S::scheduled) return E::retrying;
       break;
     case S::failed:
     case S::cancelled:

@@ -77,6 +77,20 @@ Dispatcher::Dispatcher(asio::any_io_executor loop, Store& store, Runner& runner,
   if (options_.slots == 0) options_.slots = 1;
 }
 
+void Dispatcher::plan_next_attempt(const Job& job, Finish& finish) {
+  if (finish.state != JobState::failed || !finish.error.is_object()) return;
+  const RetryPolicy policy = retry_policy_of(job.spec, options_.retry);
+  const double random01 = std::uniform_real_distribution<double>(0.0, 1.0)(jitter_);
+  RetryPlan plan = plan_retry(job.spec, finish.error.get_object(), finish.retryable, job.own_attempts(), policy, random01);
+  finish.retryable = plan.retry;
+  if (!plan.retry) return;
+  const TimeMs now = now_ms();
+  finish.retry_at = plan.delay.count() > 0 ? now + plan.delay.count() : 0;
+  finish.spec = std::move(plan.spec);
+  finish.retry_note["next_attempt_at"] = to_rfc3339(finish.retry_at > 0 ? finish.retry_at : now);
+  if (!plan.changed.empty()) finish.retry_note["changed"] = std::move(plan.changed);
+}
+
 void Dispatcher::note_for_breaker(const std::string& engine, const Finish& finish) {
   const bool succeeded = finish.state == JobState::completed;
   std::string code, message;
@@ -233,6 +247,7 @@ asio::awaitable<void> Dispatcher::run_job(Job job) {
     } else {
       Finish finish = outcome_of(attempt);
       note_for_breaker(spec.engine, finish);
+      plan_next_attempt(job, finish);
       log_info("job " + id + " " + std::string(to_string(finish.state)) + " after " +
                std::to_string(attempt.process.wall_s) + " s");
       const auto recorded = co_await write_outcome(id, std::move(attempt.artifacts), std::move(finish));
@@ -298,7 +313,8 @@ asio::awaitable<void> Dispatcher::record_progress(std::string job_id, json::obje
 
 void Dispatcher::count_outcome(const Job& job, std::optional<JobState> recorded, double seconds) {
   if (!recorded) return;
-  const std::string outcome = *recorded == JobState::pending ? "retrying" : std::string(to_string(*recorded));
+  const bool again = *recorded == JobState::pending || *recorded == JobState::scheduled;
+  const std::string outcome = again ? "retrying" : std::string(to_string(*recorded));
   auto text = [&](const char* field) {
     const auto* value = job.spec.if_contains(field);
     return value && value->is_string() ? std::string(value->get_string()) : std::string();

@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <random>
+
 #include "core/engine_breaker.hpp"
+#include "core/retry_policy.hpp"
 #include "core/metrics.hpp"
 #include "engines/engine_registry.hpp"
 #include "engines/runner.hpp"
@@ -25,6 +28,8 @@ struct DispatcherOptions {
   std::string listen;
   std::size_t slots = 1;
   bool runs_jobs = true;
+  // The server's retry policy (core/retry_policy.hpp); a job's spec may override it.
+  RetryPolicy retry;
   // The engine circuit breaker (core/engine_breaker.hpp).
   int breaker_failures = 3;
   std::chrono::milliseconds breaker_cooldown{300000};  // false: an API-only instance (role api): run() claims nothing, slots() is 0
@@ -87,6 +92,8 @@ class Dispatcher {
   // (pending when the job will run again), or nullopt when the outcome was no longer ours.
   boost::asio::awaitable<std::optional<JobState>> write_outcome(std::string job_id, std::vector<Artifact> artifacts,
                                                                 Finish finish);
+  // A failed attempt: whether, when and with what spec the job runs again (core/retry_policy.hpp).
+  void plan_next_attempt(const Job& job, Finish& finish);
   // Tells the circuit breaker how an attempt of `engine` ended; logs when it takes the engine out.
   void note_for_breaker(const std::string& engine, const Finish& finish);
   // Counts an attempt's outcome for /metrics.
@@ -110,6 +117,7 @@ class Dispatcher {
   boost::asio::steady_timer stop_signal_;
   JobMetrics metrics_;
   EngineBreaker breaker_;
+  std::minstd_rand jitter_{std::random_device{}()};  // spreads retries of many jobs apart
 };
 
 }  // namespace nox

@@ -282,6 +282,8 @@ int main(int argc, char** argv) {
   dispatch.lease = nox::Lease(static_cast<std::int64_t>(settings.lease_s * 1000));
   dispatch.worker_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings.worker_timeout_s * 1000));
   dispatch.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));
+  dispatch.retry.backoff_s = settings.retry_backoff_s;
+  dispatch.retry.max_backoff_s = settings.retry_backoff_max_s;
   dispatch.breaker_failures = static_cast<int>(settings.breaker_failures);
   dispatch.breaker_cooldown = std::chrono::milliseconds(static_cast<std::int64_t>(settings.breaker_cooldown_s * 1000));
   nox::Dispatcher dispatcher(io.get_executor(), the_store, runner, engines, dispatch);

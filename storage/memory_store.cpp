@@ -654,16 +654,26 @@ asio::awaitable<Result<Job>> MemoryStore::finish(std::string id, std::string wor
   JobState to = finish.state;
   json::object data;
   // Lost attempts have their own budget (max_lost): only the job's own failures count here.
-  if (to == JobState::failed && finish.retryable && entry->attempts - entry->lost < entry->max_attempts) {
-    to = JobState::pending;
+  const bool again = to == JobState::failed && finish.retryable && entry->attempts - entry->lost < entry->max_attempts;
+  if (again) {
+    to = finish.retry_at > now_ms() ? JobState::scheduled : JobState::pending;
     data["error"] = finish.error;
     data["attempt"] = entry->attempts;
+    for (const auto& [key, value] : finish.retry_note) data[key] = value;
   } else if (to == JobState::completed) {
     data["result"] = result_summary(finish.result);
   } else {
     data["error"] = finish.error;
   }
   if (auto error = apply_transition(id, *entry, to, std::move(data))) co_return *error;
+  if (to == JobState::scheduled) {
+    due_.emplace(finish.retry_at, id);
+    due_at_.emplace(id, finish.retry_at);
+  }
+  if (again && !finish.spec.empty()) {
+    parts.spec = json::serialize(finish.spec);
+    parts.summary.clear();  // derived from the new spec
+  }
   parts.result = text_of(finish.result);
   parts.error = text_of(finish.error);
   parts.worker_id.clear();

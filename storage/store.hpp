@@ -39,7 +39,12 @@ struct Finish {
   boost::json::value error;              // failed: {"code","message",...}
   bool retryable = false;                // failed: may run again if attempts < max_attempts
   std::string wait_on;                   // resolve_waiting to waiting: the job to wait on next
-  boost::json::object spec;              // resolve_waiting to pending: the spec it runs (empty: unchanged)
+  // resolve_waiting to pending, or finish when the job runs again: the spec it runs (empty: unchanged).
+  boost::json::object spec;
+  // finish when the job runs again (core/retry_policy.hpp): not before this time (0: at once;
+  // the job is `scheduled` until then), and what the `retrying` event adds (next_attempt_at, changed).
+  TimeMs retry_at = 0;
+  boost::json::object retry_note;
 };
 
 struct EventBatch {
@@ -165,7 +170,9 @@ class Store {
   // Extends the lease; conflict when the job is no longer running under this worker (cancelled, lost).
   virtual boost::asio::awaitable<Result<Done>> renew(std::string id, std::string worker_id, Lease lease) = 0;
   // running (owned by worker) -> completed | failed, or -> pending with `retrying` when
-  // finish.retryable and the job's own attempts (attempts - lost) are below max_attempts.
+  // finish.retryable and the job's own attempts (attempts - lost) are below max_attempts (->
+  // scheduled until finish.retry_at when that is still to come; its spec replaced by
+  // finish.spec when given).
   // conflict when the job is no longer ours.
   virtual boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) = 0;
   // Appends a `progress` event and keeps the numbers on the job; no state change.

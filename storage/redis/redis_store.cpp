@@ -884,6 +884,10 @@ struct RedisStore::PendingFinish {
   bool retryable = false;
   std::optional<Result<Job>> answer;
   asio::steady_timer done;
+  // When the job runs again: not before (ms, "0" at once), its next spec (packed), the event's note.
+  std::string retry_at = "0";
+  std::string next_spec;
+  std::string retry_note;
 };
 
 asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string worker_id, Finish finish) {
@@ -893,6 +897,15 @@ asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string work
       finish.result, id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
       json::serialize(finish.error), json::serialize(result_summary(finish.result)), finish.retryable, std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
+  if (finish.retryable) {
+    pending->retry_at = std::to_string(finish.retry_at);
+    if (!finish.spec.empty()) pending->next_spec = job_blob::pack_spec(json::serialize(finish.spec));
+    // The note's members go into the event's JSON object as they are.
+    if (!finish.retry_note.empty()) {
+      const std::string note = json::serialize(finish.retry_note);
+      pending->retry_note = note.substr(1, note.size() - 2);
+    }
+  }
   finish_queue_.push_back(pending);
   if (!finish_flushing_) {
     finish_flushing_ = true;
@@ -918,11 +931,11 @@ asio::awaitable<void> RedisStore::flush_finishes() {
     const std::size_t n = std::min(finish_queue_.size(), max_per_call);
     batch.assign(finish_queue_.begin(), finish_queue_.begin() + static_cast<std::ptrdiff_t>(n));
     finish_queue_.erase(finish_queue_.begin(), finish_queue_.begin() + static_cast<std::ptrdiff_t>(n));
-    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake")};
+    std::vector<std::string> keys = {key("leases"), key("queue"), key("events"), key("wake"), key("scheduled")};
     std::vector<std::string_view> args = {base_, maxlen, cap};
     for (const auto& p : batch) {
       args.insert(args.end(), {p->id, p->worker, p->outcome, p->result, p->error, p->retryable ? "1" : "0",
-                               p->summary});
+                               p->summary, p->retry_at, p->next_spec, p->retry_note});
     }
     Result<Reply> reply = co_await eval(finish_script, std::move(keys), std::move(args));
     for (std::size_t i = 0; i < batch.size(); ++i) {

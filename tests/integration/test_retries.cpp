@@ -82,4 +82,46 @@ BOOST_AUTO_TEST_CASE(retry_by_hand_on_redis) {
   a_timed_out_job_runs_again_with_more_time(client);
 }
 
+// The SCF rule on a case that fails at the settings given (xtb stops after 3 SCF iterations)
+// and succeeds after the fallback (1000 K, 500 iterations), after a backoff, as the same job.
+void an_scf_failure_runs_again_hotter(HttpClient& client) {
+  const auto id = submit(client, job_spec_json("xtb", "energy", molecule_xyz("decane"),
+                                               R"("max_attempts":2,"cache":false,"keywords":{"max_iterations":3},)"
+                                               R"("retry":{"backoff_s":0.3})"));
+  BOOST_TEST(json_string(wait_until_finished(client, id, 60s), "state") == "completed");
+  const auto job = client.get("/jobs/" + id).json();
+  BOOST_TEST(job.at("attempts").as_int64() == 2);
+  BOOST_TEST(job.at("spec").at("keywords").at("electronic_temperature").to_number<double>() == 1000.0);
+  BOOST_TEST(job.at("spec").at("keywords").at("max_iterations").to_number<double>() == 500.0);
+  BOOST_TEST((event_types(client, id) ==
+              std::vector<std::string>{"submitted", "started", "retrying", "scheduled", "started", "completed"}));
+  const auto stream = client.get("/jobs/" + id + "/events").body;
+  BOOST_TEST(stream.find(R"("code":"scf_not_converged")") != std::string::npos, stream);
+  BOOST_TEST(stream.find(R"("changed":{"keywords":{"electronic_temperature":1000,"max_iterations":500}})") !=
+                 std::string::npos,
+             stream);
+  BOOST_TEST(stream.find(R"("next_attempt_at":")") != std::string::npos);
+  // Without attempts left, or with the rules off, it fails as it did.
+  const auto once = submit(client, job_spec_json("xtb", "energy", molecule_xyz("decane"),
+                                                 R"("max_attempts":2,"cache":false,"keywords":{"max_iterations":3},)"
+                                                 R"("retry":{"backoff_s":0,"rules":false})"));
+  const auto failed = wait_until_finished(client, once, 60s);
+  BOOST_TEST(json_string(failed, "state") == "failed");
+  BOOST_TEST(client.get("/jobs/" + once).json().at("attempts").as_int64() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_scf_rule_on_the_memory_store) {
+  NoxdProcess noxd{{"--slots", "1"}};
+  HttpClient client(noxd.port());
+  an_scf_failure_runs_again_hotter(client);
+}
+
+BOOST_AUTO_TEST_CASE(the_scf_rule_on_redis) {
+  RedisServer redis;
+  redis.start();
+  NoxdProcess noxd{{"--redis-url", redis.url(), "--slots", "1"}};
+  HttpClient client(noxd.port());
+  an_scf_failure_runs_again_hotter(client);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

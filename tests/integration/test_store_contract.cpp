@@ -1324,6 +1324,43 @@ asio::awaitable<void> claims_skip_excluded_engines_case(Store& store) {
   BOOST_TEST_REQUIRE(claimed->size() == 1u);
   BOOST_TEST(claimed->front().id == broken.id);
 }
+// A failed attempt that runs again after a backoff is scheduled until retry_at (not claimable),
+// then queued by promote_due, and runs with the spec the retry rule gave it.
+asio::awaitable<void> retries_wait_out_their_backoff_case(Store& store) {
+  Job job = make_job("xtb", 0, {}, /*max_attempts=*/2);
+  co_await must_create(store, job);
+  Job running = co_await must_claim(store, "w");
+  Finish failed;
+  failed.state = JobState::failed;
+  failed.error = json::object{{"code", "scf_not_converged"}, {"message", "x"}};
+  failed.retryable = true;
+  failed.retry_at = now_ms() + 300;
+  failed.spec = running.spec;
+  failed.spec["keywords"] = json::object{{"electronic_temperature", 1000}};
+  failed.retry_note = json::object{{"next_attempt_at", to_rfc3339(failed.retry_at)}};
+  Result<Job> retried = co_await store.finish(job.id, "w", failed);
+  BOOST_TEST_REQUIRE(retried.ok(), why(retried));
+  BOOST_TEST((retried->state == JobState::scheduled));
+  Result<std::optional<Job>> claimed = co_await store.claim("w", 30s);
+  BOOST_TEST(!claimed->has_value());  // waiting out its backoff
+  co_await sleep_for(350ms);
+  Result<std::size_t> moved = co_await store.promote_due();
+  BOOST_TEST(*moved == 1u);
+  Job again = co_await must_claim(store, "w");
+  BOOST_TEST(again.id == job.id);
+  BOOST_TEST(again.attempts == 2);
+  BOOST_TEST(again.spec.at("keywords").at("electronic_temperature").to_number<double>() == 1000.0);
+  auto events = co_await all_events(store, job.id);
+  BOOST_TEST(types_of(events) == "submitted,started,retrying,scheduled,started");
+  BOOST_TEST((events[2].state == JobState::scheduled));
+  BOOST_TEST(events[2].data.at("next_attempt_at").as_string() == to_rfc3339(failed.retry_at));
+  // The last attempt fails for good, whatever retry_at says.
+  Result<Job> final_failure = co_await store.finish(job.id, "w", failed);
+  BOOST_TEST_REQUIRE(final_failure.ok(), why(final_failure));
+  BOOST_TEST((final_failure->state == JobState::failed));
+  Result<std::size_t> none = co_await store.promote_due();
+  BOOST_TEST(*none == 0u);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1364,5 +1401,6 @@ NOX_CONTRACT_CASE(dependency_waits)
 NOX_CONTRACT_CASE(retry_by_hand)
 NOX_CONTRACT_CASE(unfinished_jobs_in_all_are_bounded)
 NOX_CONTRACT_CASE(claims_skip_excluded_engines)
+NOX_CONTRACT_CASE(retries_wait_out_their_backoff)
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,17 +2,20 @@
 -- outcomes that arrive together): completed | failed, or back to pending (`retrying`) when the
 -- failure is retryable and own attempts (attempts - lost) remain: max_attempts bounds the
 -- job's own failures, attempts lost with their instance have their own budget (max_lost).
--- KEYS: leases, queue, events, wake
--- ARGV: base, events_maxlen, wake_cap, then per job 7 values: id, worker, outcome,
+-- A job that runs again after a backoff is `scheduled` until retry_at (in the zset `scheduled`,
+-- promote_due.lua queues it), and may run with a new spec (a rule of core/retry_policy.hpp).
+-- KEYS: leases, queue, events, wake, scheduled
+-- ARGV: base, events_maxlen, wake_cap, then per job 10 values: id, worker, outcome,
 --       result (packed by RedisStore; '' for none), error_json ('null' for none),
---       retryable ('1'|'0'), result_summary_json
+--       retryable ('1'|'0'), result_summary_json, retry_at (ms; '0' at once), spec of the next
+--       attempt (packed; '' unchanged), retry note (JSON members for the `retrying` event; '' none)
 -- -> {answer per job}, each {'ok', event_id, record} | {'not_found'} | {'conflict', state}
-local leases, queue, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local leases, queue, events, wake_list, scheduled = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base, maxlen, wake_cap = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now = now_ms()
 local released = {}  -- members to ZREM from `leases`, sent once
 
-local function finish_one(id, worker, outcome, result, err, retryable, summary)
+local function finish_one(id, worker, outcome, result, err, retryable, summary, retry_at, spec, note)
   local job = base .. 'job:' .. id
   local r = load_job(job)
   if not r then return {'not_found'} end
@@ -25,11 +28,19 @@ local function finish_one(id, worker, outcome, result, err, retryable, summary)
   if err == 'null' then r.x = nil else r.x = err end
   r.w = nil
   if outcome == 'failed' and retryable == '1' and attempts - (r.l or 0) < (r.ma or 1) then
-    event = log_event(events, maxlen, 'retrying', id, 'pending', now,
-      '{"error":' .. err .. ',"attempt":' .. int(attempts) .. '}')
-    r.s = 'pending'
-    r.q = enqueue_member(queue, id, r.p or 0, event)
-    wake(wake_list, wake_cap)
+    local due = tonumber(retry_at) or 0
+    local state = due > now and 'scheduled' or 'pending'
+    local extra = note ~= '' and (',' .. note) or ''
+    event = log_event(events, maxlen, 'retrying', id, state, now,
+      '{"error":' .. err .. ',"attempt":' .. int(attempts) .. extra .. '}')
+    if spec ~= '' then r.sp = spec end
+    r.s = state
+    if state == 'scheduled' then
+      redis.call('ZADD', scheduled, due, id)
+    else
+      r.q = enqueue_member(queue, id, r.p or 0, event)
+      wake(wake_list, wake_cap)
+    end
   else
     local data
     if outcome == 'completed' then data = '{"result":' .. summary .. '}' else data = '{"error":' .. err .. '}' end
@@ -43,8 +54,9 @@ local function finish_one(id, worker, outcome, result, err, retryable, summary)
 end
 
 local out = {}
-for i = 4, #ARGV - 6, 7 do
-  out[#out + 1] = finish_one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
+for i = 4, #ARGV - 9, 10 do
+  out[#out + 1] = finish_one(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
+    ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
 end
 apply_moves()
 if #released > 0 then redis.call('ZREM', leases, unpack(released)) end
