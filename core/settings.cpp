@@ -144,11 +144,11 @@ const std::vector<Descriptor>& descriptors() {
           s.cache_scope = v;
           return std::nullopt;
         });
-    add("role", "all",
-        "what this instance does: all (serve the API and run jobs), api (serve the API, run nothing), "
+    add("role", "both",
+        "what this instance does: both (serve the API and run jobs), api (serve the API, run nothing), "
         "worker (run jobs from a shared Redis; only /health, /ready and /metrics are served)",
         [](Settings& s, const std::string& v) -> std::optional<std::string> {
-          if (v != "all" && v != "api" && v != "worker") return "expects one of all, api, worker";
+          if (v != "both" && v != "api" && v != "worker") return "expects one of both, api, worker";
           s.role = v;
           return std::nullopt;
         });

@@ -242,9 +242,9 @@ int main(int argc, char** argv) {
   }
   // Instances with a part of the work only share it through Redis: alone, nothing would run
   // the jobs (api) or take them (worker).
-  if (settings.role != "all" && settings.redis_url.empty()) {
+  if (settings.role != "both" && settings.redis_url.empty()) {
     std::cerr << "noxd: role " << settings.role << " needs a shared store: give --redis-url (with the memory store an "
-              << "instance must both serve and run jobs, role all)\n";
+              << "instance must both serve and run jobs, role both)\n";
     return 2;
   }
   const nox::LogLevel levels[] = {nox::LogLevel::error, nox::LogLevel::warn, nox::LogLevel::info,

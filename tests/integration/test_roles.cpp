@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(a_role_needs_redis_and_a_known_name) {
   BOOST_TEST(refused.out.find("role worker needs a shared store: give --redis-url") != std::string::npos, refused.out);
   refused = run_command(noxd_path() + " --role compute --listen 127.0.0.1:0" + data + " 2>&1");
   BOOST_TEST(refused.status == 2);
-  BOOST_TEST(refused.out.find("expects one of all, api, worker") != std::string::npos, refused.out);
+  BOOST_TEST(refused.out.find("expects one of both, api, worker") != std::string::npos, refused.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
