@@ -3,16 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/json_text.hpp"
+
 namespace nox {
 
 namespace json = boost::json;
 
 namespace {
-
-std::string text_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 double number_of(const json::object& o, std::string_view key, double fallback) {
   const json::value* v = o.if_contains(key);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/calculation_hash.hpp"
+#include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "server/app.hpp"
 #include "server/dependencies.hpp"
@@ -34,11 +35,6 @@ constexpr std::size_t max_awaited = 100000;
 bool spec_flag(const Job& job, std::string_view key, bool fallback) {
   const boost::json::value* v = job.spec.if_contains(key);
   return v && v->is_bool() ? v->get_bool() : fallback;
-}
-
-std::string spec_text(const Job& job, std::string_view key) {
-  const boost::json::value* v = job.spec.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 // The files of job `from`, read whole (the store hands them out in chunks); nullopt when the
@@ -132,7 +128,7 @@ void stamp_calculation(const App& app, JobSpec& spec) {
 }
 
 CreateBounds with_calculation_key(const App& app, CreateBounds bounds, const Job& job) {
-  const std::string hash = spec_text(job, "calculation");
+  const std::string hash = text_of(job.spec, "calculation");
   if (hash.empty()) return bounds;
   bounds.calculation_key = calculation_key(hash, app.settings.cache_scope == "lab" ? "" : job.owner);
   bounds.join_calculation = spec_flag(job, "cache", true);
@@ -142,7 +138,7 @@ CreateBounds with_calculation_key(const App& app, CreateBounds bounds, const Job
 }
 
 asio::awaitable<Job> settle_new_job(App& app, Job job) {
-  if (spec_text(job, "calculation").empty()) co_return job;
+  if (text_of(job.spec, "calculation").empty()) co_return job;
   if (!spec_flag(job, "cache", true)) {
     ++app.cache.counters.bypassed;
     co_return job;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/job_state.hpp"
+#include "core/json_text.hpp"
 #include "core/molecule.hpp"
 #include "server/app.hpp"
 #include "server/routes/job_admission.hpp"
@@ -22,12 +23,6 @@ constexpr int max_chain = 32;
 
 bool optimizes(std::string_view task) { return task == "optimize" || task == "optimize_hessian"; }
 
-std::string text_at(const json::value& v, std::string_view key) {
-  const json::object* o = v.if_object();
-  const json::value* field = o ? o->if_contains(key) : nullptr;
-  return field && field->is_string() ? std::string(field->get_string()) : std::string();
-}
-
 std::string joined(const FieldErrors& problems) {
   std::string text;
   for (const FieldError& p : problems) text += (text.empty() ? "" : "; ") + p.field + ": " + p.message;
@@ -41,7 +36,7 @@ std::string fill_molecule(const App& app, JobSpec& spec, const Job& parent) {
   auto parent_spec = parse_stored_spec(json::value(parent.spec));
   if (std::holds_alternative<FieldErrors>(parent_spec)) return "the stored spec of job " + parent.id + " is unreadable";
   JobSpec& source = std::get<JobSpec>(parent_spec);
-  const std::string xyz = from.geometry == "optimized" ? text_at(parent.result, "optimized_xyz") : source.molecule.to_xyz();
+  const std::string xyz = from.geometry == "optimized" ? text_of(parent.result, "optimized_xyz") : source.molecule.to_xyz();
   if (xyz.empty() || (from.geometry == "input" && source.molecule.atoms.empty()))
     return "job " + parent.id + " has no " + from.geometry + " geometry";
   XyzLimits limits;
@@ -94,7 +89,7 @@ asio::awaitable<std::optional<Job>> fail_child(App& app, const Job& child, const
 // Why a parent's end fails its children: its state and error code.
 std::string parent_ended(const Job& parent) {
   std::string why = "job " + parent.id + ", which this job depends on, " + std::string(to_string(parent.state));
-  if (const std::string code = text_at(parent.error, "code"); !code.empty()) why += " (" + code + ")";
+  if (const std::string code = text_of(parent.error, "code"); !code.empty()) why += " (" + code + ")";
   return why;
 }
 
@@ -130,7 +125,7 @@ asio::awaitable<std::optional<std::string>> admit_dependencies(App& app, const I
   if (!spec.molecule_from_job) co_return wait_on;
 
   const std::string where = prefix + "molecule.from_job";
-  const std::string task = text_at(json::value(source->spec), "task");
+  const std::string task = text_of(json::value(source->spec), "task");
   if (spec.molecule_from_job->geometry == "optimized" && !optimizes(task)) {
     errors.push_back({where, "job " + source->id + " is a " + task +
                                  " job and optimizes no geometry; ask for \"geometry\": \"input\" to take the one it "

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/job_id.hpp"
+#include "core/json_text.hpp"
 #include "core/quoted.hpp"
 #include "server/api_error.hpp"
 #include "server/request_body.hpp"
@@ -57,21 +58,18 @@ json::value* from_job_of(json::object& spec) {
   return molecule && molecule->is_object() ? molecule->get_object().if_contains("from_job") : nullptr;
 }
 
-bool wants_optimized_geometry(const json::object& spec) {
-  const json::value& molecule = spec.at("molecule");
-  const json::value* geometry = molecule.get_object().if_contains("geometry");
-  if (!geometry || geometry->is_null()) return true;
-  if (!geometry->is_string()) return false;  // the spec's parser says what is wrong with it
-  std::string g(geometry->get_string());
-  std::transform(g.begin(), g.end(), g.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return g == "optimized";
-}
-
+// The string member `key` in lower case (the spec's parser matches these case-insensitively).
 std::string lower_text(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  std::string text = v && v->is_string() ? std::string(v->get_string()) : std::string();
+  std::string text = text_of(o, key);
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
+}
+
+bool wants_optimized_geometry(const json::object& spec) {
+  const json::object& molecule = spec.at("molecule").get_object();
+  const json::value* geometry = molecule.if_contains("geometry");
+  if (!geometry || geometry->is_null()) return true;
+  return lower_text(molecule, "geometry") == "optimized";  // not a string: the spec's parser says so
 }
 
 // Parents before children, in the order given where the graph leaves a choice; the names left
@@ -221,11 +219,6 @@ std::string workflow_state(const std::map<std::string, std::size_t>& counts, std
     return n("failed") > 0 ? "failed" : "cancelled";
   }
   return n("running") > 0 || finished > 0 ? "running" : "pending";
-}
-
-std::string text_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 // Cancels the jobs of a workflow refused midway (a root may already have started).

@@ -4,8 +4,10 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/molecules.hpp"
@@ -56,6 +58,16 @@ inline std::string submit(HttpClient& client, const std::string& spec) {
 // The error code of an error answer.
 inline std::string error_code(const HttpReply& reply) {
   return std::string(reply.json().at("error").at("code").as_string());
+}
+
+// The types of a finished job's events, oldest first, from its replayed event stream;
+// `with_progress` false leaves the engine's progress events out.
+inline std::vector<std::string> event_types(HttpClient& client, const std::string& id, bool with_progress = true) {
+  std::vector<std::string> types;
+  std::istringstream lines(client.get("/jobs/" + id + "/events").body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("event: ", 0) == 0 && (with_progress || line != "event: progress")) types.push_back(line.substr(7));
+  return types;
 }
 
 }  // namespace nox::test

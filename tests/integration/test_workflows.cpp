@@ -63,15 +63,6 @@ std::string wait_for_workflow(HttpClient& client, const std::string& id, const s
   return state;
 }
 
-std::vector<std::string> event_types(HttpClient& client, const std::string& id) {
-  std::vector<std::string> types;
-  const auto stream = client.get("/jobs/" + id + "/events");
-  std::istringstream lines(stream.body);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind("event: ", 0) == 0) types.push_back(line.substr(7));
-  return types;
-}
-
 // GFN-FF optimization -> GFN2 optimization + Hessian from its geometry (the chain).
 void a_chain_runs_on_its_parents_geometry(HttpClient& client) {
   const auto reply = client.post_json(
