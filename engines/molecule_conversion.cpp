@@ -15,6 +15,7 @@
 #include <openbabel/op.h>
 #include <openbabel/stereo/stereo.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <sstream>
@@ -237,6 +238,25 @@ std::string refusal(const std::string& format) {
   return said.empty() ? what : what + ": " + said;
 }
 
+// SDF data items and titles are line-based: a line break in a name or title, or a blank line in
+// a value, would end the field early and shift the rest of the record.
+std::string one_line(const std::string& text, std::size_t max_length) {
+  std::string out;
+  for (char c : text) out += (c == '\r' || c == '\n' || c == '\t') ? ' ' : c;
+  return out.substr(0, max_length);
+}
+
+std::string data_value(const std::string& value) {
+  std::string out;
+  std::istringstream lines(value);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSource& source, std::size_t max_atoms) {
@@ -263,6 +283,36 @@ std::optional<MoleculeIdentifiers> identify_molecule(const Molecule& molecule) {
   ids.canonical_smiles = write_as(mol, "can");
   ids.formula = molecule.formula();
   return ids;
+}
+
+std::optional<std::string> molfile_of(const Molecule& molecule, const std::string& title,
+                                      const std::vector<std::pair<std::string, std::string>>& properties) {
+  std::string block;
+  {
+    std::lock_guard lock(open_babel_lock());
+    quiet_log();
+    ob::OBConversion conversion;
+    conversion.SetInFormat("xyz");  // the XYZ reader connects the atoms and perceives bond orders
+    conversion.SetOutFormat("mol");
+    ob::OBMol mol;
+    if (!conversion.ReadString(&mol, molecule.to_xyz()) || mol.NumAtoms() == 0) return std::nullopt;
+    std::string name = one_line(title, 80);  // V2000 lines are at most 80 characters
+    mol.SetTitle(name);
+    block = conversion.WriteString(&mol);
+  }
+  // Line 2 is Open Babel's name and the time of writing: the same molecule would never give the
+  // same bytes. Keep the fields' columns (initials, program, date, dimension) without the time.
+  const std::size_t first = block.find('\n');
+  const std::size_t second = first == std::string::npos ? first : block.find('\n', first + 1);
+  if (second == std::string::npos || !block.ends_with("M  END\n")) return std::nullopt;
+  block.replace(first + 1, second - first - 1, std::string("  ") + "Nox     " + std::string(10, ' ') + "3D");
+  for (const auto& [name, value] : properties) {
+    std::string clean = one_line(name, 200);
+    std::replace(clean.begin(), clean.end(), '<', '(');
+    std::replace(clean.begin(), clean.end(), '>', ')');
+    block += ">  <" + clean + ">\n" + data_value(value) + "\n";
+  }
+  return block + "$$$$\n";
 }
 
 }  // namespace nox

@@ -36,4 +36,13 @@ std::variant<ConvertedMolecule, std::string> convert_molecule(const MoleculeSour
 // nullopt when Open Babel cannot make an InChI of it.
 std::optional<MoleculeIdentifiers> identify_molecule(const Molecule& molecule);
 
+// One SDF record of a molecule given as coordinates, to offer structures (ranked conformers) as a
+// multi-record SDF: an MDL molblock (V2000; V3000 beyond 999 atoms) whose bonds and bond orders
+// Open Babel perceives from the geometry, `title` on its first line, `properties` as `>  <name>`
+// data items, then `$$$$`. Names lose '<', '>' and line breaks, values their blank lines (they
+// would end the item). The header's program line carries no time stamp: the same input gives the
+// same bytes. nullopt when Open Babel cannot read the molecule.
+std::optional<std::string> molfile_of(const Molecule& molecule, const std::string& title,
+                                      const std::vector<std::pair<std::string, std::string>>& properties);
+
 }  // namespace nox

@@ -1,4 +1,5 @@
 // Open Babel behind engines/molecule_conversion: formats in, atoms and identifiers out.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
@@ -118,6 +119,48 @@ BOOST_AUTO_TEST_CASE(identifiers_of_coordinates) {
   BOOST_TEST(ids->inchikey == "XLYOFNOQVPJJNP-UHFFFAOYSA-N");
   BOOST_TEST(ids->formula == "H2O");
   BOOST_TEST(ids->canonical_smiles == "O");
+}
+
+// Ranked conformers leave as SDF: bonds perceived from the coordinates, data items, one record.
+BOOST_AUTO_TEST_CASE(coordinates_become_an_sdf_record) {
+  auto parsed = nox::parse_xyz(
+      "15\nbutanol\n"
+      "C -2.182706 -0.096104 0.390876\nC -0.865479 -0.057358 -0.367237\nC 0.324825 0.029712 0.583687\n"
+      "C 1.645735 0.068723 -0.171600\nO 2.709412 0.149357 0.767048\nH -2.228369 -0.966012 1.053847\n"
+      "H -3.021459 -0.158420 -0.309502\nH -2.312933 0.805804 0.997471\nH -0.865367 0.805007 -1.044008\n"
+      "H -0.781270 -0.956984 -0.987942\nH 0.241481 0.922545 1.216044\nH 0.324892 -0.825083 1.271654\n"
+      "H 1.694329 0.942828 -0.828758\nH 1.779262 -0.836708 -0.772134\nH 3.537645 0.172693 0.258103\n");
+  BOOST_TEST_REQUIRE(std::holds_alternative<nox::Molecule>(parsed));
+  const nox::Molecule butanol = std::get<nox::Molecule>(parsed);
+  const std::vector<std::pair<std::string, std::string>> items = {
+      {"rank", "1"}, {"relative_energy_kcal", "0.000"}, {"odd <name>", "a\n\nb"}};
+  const auto record = nox::molfile_of(butanol, "butanol conformer 1", items);
+  BOOST_TEST_REQUIRE(record.has_value());
+  std::istringstream lines(*record);
+  std::string title, program, comment, counts;
+  std::getline(lines, title);
+  std::getline(lines, program);
+  std::getline(lines, comment);
+  std::getline(lines, counts);
+  BOOST_TEST(title == "butanol conformer 1");
+  BOOST_TEST(program == "  " "Nox     " "          " "3D");  // initials, program, no time stamp, 3-D
+  BOOST_TEST(counts.substr(0, 6) == " 15 14");        // atoms, bonds
+  BOOST_TEST(counts.ends_with("V2000"));
+  BOOST_TEST(record->find("M  END\n>  <rank>\n1\n\n>  <relative_energy_kcal>\n0.000\n\n") !=
+             std::string::npos);
+  BOOST_TEST(record->find(">  <odd (name)>\na\nb\n\n") != std::string::npos);
+  BOOST_TEST(record->ends_with("\n$$$$\n"));
+  BOOST_TEST(*nox::molfile_of(butanol, "butanol conformer 1", items) == *record);
+
+  // Read back as SDF: the same molecule, its title and data items.
+  const auto back = converted("sdf", *record + *record);
+  BOOST_TEST(back.molecule.atoms.size() == 15u);
+  BOOST_TEST(back.identifiers.inchikey == "LRHPLDYGYMQRHN-UHFFFAOYSA-N");  // 1-butanol
+  BOOST_TEST(back.title == "butanol conformer 1");
+  const auto rank = std::find_if(back.properties.begin(), back.properties.end(),
+                                 [](const auto& p) { return p.first == "rank"; });  // Open Babel adds its own
+  BOOST_TEST_REQUIRE((rank != back.properties.end()));
+  BOOST_TEST(rank->second == "1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
