@@ -75,6 +75,19 @@ std::vector<std::string> Job::index_tags() const {
   return out;
 }
 
+std::vector<std::string> Job::requires_tags() const {
+  std::vector<std::string> out;
+  if (const json::value* v = spec.if_contains("requires"); v && v->is_array())
+    for (const json::value& t : v->get_array())
+      if (t.is_string()) out.emplace_back(t.get_string());
+  return out;
+}
+
+std::string Job::queue() const {
+  const json::value* v = spec.if_contains("queue");
+  return v && v->is_string() && !v->get_string().empty() ? std::string(v->get_string()) : std::string("default");
+}
+
 int Job::threads() const {
   const json::value* v = spec.if_contains("threads");
   return v && v->is_int64() && v->get_int64() > 1 ? static_cast<int>(std::min<std::int64_t>(v->get_int64(), 1024)) : 1;

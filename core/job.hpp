@@ -38,6 +38,10 @@ struct Job {
   // What the stores index as tags: the spec's tags, and "inchikey:<InChIKey>" for a molecule the
   // server identified (GET /jobs?inchikey= reads that index).
   std::vector<std::string> index_tags() const;
+  // Routing (spec `requires` and `queue`): the compute tags a claiming instance must offer, and
+  // the named queue the job waits in ("default" when the spec names none).
+  std::vector<std::string> requires_tags() const;
+  std::string queue() const;
   // The cores the job asked for (spec.threads, at least 1): what it costs of an instance's slots.
   int threads() const;
   // spec.run_at: not before this time (0: at once). A job created with it in the future is

@@ -25,9 +25,9 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 27> kKnownFields = {
+constexpr std::array<std::string_view, 29> kKnownFields = {
     "engine",   "task",     "method",       "molecule", "charge",  "multiplicity",   "solvent", "keywords",
-    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "retry", "threads", "run_at", "delay_s", "tags",
+    "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "retry", "threads", "run_at", "delay_s", "tags", "requires", "queue",
     "name",     "labels",   "depends_on",   "batch_id",     "workflow_id", "workflow_node", "continued_from",
     "cache",    "calculation"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
@@ -171,6 +171,22 @@ std::size_t utf8_length(std::string_view s) {
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+bool is_tag_char(char c);
+
+}  // namespace
+
+bool is_compute_tag(std::string_view tag) {
+  return !tag.empty() && tag.size() <= kMaxTagLength && std::all_of(tag.begin(), tag.end(), is_tag_char);
+}
+
+bool is_queue_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+         });
+}
+
+namespace {
+
 bool is_tag_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
          c == ':' || c == '-';
@@ -206,6 +222,8 @@ class SpecParser {
     parse_int("threads", 1, limits_.max_threads, 1, spec_.threads);
     parse_run_at();
     parse_tags();
+    parse_requires();
+    parse_queue();
     parse_name();
     parse_labels();
     parse_depends_on();
@@ -829,6 +847,42 @@ class SpecParser {
     }
   }
 
+  // Compute tags: the same characters as tags, none reserved (they are never indexed as tags).
+  void parse_requires() {
+    const json::value* v = field("requires");
+    if (!v) return;
+    if (!v->is_array()) return error("requires", expected("an array of compute tags (strings)", *v));
+    const json::array& list = v->get_array();
+    if (list.size() > kMaxTags)
+      return error("requires", "at most " + std::to_string(kMaxTags) + " compute tags, got " + std::to_string(list.size()));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = "requires[" + std::to_string(i) + "]";
+      if (!list[i].is_string()) {
+        error(where, expected("a string", list[i]));
+        continue;
+      }
+      const std::string_view tag = list[i].get_string();
+      if (!is_compute_tag(tag)) {
+        error(where, "compute tag " + quoted(tag) + " must be 1 to " + std::to_string(kMaxTagLength) +
+                         " characters of A-Z a-z 0-9 . _ : -");
+        continue;
+      }
+      if (std::find(spec_.requires_tags.begin(), spec_.requires_tags.end(), tag) == spec_.requires_tags.end())
+        spec_.requires_tags.emplace_back(tag);
+    }
+    std::sort(spec_.requires_tags.begin(), spec_.requires_tags.end());
+  }
+
+  void parse_queue() {
+    const json::value* v = field("queue");
+    if (!v || v->is_null()) return;
+    if (!v->is_string()) return error("queue", expected("a queue name (a string)", *v));
+    const std::string_view name = v->get_string();
+    if (!is_queue_name(name))
+      return error("queue", "queue name " + quoted(name) + " must be 1 to 64 characters of a-z 0-9 _ -");
+    if (name != kDefaultQueue) spec_.queue = std::string(name);
+  }
+
   void parse_name() {
     const json::value* v = field("name");
     if (!v) return;
@@ -1037,6 +1091,12 @@ json::object JobSpec::to_json() const {
   json::array tag_list;
   for (const std::string& tag : tags) tag_list.emplace_back(tag);
   o["tags"] = std::move(tag_list);
+  if (!requires_tags.empty()) {
+    json::array needed;
+    for (const std::string& tag : requires_tags) needed.emplace_back(tag);
+    o["requires"] = std::move(needed);
+  }
+  if (!queue.empty()) o["queue"] = queue;
   o["name"] = name;
   // Only when present: most jobs have neither, and every stored record would carry them.
   if (!labels.empty()) {

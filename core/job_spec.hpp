@@ -73,6 +73,10 @@ struct JobSpec {
   std::optional<TimeMs> run_at;
   std::optional<double> delay_s;
   std::vector<std::string> tags;
+  // Routing (README "Compute tags and queues"): the compute tags an instance must offer
+  // (--tags) to claim the job, and the named queue it waits in ("" = "default").
+  std::vector<std::string> requires_tags;
+  std::string queue;
   std::string name;
   // Free key/value pairs (an SDF record's data items arrive here); at most 64, keys up to 64
   // characters, values up to 1024.
@@ -119,5 +123,10 @@ std::variant<JobSpec, FieldErrors> parse_stored_spec(const boost::json::value& s
 // The electron count against charge and multiplicity (positive, enough for the unpaired ones,
 // right parity): what parse_job_spec checks for atoms it was given, for a converted molecule.
 FieldErrors check_electrons(const JobSpec& spec);
+
+// Routing: a compute tag (spec `requires`, an instance's --tags) and a queue's name.
+inline constexpr std::string_view kDefaultQueue = "default";
+bool is_compute_tag(std::string_view tag);
+bool is_queue_name(std::string_view name);
 
 }  // namespace nox

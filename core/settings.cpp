@@ -1,9 +1,12 @@
 #include "core/settings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <functional>
 #include <sstream>
+
+#include "core/job_spec.hpp"
 
 namespace nox {
 
@@ -46,6 +49,29 @@ Apply seconds(double Settings::*field, double min, double max) {
     s.*field = x;
     return std::nullopt;
   };
+}
+
+// A comma-separated list of names, each checked by `valid` (spaces around commas allowed).
+Apply names(std::vector<std::string> Settings::*field, bool (*valid)(std::string_view), std::string rule) {
+  return [=](Settings& s, const std::string& v) -> std::optional<std::string> {
+    std::vector<std::string> list;
+    std::stringstream items(v);
+    for (std::string item; std::getline(items, item, ',');) {
+      const auto first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+      if (first == std::string::npos) continue;
+      item = item.substr(first, last - first + 1);
+      if (!valid(item)) return "\"" + item + "\": " + rule;
+      if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+    }
+    s.*field = std::move(list);
+    return std::nullopt;
+  };
+}
+
+std::string joined(const std::vector<std::string>& list) {
+  std::string out;
+  for (const std::string& item : list) out += (out.empty() ? "" : ",") + item;
+  return out;
 }
 
 Apply boolean(bool Settings::*field) {
@@ -152,6 +178,13 @@ const std::vector<Descriptor>& descriptors() {
           s.role = v;
           return std::nullopt;
         });
+    add("tags", "",
+        "compute tags this instance offers, comma-separated (e.g. big-memory,gpu): it claims the jobs "
+        "whose `requires` it offers all of; jobs requiring none run anywhere",
+        names(&Settings::tags, is_compute_tag, "compute tags are 1 to 64 characters of A-Z a-z 0-9 . _ : -"));
+    add("queues", "",
+        "the named queues this instance takes jobs from, comma-separated; empty: all",
+        names(&Settings::queues, is_queue_name, "queue names are 1 to 64 characters of a-z 0-9 _ -"));
     add("retry_backoff_s", "2",
         "a failed attempt that may run again (max_attempts) waits this long, doubled for each further "
         "attempt, with 20% jitter (a job's retry.backoff_s overrides it)",
@@ -388,6 +421,8 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "retention_s") return number(s.retention_s);
   if (name == "cache_scope") return s.cache_scope;
   if (name == "role") return s.role;
+  if (name == "tags") return joined(s.tags);
+  if (name == "queues") return joined(s.queues);
   if (name == "breaker_failures") return std::to_string(s.breaker_failures);
   if (name == "retry_backoff_s") return number(s.retry_backoff_s);
   if (name == "retry_backoff_max_s") return number(s.retry_backoff_max_s);

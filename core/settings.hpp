@@ -40,6 +40,10 @@ struct Settings {
   std::uint64_t max_queued_per_owner = 0;  // unfinished jobs per owner when its key sets none; 0: no bound
   double redis_command_timeout_s = 5;
   double retention_s = 7 * 24 * 3600;
+  // Routing (README "Compute tags and queues"): the compute tags this instance offers (it
+  // claims jobs whose `requires` it has all of), and the queues it serves (empty: all).
+  std::vector<std::string> tags;
+  std::vector<std::string> queues;
   std::string role = "both";  // both | api (serves, runs nothing) | worker (runs jobs; health and metrics only)
   std::string cache_scope = "owner";  // calculation cache shared by: owner (each identity) | lab (everyone) | off
   double kill_grace_s = 5;

@@ -126,6 +126,8 @@ asio::awaitable<void> Dispatcher::run() {
     }
     ClaimBudget budget;
     budget.excluded_engines = breaker_.excluded();
+    budget.offered_tags = options_.offered_tags;
+    budget.served_queues = options_.served_queues;
     const bool engines_out = !budget.excluded_engines.empty();
     budget.slots = options_.slots - busy_;
     budget.total_slots = options_.slots;

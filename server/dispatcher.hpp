@@ -27,12 +27,16 @@ struct DispatcherOptions {
   std::string host;
   std::string listen;
   std::size_t slots = 1;
+  // false: an API-only instance (role api): run() claims nothing, slots() is 0
   bool runs_jobs = true;
+  // Routing: the compute tags this instance offers and the queues it serves (empty: all).
+  std::vector<std::string> offered_tags;
+  std::vector<std::string> served_queues;
   // The server's retry policy (core/retry_policy.hpp); a job's spec may override it.
   RetryPolicy retry;
   // The engine circuit breaker (core/engine_breaker.hpp).
   int breaker_failures = 3;
-  std::chrono::milliseconds breaker_cooldown{300000};  // false: an API-only instance (role api): run() claims nothing, slots() is 0
+  std::chrono::milliseconds breaker_cooldown{300000};
   Lease lease{30000};
   std::chrono::milliseconds housekeeping_interval{1000};
   // An instance whose heartbeat is older than this is gone: its running jobs are taken over.

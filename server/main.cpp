@@ -279,6 +279,8 @@ int main(int argc, char** argv) {
   dispatch.slots = slots;
   // An API-only instance runs nothing: it has no slots (its worker record says so in /workers).
   dispatch.runs_jobs = settings.role != "api";
+  dispatch.offered_tags = settings.tags;
+  dispatch.served_queues = settings.queues;
   dispatch.lease = nox::Lease(static_cast<std::int64_t>(settings.lease_s * 1000));
   dispatch.worker_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(settings.worker_timeout_s * 1000));
   dispatch.retention = std::chrono::milliseconds(static_cast<std::int64_t>(settings.retention_s * 1000));

@@ -178,7 +178,13 @@ std::optional<StoreError> MemoryStore::apply_transition(const std::string& id, E
                     entry.state);
   if (entry.state == JobState::pending) dequeue(id);
   if (entry.state == JobState::scheduled) undue(id);
-  if (entry.state == JobState::running) entry.lease_expires_at = 0;
+  if (entry.state == JobState::running) {
+    entry.lease_expires_at = 0;
+    auto running = running_by_queue_.find(queue_of(id));
+    if (running != running_by_queue_.end() && --running->second == 0) running_by_queue_.erase(running);
+    unblock_claims();  // a slot of its queue (and of this instance) is free
+  }
+  if (to == JobState::running) ++running_by_queue_[std::string(queue_of(id))];
   // Engine and tags never change: only the state's indexes move.
   by_state_[static_cast<std::size_t>(entry.state)].erase(entry.order);
   if (is_terminal(entry.state)) by_finish_.erase({entry.finished_at, entry.order});
@@ -200,18 +206,71 @@ void MemoryStore::count_out_of_owner(const std::string& id) {
   owner_of_unfinished_.erase(owned);
 }
 
+namespace {
+
+std::string lane_key(std::string_view queue, const std::vector<std::string>& requires_tags) {
+  if (queue == kDefaultQueue && requires_tags.empty()) return {};
+  std::string key(queue);
+  key += '|';
+  for (std::size_t i = 0; i < requires_tags.size(); ++i) key += (i ? "," : "") + requires_tags[i];
+  return key;
+}
+
+}  // namespace
+
+MemoryStore::Lane& MemoryStore::lane_for(const std::string& key) {
+  auto [it, made] = lanes_.try_emplace(key);
+  if (made && !key.empty()) {
+    const std::size_t bar = key.find('|');
+    it->second.queue = key.substr(0, bar);
+    for (std::size_t at = bar + 1; at < key.size();) {
+      const std::size_t comma = std::min(key.find(',', at), key.size());
+      it->second.requires_tags.push_back(key.substr(at, comma - at));
+      at = comma + 1;
+    }
+  }
+  return it->second;
+}
+
+const std::string& MemoryStore::lane_key_of(const std::string& id) const {
+  static const std::string default_lane;
+  auto it = lane_of_.find(id);
+  return it == lane_of_.end() ? default_lane : it->second;
+}
+
+std::string_view MemoryStore::queue_of(const std::string& id) const {
+  const std::string& key = lane_key_of(id);
+  return key.empty() ? kDefaultQueue : std::string_view(key).substr(0, key.find('|'));
+}
+
 void MemoryStore::enqueue(const std::string& id, Entry& entry) {
   QueueKey key{-entry.priority, next_enqueue_++, id};
-  queue_.insert(key);
+  lane_for(lane_key_of(id)).jobs.insert(key);
   queue_position_[id] = std::move(key);
-  wake(work_waiters_);
+  ++queued_;
+  ++pending_by_priority_[entry.priority];
+  unblock_claims();
 }
 
 void MemoryStore::dequeue(const std::string& id) {
   auto it = queue_position_.find(id);
   if (it == queue_position_.end()) return;
-  queue_.erase(it->second);
+  const std::string& key = lane_key_of(id);
+  auto lane = lanes_.find(key);
+  if (lane != lanes_.end()) {
+    lane->second.jobs.erase(it->second);
+    if (lane->second.jobs.empty() && !key.empty()) lanes_.erase(lane);
+  }
+  const int priority = -std::get<0>(it->second);
+  if (auto count = pending_by_priority_.find(priority); count != pending_by_priority_.end() && --count->second == 0)
+    pending_by_priority_.erase(count);
   queue_position_.erase(it);
+  --queued_;
+}
+
+void MemoryStore::unblock_claims() {
+  claims_blocked_ = false;
+  wake(work_waiters_);
 }
 
 void MemoryStore::wake(std::vector<asio::steady_timer*>& waiters) {
@@ -274,6 +333,7 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
   repack(entry, std::move(parts));
   auto [it, inserted] = jobs_.emplace(job.id, std::move(entry));
   index(it->first, it->second, job);
+  if (std::string lane = lane_key(job.queue(), job.requires_tags()); !lane.empty()) lane_of_.emplace(job.id, std::move(lane));
   if (!job.owner.empty()) {
     ++unfinished_by_owner_[job.owner];
     owner_of_unfinished_.emplace(it->first, job.owner);
@@ -511,6 +571,7 @@ void MemoryStore::erase_job(const std::string& id) {
   dequeue(id);
   undue(id);
   count_out_of_owner(id);
+  lane_of_.erase(id);
   const Job job = to_job(id, it->second);
   unindex(it->second, job);  // engine and tags come from the spec
   // The job leaves the calculation cache (under whichever scope it was entered).
@@ -548,8 +609,26 @@ asio::awaitable<Result<Done>> MemoryStore::remove(std::string id) {
 // --- queue with leases ---
 
 asio::awaitable<Result<std::optional<Job>>> MemoryStore::claim(std::string worker_id, Lease lease) {
-  if (queue_.empty()) co_return std::optional<Job>{};
-  co_return take(std::get<2>(*queue_.begin()), worker_id, lease);
+  ClaimBudget budget;
+  budget.slots = budget.in_process = 1;
+  auto claimed = co_await claim_within(std::move(worker_id), lease, std::move(budget));
+  if (!claimed) co_return claimed.error();
+  if (claimed->empty()) co_return std::optional<Job>{};
+  co_return std::optional<Job>(std::move(claimed->front()));
+}
+
+bool MemoryStore::may_take_from(const Lane& lane, const ClaimBudget& budget) const {
+  if (!budget.served_queues.empty() &&
+      std::find(budget.served_queues.begin(), budget.served_queues.end(), lane.queue) == budget.served_queues.end())
+    return false;
+  for (const std::string& tag : lane.requires_tags)
+    if (std::find(budget.offered_tags.begin(), budget.offered_tags.end(), tag) == budget.offered_tags.end()) return false;
+  auto control = queue_controls_.find(lane.queue);
+  if (control == queue_controls_.end()) return true;
+  if (control->second.paused) return false;
+  if (control->second.concurrency == 0) return true;
+  auto running = running_by_queue_.find(lane.queue);
+  return running == running_by_queue_.end() || running->second < control->second.concurrency;
 }
 
 Result<std::optional<Job>> MemoryStore::take(std::string id, const std::string& worker_id, Lease lease) {
@@ -573,22 +652,32 @@ asio::awaitable<Result<std::vector<Job>>> MemoryStore::claim_within(std::string 
   // of the two), a job with threads as many slots as it uses.
   std::size_t room = std::min(budget.slots, budget.in_process);
   std::vector<Job> claimed;
-  // The first queued job of an engine not excluded here, looking past at most this many others.
-  auto next_claimable = [&]() -> const std::string* {
-    std::size_t skipped = 0;
-    for (const QueueKey& key : queue_) {
-      const Entry& entry = jobs_.at(std::get<2>(key));
-      const bool excluded = std::any_of(budget.excluded_engines.begin(), budget.excluded_engines.end(),
-                                        [&](const std::string& engine) {
-                                          auto index = by_engine_.find(engine);
-                                          return index != by_engine_.end() && index->second.contains(entry.order);
-                                        });
-      if (!excluded) return &std::get<2>(key);
-      if (++skipped == max_claim_skips) break;
-    }
-    return nullptr;
+  auto excluded = [&](const QueueKey& key) {
+    const Entry& entry = jobs_.at(std::get<2>(key));
+    return std::any_of(budget.excluded_engines.begin(), budget.excluded_engines.end(), [&](const std::string& engine) {
+      auto index = by_engine_.find(engine);
+      return index != by_engine_.end() && index->second.contains(entry.order);
+    });
   };
-  while (room > 0 && !queue_.empty()) {
+  // The best queued job among the heads of the lanes this instance may take from (in each,
+  // the first of an engine not excluded here, looking past at most max_claim_skips others).
+  auto next_claimable = [&]() -> const std::string* {
+    const QueueKey* best = nullptr;
+    for (const auto& [key, lane] : lanes_) {
+      if (lane.jobs.empty() || !may_take_from(lane, budget)) continue;
+      std::size_t skipped = 0;
+      for (const QueueKey& queued : lane.jobs) {
+        if (best && !(queued < *best)) break;
+        if (!excluded(queued)) {
+          best = &queued;
+          break;
+        }
+        if (++skipped == max_claim_skips) break;
+      }
+    }
+    return best ? &std::get<2>(*best) : nullptr;
+  };
+  while (room > 0 && queued_ > 0) {
     const std::string* id = next_claimable();
     if (!id) break;
     const Entry& next = jobs_.at(*id);
@@ -601,6 +690,7 @@ asio::awaitable<Result<std::vector<Job>>> MemoryStore::claim_within(std::string 
     claimed.push_back(std::move(**job));
     room -= cost;
   }
+  if (claimed.empty() && queued_ > 0) claims_blocked_ = true;
   co_return claimed;
 }
 
@@ -632,7 +722,7 @@ asio::awaitable<Result<std::size_t>> MemoryStore::promote_due() {
 }
 
 asio::awaitable<void> MemoryStore::wait_for_work(std::chrono::milliseconds max_wait) {
-  if (!queue_.empty()) co_return;
+  if (queued_ > 0 && !claims_blocked_) co_return;
   co_await wait_on(work_waiters_, max_wait);
 }
 
@@ -729,7 +819,7 @@ asio::awaitable<Result<std::size_t>> MemoryStore::requeue_expired() {
 
 asio::awaitable<Result<QueueStats>> MemoryStore::stats() {
   QueueStats stats;
-  stats.pending = queue_.size();
+  stats.pending = queued_;
   stats.running = by_state_[static_cast<std::size_t>(JobState::running)].size();
   stats.scheduled = by_state_[static_cast<std::size_t>(JobState::scheduled)].size();
   co_return stats;

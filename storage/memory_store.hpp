@@ -13,6 +13,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "core/job_spec.hpp"
 #include "core/status_cache.hpp"
 #include "storage/file_worker.hpp"
 #include "storage/packed_record.hpp"
@@ -56,6 +57,15 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<Done>> record_progress(std::string id, boost::json::object progress) override;
   boost::asio::awaitable<Result<std::size_t>> requeue_expired() override;
   boost::asio::awaitable<Result<QueueStats>> stats() override;
+  // memory_store_control.cpp
+  boost::asio::awaitable<Result<QueueOverview>> queue_overview() override;
+  boost::asio::awaitable<Result<Done>> control_queue(std::string name, QueueControl control) override;
+  boost::asio::awaitable<Result<ScheduleRecord>> create_schedule(ScheduleRecord schedule) override;
+  boost::asio::awaitable<Result<ScheduleRecord>> get_schedule(std::string id) override;
+  boost::asio::awaitable<Result<std::vector<ScheduleRecord>>> list_schedules(std::string owner) override;
+  boost::asio::awaitable<Result<ScheduleRecord>> save_schedule(ScheduleRecord schedule) override;
+  boost::asio::awaitable<Result<Done>> remove_schedule(std::string id) override;
+  boost::asio::awaitable<Result<std::vector<std::string>>> due_schedules(TimeMs now, std::size_t max) override;
 
   boost::asio::awaitable<Result<Done>> put_artifacts(std::string id, std::vector<Artifact> artifacts) override;
   boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) override;
@@ -158,8 +168,33 @@ class MemoryStore final : public Store {
   // Scheduled jobs by the time they are due (run_at), and each one's: only scheduled jobs are here.
   std::set<std::pair<TimeMs, std::string>> due_;
   std::unordered_map<std::string, TimeMs> due_at_;
-  std::set<QueueKey> queue_;
+  // The queue, in lanes: one per (queue name, compute tags required), so that a claim looks
+  // only at the heads of the lanes this instance may take from, and a paused queue or jobs
+  // for other machines hold up nothing behind them. Key "" is the default lane (queue
+  // "default", no tags); others "<queue>|<tag>,<tag>" (lane_key).
+  struct Lane {
+    std::string queue{kDefaultQueue};
+    std::vector<std::string> requires_tags;
+    std::set<QueueKey> jobs;
+  };
+  std::map<std::string, Lane, std::less<>> lanes_;
+  std::unordered_map<std::string, std::string> lane_of_;  // id -> lane key, for jobs outside the default lane
   std::unordered_map<std::string, QueueKey> queue_position_;
+  std::size_t queued_ = 0;
+  Lane& lane_for(const std::string& key);
+  const std::string& lane_key_of(const std::string& id) const;
+  std::string_view queue_of(const std::string& id) const;
+  bool may_take_from(const Lane& lane, const ClaimBudget& budget) const;
+  // GET /queue's counts, kept as jobs enter and leave pending and running.
+  std::map<int, std::uint64_t> pending_by_priority_;
+  std::map<std::string, std::uint64_t, std::less<>> running_by_queue_;
+  std::map<std::string, QueueControl, std::less<>> queue_controls_;
+  // The last claim passed over every queued job (none this instance may take yet):
+  // wait_for_work waits until something changes instead of answering at once.
+  bool claims_blocked_ = false;
+  void unblock_claims();
+  std::map<std::string, ScheduleRecord> schedules_;
+  std::set<std::pair<TimeMs, std::string>> schedules_due_;  // (next_fire_at, id) of unpaused ones
   std::uint64_t next_order_ = 1;
   std::uint64_t next_enqueue_ = 1;
 

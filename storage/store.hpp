@@ -5,6 +5,7 @@
 // appends exactly one event, or is refused whole.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,44 @@ struct QueueStats {
   std::size_t scheduled = 0;
 };
 
+// A named queue's controls (POST /queues/{name}/pause, /resume, PUT /queues/{name}), the same
+// for every instance on the store: a paused queue's jobs stay queued in their order; at most
+// `concurrency` of its jobs run at once across all instances (0: no bound).
+struct QueueControl {
+  bool paused = false;
+  std::uint64_t concurrency = 0;
+};
+
+struct QueueDepth {
+  std::uint64_t pending = 0;
+  std::uint64_t running = 0;
+  QueueControl control;
+};
+
+// GET /queue: what an operator looks at first, each figure read in O(1) or O(queues) from
+// counts the state changes keep, never by walking jobs.
+struct QueueOverview {
+  std::uint64_t pending = 0, running = 0, scheduled = 0, waiting = 0;
+  std::map<int, std::uint64_t> pending_by_priority;
+  std::map<std::string, QueueDepth> queues;  // every queue with jobs or controls; "default" always
+  std::map<std::string, std::uint64_t> pending_by_requirement;  // compute tag -> pending jobs requiring it
+  TimeMs oldest_pending_created_at = 0;  // 0: none pending
+};
+
+// A recurring schedule as the store keeps it (server/schedules.hpp gives `body` its meaning).
+// The store indexes it by next_fire_at while it is not paused, and saves it only over the
+// revision the caller read (compare-and-set), so that instances advancing a schedule together
+// cannot both win.
+struct ScheduleRecord {
+  std::string id;
+  std::string owner;  // "" in open mode
+  std::string body;   // JSON text
+  TimeMs next_fire_at = 0;
+  bool paused = false;
+  std::uint64_t revision = 0;  // 1 once created; +1 by every save
+};
+inline constexpr std::size_t max_schedules = 10000;
+
 using Lease = std::chrono::milliseconds;
 
 // What create() checks in the same step as it saves the job, so that concurrent submissions
@@ -99,6 +138,10 @@ struct ClaimBudget {
   // claims by its circuit breaker); jobs behind them are claimed, looking past at most
   // max_claim_skips of theirs.
   std::vector<std::string> excluded_engines;
+  // Routing: the compute tags this instance offers (a job requiring others is left for an
+  // instance that offers them), and the queues it serves (empty: all).
+  std::vector<std::string> offered_tags;
+  std::vector<std::string> served_queues;
 };
 inline constexpr std::size_t max_claim_skips = 200;
 
@@ -186,6 +229,23 @@ class Store {
   // Returns how many were moved.
   virtual boost::asio::awaitable<Result<std::size_t>> requeue_expired() = 0;
   virtual boost::asio::awaitable<Result<QueueStats>> stats() = 0;
+  virtual boost::asio::awaitable<Result<QueueOverview>> queue_overview() = 0;
+  // Sets a named queue's controls (all defaults: the queue's controls are dropped). Claims on
+  // every instance see them at their next call; resuming wakes idle instances.
+  virtual boost::asio::awaitable<Result<Done>> control_queue(std::string name, QueueControl control) = 0;
+
+  // --- recurring schedules (server/schedules.hpp) ---
+  // Saves a new schedule at revision 1: conflict when the id exists, full beyond max_schedules.
+  virtual boost::asio::awaitable<Result<ScheduleRecord>> create_schedule(ScheduleRecord schedule) = 0;
+  virtual boost::asio::awaitable<Result<ScheduleRecord>> get_schedule(std::string id) = 0;
+  // All schedules, or those of `owner` when it is not "", by id.
+  virtual boost::asio::awaitable<Result<std::vector<ScheduleRecord>>> list_schedules(std::string owner) = 0;
+  // Replaces the schedule when its revision is still schedule.revision (conflict otherwise;
+  // not_found when it is gone); answers it with the next revision.
+  virtual boost::asio::awaitable<Result<ScheduleRecord>> save_schedule(ScheduleRecord schedule) = 0;
+  virtual boost::asio::awaitable<Result<Done>> remove_schedule(std::string id) = 0;
+  // Up to `max` ids of unpaused schedules whose next_fire_at is at or before `now`, earliest first.
+  virtual boost::asio::awaitable<Result<std::vector<std::string>>> due_schedules(TimeMs now, std::size_t max) = 0;
 
   // --- artifacts ---
   // Stores (or replaces, by name) files of an existing job. An artifact's sha256, when the

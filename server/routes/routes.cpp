@@ -29,6 +29,10 @@ void add_routes(Router& router) {
   router.add("GET", "/workflows/{id}", routes::get_workflow, Scope::read);
   router.add("POST", "/molecules", routes::convert_molecule_preview, Scope::write);
   router.add("GET", "/workers", routes::workers, Scope::admin);
+  router.add("GET", "/queue", routes::queue_overview, Scope::admin);
+  router.add("PUT", "/queues/{name}", routes::configure_queue, Scope::admin);
+  router.add("POST", "/queues/{name}/pause", routes::pause_queue, Scope::admin);
+  router.add("POST", "/queues/{name}/resume", routes::resume_queue, Scope::admin);
   router.add("GET", "/metrics", routes::metrics, Scope::admin);
   router.add("GET", "/openapi.json", routes::openapi, Scope::none);
   router.add("GET", "/docs", routes::api_docs, Scope::none);

@@ -53,6 +53,11 @@ NOX_ROUTE(submit_workflow);
 NOX_ROUTE(get_workflow);
 // molecules.cpp
 NOX_ROUTE(convert_molecule_preview);
+// queues.cpp
+NOX_ROUTE(queue_overview);
+NOX_ROUTE(pause_queue);
+NOX_ROUTE(resume_queue);
+NOX_ROUTE(configure_queue);
 NOX_ROUTE(workers);
 NOX_ROUTE(metrics);
 #undef NOX_ROUTE

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "core/job_spec.hpp"
 #include "storage/redis/msgpack.hpp"
 
 namespace nox::job_blob {
@@ -149,6 +150,9 @@ std::string encode(const Job& job) {
   const Job defaults;
   const std::string spec_json = json::serialize(job.spec);
   const std::vector<std::string> tags = job.index_tags();
+  const std::vector<std::string> needs = job.requires_tags();
+  const std::string queue = job.queue();
+  const bool named_queue = queue != kDefaultQueue;
   msgpack::Writer out;
   std::size_t entries = 3;  // s, e, sp
   auto count = [&](bool present) { entries += present ? 1 : 0; };
@@ -164,6 +168,8 @@ std::string encode(const Job& job) {
   count(!job.worker_id.empty());
   count(!job.owner.empty());
   count(job.threads() != 1);
+  count(!needs.empty());
+  count(named_queue);
   count(!job.waiting_on.empty());
   count(!job.cached_from.empty());
   count(!job.result.is_null());
@@ -188,6 +194,12 @@ std::string encode(const Job& job) {
   if (!job.worker_id.empty()) out.entry("w", job.worker_id);
   if (!job.owner.empty()) out.entry("o", job.owner);
   if (job.threads() != 1) out.entry("th", job.threads());
+  if (!needs.empty()) {
+    out.text("rq");
+    out.array(needs.size());
+    for (const std::string& tag : needs) out.text(tag);
+  }
+  if (named_queue) out.entry("qn", queue);
   if (!job.waiting_on.empty()) out.entry("wo", job.waiting_on);
   if (!job.cached_from.empty()) out.entry("cf", job.cached_from);
   out.entry("sp", pack_spec(spec_json));
@@ -246,7 +258,7 @@ Job decode(std::string_view blob, std::string_view id, bool with_result, std::st
       } else if (key == "g") {
         job.progress = parse_json(in.text(), "progress");
       } else {
-        in.skip();  // e, t, q, h: the store's own
+        in.skip();  // e, t, q, h, rq, qn: the store's own (the spec holds rq and qn too)
       }
     }
     if (!has_state) throw std::runtime_error("job record: no state");

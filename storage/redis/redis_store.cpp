@@ -41,7 +41,8 @@ constexpr const char* redis_layout = "2";  // of the records and indexes (lib.lu
 constexpr const char* script_names[] = {"create",          "claim",         "renew",     "finish",
                                         "cancel",          "remove",        "progress",  "requeue_expired",
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers",
-                                        "take_tokens",     "resolve_waiting", "promote_due", "retry"};
+                                        "take_tokens",     "resolve_waiting", "promote_due", "retry",
+                                        "queue_overview",  "schedule_save"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -212,7 +213,7 @@ RedisStore::RedisStore(asio::any_io_executor executor, RedisStoreOptions options
     const std::string_view name = script_names[i];
     // Not replayed by operation id: reads, the heartbeat, and a rate limit's bucket (a
     // request whose bucket answer was lost is simply admitted or refused again).
-    const bool once = name != "heartbeat" && name != "workers" && name != "take_tokens";
+    const bool once = name != "heartbeat" && name != "workers" && name != "take_tokens" && name != "queue_overview";
     std::string source = std::string(lib) + "\n";
     if (once) {
       source += "local function nox_body()\n";
@@ -798,13 +799,20 @@ asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_within(std::string w
   const std::string in_process = std::to_string(std::min<std::size_t>(budget.in_process, 32));
   std::vector<std::string> keys = {key("queue"), key("leases"), key("events"), key("wake")};
   const std::string total = std::to_string(budget.total_slots);
-  const std::string excluded = std::to_string(budget.excluded_engines.size());
-  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process, total, excluded};
-  for (const std::string& engine : budget.excluded_engines) args.push_back(engine);
+  std::vector<std::string_view> args = {base_, worker_id, lease_ms, maxlen, slots, in_process, total};
+  // Counted lists: excluded engines, offered compute tags, served queues; then in-process engines.
+  std::array<std::string, 3> counts;
+  std::size_t next_count = 0;
+  for (const std::vector<std::string>* list : {&budget.excluded_engines, &budget.offered_tags, &budget.served_queues}) {
+    counts[next_count] = std::to_string(list->size());
+    args.push_back(counts[next_count++]);
+    for (const std::string& name : *list) args.push_back(name);
+  }
   for (const std::string& engine : budget.in_process_engines) args.push_back(engine);
   Result<Reply> reply = co_await eval(claim_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
   const std::string_view status = status_of(*reply);
+  last_claim_found_nothing_ = status == "empty";
   if (status == "empty") co_return claimed;
   if (status != "ok") co_return unavailable("unexpected answer from Redis: " + reply->describe());
   const std::size_t size = reply->array() ? reply->array()->size() : 0;
@@ -835,10 +843,16 @@ asio::awaitable<Result<std::size_t>> RedisStore::promote_due() {
 asio::awaitable<void> RedisStore::wait_for_work(std::chrono::milliseconds max_wait) {
   if (max_wait.count() <= 0 || stopped_) co_return;
   const auto deadline = std::chrono::steady_clock::now() + max_wait;
-  // Work already queued: answer at once (the wake tokens may have gone to another instance).
-  Command count{"ZCARD", key("queue")};
-  redis::Response queued = co_await commands_->exec(std::move(count));
-  if (queued.ok() && queued.reply().integer().value_or(0) > 0) co_return;
+  // Work already queued: answer at once (the wake tokens may have gone to another instance),
+  // unless this instance's last claim found nothing it may take (paused queues, jobs requiring
+  // tags it does not offer): then only a new wake-up or the poll brings it back.
+  bool reachable = true;
+  if (!last_claim_found_nothing_) {
+    Command count{"ZCARD", key("queue")};
+    redis::Response queued = co_await commands_->exec(std::move(count));
+    if (queued.ok() && queued.reply().integer().value_or(0) > 0) co_return;
+    reachable = queued.ok();
+  }
 
   if (work_wait_active_) {
     // Another caller's BLPOP is out; whatever wakes it wakes us.
@@ -846,7 +860,7 @@ asio::awaitable<void> RedisStore::wait_for_work(std::chrono::milliseconds max_wa
     co_await (work_wait_done_.async_wait(use_tuple) || timer.async_wait(use_tuple));
     co_return;
   }
-  if (!queued.ok() || !work_waits_->is_connected()) {
+  if (!reachable || !work_waits_->is_connected()) {
     // Redis is away: a claim would fail anyway. Wait out the time rather than spin.
     co_await sleep_for(max_wait);
     co_return;
@@ -1007,14 +1021,25 @@ void RedisStore::write_metrics(PrometheusText& text) const {
 }
 
 asio::awaitable<Result<QueueStats>> RedisStore::stats() {
+  // Pending jobs are in lanes (lib.lua's lane_of): the default lane, and those registered.
   Command command;
-  command.push({"ZCARD", key("queue")}).push({"ZCARD", key("leases")}).push({"ZCARD", key("scheduled")});
+  command.push({"ZCARD", key("queue")})
+      .push({"SMEMBERS", key("queue:lanes")})
+      .push({"ZCARD", key("leases")})
+      .push({"ZCARD", key("scheduled")});
   Result<std::vector<Reply>> replies = co_await read(std::move(command));
   if (!replies) co_return replies.error();
   QueueStats stats;
   stats.pending = static_cast<std::size_t>((*replies)[0].integer().value_or(0));
-  stats.running = static_cast<std::size_t>((*replies)[1].integer().value_or(0));
-  stats.scheduled = static_cast<std::size_t>((*replies)[2].integer().value_or(0));
+  stats.running = static_cast<std::size_t>((*replies)[2].integer().value_or(0));
+  stats.scheduled = static_cast<std::size_t>((*replies)[3].integer().value_or(0));
+  if (const ReplyArray* lanes = (*replies)[1].array(); lanes && !lanes->empty()) {
+    Command sizes;
+    for (const Reply& lane : *lanes) sizes.push({"ZCARD", text_or(lane)});
+    Result<std::vector<Reply>> counted = co_await read(std::move(sizes));
+    if (!counted) co_return counted.error();
+    for (const Reply& size : *counted) stats.pending += static_cast<std::size_t>(size.integer().value_or(0));
+  }
   co_return stats;
 }
 

@@ -92,6 +92,15 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<Done>> record_progress(std::string id, boost::json::object progress) override;
   boost::asio::awaitable<Result<std::size_t>> requeue_expired() override;
   boost::asio::awaitable<Result<QueueStats>> stats() override;
+  // redis_store_control.cpp
+  boost::asio::awaitable<Result<QueueOverview>> queue_overview() override;
+  boost::asio::awaitable<Result<Done>> control_queue(std::string name, QueueControl control) override;
+  boost::asio::awaitable<Result<ScheduleRecord>> create_schedule(ScheduleRecord schedule) override;
+  boost::asio::awaitable<Result<ScheduleRecord>> get_schedule(std::string id) override;
+  boost::asio::awaitable<Result<std::vector<ScheduleRecord>>> list_schedules(std::string owner) override;
+  boost::asio::awaitable<Result<ScheduleRecord>> save_schedule(ScheduleRecord schedule) override;
+  boost::asio::awaitable<Result<Done>> remove_schedule(std::string id) override;
+  boost::asio::awaitable<Result<std::vector<std::string>>> due_schedules(TimeMs now, std::size_t max) override;
 
   boost::asio::awaitable<Result<Done>> put_artifacts(std::string id,
                                                      std::vector<Artifact> artifacts) override;
@@ -143,6 +152,8 @@ class RedisStore final : public Store {
     resolve_waiting_script,
     promote_due_script,
     retry_script,
+    queue_overview_script,
+    schedule_save_script,
     script_count
   };
   struct LoadedScript {
@@ -171,6 +182,7 @@ class RedisStore final : public Store {
   // An operation answered at its first attempt was sent exactly once: its record can never be
   // asked for again, so it is deleted (UNLINK, batched) instead of living out its TTL.
   void forget_op(std::string op_key);
+  boost::asio::awaitable<Result<ScheduleRecord>> write_schedule(std::string_view mode, ScheduleRecord schedule);
   friend struct RedisStoreTestPeer;  // tests/integration/test_redis_exactly_once.cpp
   boost::asio::awaitable<Result<std::vector<redis::Reply>>> exec(redis::Command command);
   boost::asio::awaitable<Result<std::vector<redis::Reply>>> read(redis::Command command);  // on reads_
@@ -190,6 +202,7 @@ class RedisStore final : public Store {
   // One blocking read per connection at a time; other callers wait for it to return and
   // then look again, so none of them waits longer than it asked to.
   bool work_wait_active_ = false;
+  bool last_claim_found_nothing_ = false;
   bool event_wait_active_ = false;
   boost::asio::steady_timer work_wait_done_;
   boost::asio::steady_timer event_wait_done_;

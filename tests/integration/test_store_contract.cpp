@@ -1361,6 +1361,146 @@ asio::awaitable<void> retries_wait_out_their_backoff_case(Store& store) {
   Result<std::size_t> none = co_await store.promote_due();
   BOOST_TEST(*none == 0u);
 }
+// Routing: a claim takes from the lanes its instance may take from (tags offered, queues
+// served, not paused, under the queue's concurrency), best job first; GET /queue's counts follow.
+asio::awaitable<void> routing_lanes_and_counts_case(Store& store) {
+  Job for_gpu = make_job("xtb", 9);
+  for_gpu.spec["requires"] = json::array{"gpu"};
+  Job nightly = make_job("xtb", 5);
+  nightly.spec["queue"] = "nightly";
+  Job plain = make_job("xtb", 1);
+  for (Job* job : {&for_gpu, &nightly, &plain}) co_await must_create(store, *job);
+  Result<QueueOverview> overview = co_await store.queue_overview();
+  BOOST_TEST_REQUIRE(overview.ok(), why(overview));
+  BOOST_TEST(overview->pending == 3u);
+  BOOST_TEST(overview->pending_by_priority[9] == 1u);
+  BOOST_TEST(overview->pending_by_requirement["gpu"] == 1u);
+  BOOST_TEST(overview->queues["nightly"].pending == 1u);
+  BOOST_TEST(overview->queues["default"].pending == 2u);
+  BOOST_TEST(overview->oldest_pending_created_at == for_gpu.created_at);
+  Result<QueueStats> stats = co_await store.stats();
+  BOOST_TEST(stats->pending == 3u);
+
+  ClaimBudget budget;
+  budget.slots = budget.in_process = 1;
+  {
+    auto step = co_await store.control_queue("nightly", QueueControl{true, 0});
+    BOOST_TEST(step.ok());
+  }
+  Result<std::vector<Job>> claimed = co_await store.claim_within("w", 30s, budget);  // no gpu, nightly paused
+  BOOST_TEST_REQUIRE(claimed->size() == 1u);
+  BOOST_TEST(claimed->front().id == plain.id);
+  claimed = co_await store.claim_within("w", 30s, budget);
+  BOOST_TEST(claimed->empty());
+  budget.served_queues = {"default"};
+  {
+    auto step = co_await store.control_queue("nightly", QueueControl{false, 1});
+    BOOST_TEST(step.ok());
+  }
+  claimed = co_await store.claim_within("w", 30s, budget);  // serves only default
+  BOOST_TEST(claimed->empty());
+  budget.served_queues.clear();
+  budget.offered_tags = {"gpu", "fast"};
+  budget.slots = budget.in_process = 4;
+  claimed = co_await store.claim_within("w", 30s, budget);
+  BOOST_TEST_REQUIRE(claimed->size() == 2u);
+  BOOST_TEST(claimed->at(0).id == for_gpu.id);  // the best head among the lanes
+  BOOST_TEST(claimed->at(1).id == nightly.id);
+  Job second_nightly = make_job("xtb");
+  second_nightly.spec["queue"] = "nightly";
+  co_await must_create(store, second_nightly);
+  claimed = co_await store.claim_within("w", 30s, budget);  // nightly runs one at a time
+  BOOST_TEST(claimed->empty());
+  overview = co_await store.queue_overview();
+  BOOST_TEST(overview->queues["nightly"].running == 1u);
+  BOOST_TEST(overview->queues["nightly"].control.concurrency == 1u);
+  BOOST_TEST(overview->running == 3u);
+  Finish done;
+  {
+    auto step = co_await store.finish(nightly.id, "w", done);
+    BOOST_TEST(step.ok());
+  }
+  claimed = co_await store.claim_within("w", 30s, budget);
+  BOOST_TEST_REQUIRE(claimed->size() == 1u);
+  BOOST_TEST(claimed->front().id == second_nightly.id);
+  {
+    auto step = co_await store.control_queue("nightly", QueueControl{});
+    BOOST_TEST(step.ok());
+  }
+  overview = co_await store.queue_overview();
+  BOOST_TEST(overview->pending == 0u);
+  BOOST_TEST(!overview->queues["nightly"].control.paused);
+  BOOST_TEST(overview->queues["nightly"].control.concurrency == 0u);
+}
+// Schedules: created once, saved only over the revision read, due by their next fire time
+// while not paused.
+asio::awaitable<void> schedules_are_saved_over_their_revision_case(Store& store) {
+  ScheduleRecord schedule{"s1", "alice", R"({"cron":"* * * * *"})", now_ms() - 1000, false, 0};
+  Result<ScheduleRecord> created = co_await store.create_schedule(schedule);
+  BOOST_TEST_REQUIRE(created.ok(), why(created));
+  BOOST_TEST(created->revision == 1u);
+  {
+    auto step = co_await store.create_schedule(schedule);
+    BOOST_TEST((!step.ok() && step.error().code == StoreErrc::conflict));
+  }
+  ScheduleRecord later{"s2", "bob", "{}", now_ms() + 60000, false, 0};
+  {
+    auto step = co_await store.create_schedule(later);
+    BOOST_TEST(step.ok());
+  }
+  Result<std::vector<std::string>> due = co_await store.due_schedules(now_ms(), 10);
+  BOOST_TEST_REQUIRE(due.ok(), why(due));
+  BOOST_TEST((*due == std::vector<std::string>{"s1"}));
+  ScheduleRecord advanced = *created;
+  advanced.next_fire_at = now_ms() + 60000;
+  Result<ScheduleRecord> saved = co_await store.save_schedule(advanced);
+  BOOST_TEST_REQUIRE(saved.ok(), why(saved));
+  BOOST_TEST(saved->revision == 2u);
+  {
+    auto step = co_await store.save_schedule(advanced);
+    BOOST_TEST((!step.ok() && step.error().code == StoreErrc::conflict));
+  }
+  {
+    auto step = co_await store.due_schedules(now_ms(), 10);
+    BOOST_TEST((step.ok() && step->empty()));
+  }
+  ScheduleRecord paused = *saved;
+  paused.paused = true;
+  paused.next_fire_at = now_ms() - 5;
+  {
+    auto step = co_await store.save_schedule(paused);
+    BOOST_TEST(step.ok());
+  }
+  {
+    auto step = co_await store.due_schedules(now_ms(), 10);
+    BOOST_TEST((step.ok() && step->empty()));
+  }
+  Result<ScheduleRecord> read = co_await store.get_schedule("s1");
+  BOOST_TEST_REQUIRE(read.ok(), why(read));
+  BOOST_TEST(read->paused);
+  BOOST_TEST(read->owner == "alice");
+  BOOST_TEST(read->body == R"({"cron":"* * * * *"})");
+  BOOST_TEST(read->revision == 3u);
+  {
+    auto step = co_await store.list_schedules("");
+    BOOST_TEST((step.ok() && step->size() == 2u));
+  }
+  Result<std::vector<ScheduleRecord>> bobs = co_await store.list_schedules("bob");
+  BOOST_TEST_REQUIRE(bobs->size() == 1u);
+  BOOST_TEST(bobs->front().id == "s2");
+  {
+    auto step = co_await store.remove_schedule("s1");
+    BOOST_TEST(step.ok());
+  }
+  {
+    auto step = co_await store.get_schedule("s1");
+    BOOST_TEST((!step.ok() && step.error().code == StoreErrc::not_found));
+  }
+  {
+    auto step = co_await store.remove_schedule("s1");
+    BOOST_TEST((!step.ok() && step.error().code == StoreErrc::not_found));
+  }
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(store_contract)
@@ -1402,5 +1542,7 @@ NOX_CONTRACT_CASE(retry_by_hand)
 NOX_CONTRACT_CASE(unfinished_jobs_in_all_are_bounded)
 NOX_CONTRACT_CASE(claims_skip_excluded_engines)
 NOX_CONTRACT_CASE(retries_wait_out_their_backoff)
+NOX_CONTRACT_CASE(routing_lanes_and_counts)
+NOX_CONTRACT_CASE(schedules_are_saved_over_their_revision)
 
 BOOST_AUTO_TEST_SUITE_END()

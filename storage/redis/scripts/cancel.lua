@@ -12,7 +12,7 @@ if state ~= 'pending' and state ~= 'scheduled' and state ~= 'running' and state 
   return {'conflict', state}
 end
 if state == 'pending' and r.q then
-  redis.call('ZREM', queue, r.q)
+  redis.call('ZREM', lane_of(queue, r), r.q)
   r.q = nil
 elseif state == 'scheduled' then
   redis.call('ZREM', scheduled, id)

@@ -78,7 +78,7 @@ for i = 5, #ARGV - 8, 9 do
     else
       r.s = 'pending'
       event = log_event(events, maxlen, 'submitted', id, 'pending', now, '{}')
-      r.q = enqueue_member(queue, id, r.p or 0, event)
+      r.q = enqueue_member(queue, id, r, event)
     end
     r.h = history_plus(nil, event)
     save_job(job, r)

@@ -38,7 +38,7 @@ local function finish_one(id, worker, outcome, result, err, retryable, summary, 
     if state == 'scheduled' then
       redis.call('ZADD', scheduled, due, id)
     else
-      r.q = enqueue_member(queue, id, r.p or 0, event)
+      r.q = enqueue_member(queue, id, r, event)
       wake(wake_list, wake_cap)
     end
   else

@@ -28,7 +28,8 @@ local terminal = {completed = true, failed = true, cancelled = true}
 --   s state   e engine   t tags (array)   c created_at   b started_at   f finished_at
 --   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker running it
 --   o owner (the identity that submitted it; absent in open mode)
---   th threads (slots a claim costs)   wo the job this one waits for (state waiting)   cf the job whose result it holds (the cache)
+--   th threads (slots a claim costs)   rq compute tags it requires (array)   qn its queue (absent: default)
+--     wo the job this one waits for (state waiting)   cf the job whose result it holds (the cache)
 --   sp spec, r result (compressed by RedisStore; opaque here)   x error (JSON)   g progress (JSON)
 --   q queue member (while pending)   h event history (see history_plus)
 -- cmsgpack packs whole Lua numbers as integers, so times and counts stay integers.
@@ -82,10 +83,24 @@ local function queue_member(id, priority, event_id)
     pad(string.sub(event_id, dash + 1), 10) .. ':' .. id
 end
 
--- Queues the job; returns its member, which the caller stores as the record's `q`.
-local function enqueue_member(queue, id, priority, event_id)
-  local member = queue_member(id, priority, event_id)
-  redis.call('ZADD', queue, 0, member)
+-- The queue is in lanes, one zset per (queue name, compute tags required), so that a claim
+-- looks only at the heads of the lanes its instance may take from, and a paused queue or
+-- jobs for other machines hold up nothing behind them. The default lane (queue "default", no
+-- tags) is the `queue` key itself; the others are "<queue>:<name>|<tag>,<tag>", listed in the
+-- set "<queue>:lanes" while they may hold jobs.
+local function lane_of(queue, r)
+  local qn = r.qn or 'default'
+  local tags = type(r.rq) == 'table' and #r.rq > 0 and table.concat(r.rq, ',') or nil
+  if qn == 'default' and not tags then return queue end
+  return queue .. ':' .. qn .. '|' .. (tags or '')
+end
+
+-- Queues the job in its lane; returns its member, which the caller stores as the record's `q`.
+local function enqueue_member(queue, id, r, event_id)
+  local member = queue_member(id, r.p or 0, event_id)
+  local lane = lane_of(queue, r)
+  if lane ~= queue then redis.call('SADD', queue .. ':lanes', lane) end
+  redis.call('ZADD', lane, 0, member)
   return member
 end
 
@@ -144,20 +159,46 @@ local function count_unfinished(base, owner, delta)
   if redis.call('HINCRBY', key, owner, delta) <= 0 then redis.call('HDEL', key, owner) end
 end
 
+-- Running jobs per queue, the hash "<base>counts" ("run:<queue>"): what claim.lua holds
+-- against a queue's concurrency, and GET /queue shows. (Pending jobs need no count: each lane
+-- is a zset, and queue_overview.lua reads their sizes.) `deltas` gathers the changes of one
+-- move, or of a whole script.
+local function count_routing(r, state, delta, deltas)
+  if state == 'running' then
+    local field = 'run:' .. (r.qn or 'default')
+    deltas[field] = (deltas[field] or 0) + delta
+  end
+end
+
+local function apply_counts(base, deltas)
+  local counts = base .. 'counts'
+  for field, delta in pairs(deltas) do
+    if delta ~= 0 and redis.call('HINCRBY', counts, field, delta) <= 0 then redis.call('HDEL', counts, field) end
+  end
+end
+
 local function move_state(base, id, r, from, to)
   if from then redis.call('ZREM', state_index(base, from, r.e), id) end
   if to then redis.call('ZADD', state_index(base, to, r.e), r.c or 0, id) end
   local delta = unfinished_change(r, from, to)
   count_unfinished_total(base, delta)
   count_unfinished(base, r.o, delta)
+  local deltas = {}
+  count_routing(r, from, -1, deltas)
+  count_routing(r, to, 1, deltas)
+  apply_counts(base, deltas)
 end
 
 -- The same for scripts that move many jobs per call: the changes are gathered and sent as
 -- one ZREM and one ZADD per index by apply_moves() (each redis.call costs ~1-2 us of Redis
 -- CPU: per job, this saved a fifth of the work of a claim or a finish).
 local removals, additions, owner_deltas, total_delta, moves_base = {}, {}, {}, 0, nil
+local routing_deltas = {}
 
 local function move_state_later(base, id, r, from, to)
+  moves_base = base
+  count_routing(r, from, -1, routing_deltas)
+  count_routing(r, to, 1, routing_deltas)
   local delta = unfinished_change(r, from, to)
   if delta ~= 0 then
     total_delta = total_delta + delta
@@ -184,7 +225,8 @@ local function apply_moves()
   for key, pairs_ in pairs(additions) do redis.call('ZADD', key, unpack(pairs_)) end
   if moves_base then count_unfinished_total(moves_base, total_delta) end
   for owner, delta in pairs(owner_deltas) do count_unfinished(moves_base, owner, delta) end
-  removals, additions, owner_deltas, total_delta = {}, {}, {}, 0
+  if moves_base then apply_counts(moves_base, routing_deltas) end
+  removals, additions, owner_deltas, total_delta, routing_deltas = {}, {}, {}, 0, {}
 end
 
 -- Drops a job from its state index and its tags' indexes.

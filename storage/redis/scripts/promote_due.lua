@@ -15,7 +15,7 @@ for _, id in ipairs(due) do
   if r and r.s == 'scheduled' then
     local event = log_event(events, maxlen, 'scheduled', id, 'pending', now, '{}')
     r.s = 'pending'
-    r.q = enqueue_member(queue, id, r.p or 0, event)
+    r.q = enqueue_member(queue, id, r, event)
     r.h = history_plus(r.h, event)
     save_job(job, r)
     move_state_later(base, id, r, 'scheduled', 'pending')

@@ -80,7 +80,7 @@ for _, id in ipairs(candidates) do
       event = log_event(events, ARGV[2], 'retrying', id, 'pending', now,
         '{"error":' .. err .. ',"attempt":' .. int(r.a or 0) .. ',"lost":' .. int(lost) .. '}')
       r.s = 'pending'
-      r.q = enqueue_member(queue, id, r.p or 0, event)
+      r.q = enqueue_member(queue, id, r, event)
       wake(wake_list, tonumber(ARGV[3]))
     else
       event = log_event(events, ARGV[2], 'failed', id, 'failed', now, '{"error":' .. err .. '}')

@@ -42,7 +42,7 @@ else
   r.s = 'pending'
   if ARGV[11] ~= '' then r.sp = ARGV[11] end
   event = log_event(events, maxlen, 'queued', id, 'pending', now, '{"waited_on":"' .. on .. '"}')
-  r.q = enqueue_member(queue, id, r.p or 0, event)
+  r.q = enqueue_member(queue, id, r, event)
   wake(wake_list, wake_cap)
 end
 r.h = history_plus(r.h, event)

@@ -15,7 +15,7 @@ if ARGV[5] ~= '' then r.sp = ARGV[5] end
 r.s, r.f, r.b, r.x, r.r, r.g, r.cf, r.w = 'pending', nil, nil, nil, nil, nil, nil, nil
 local event = log_event(events, ARGV[3], 'retrying', id, 'pending', now, ARGV[6])
 r.h = history_plus(r.h, event)
-r.q = enqueue_member(queue, id, r.p or 0, event)
+r.q = enqueue_member(queue, id, r, event)
 move_state(base, id, r, state, 'pending')
 wake(wake_list, tonumber(ARGV[4]))
 return {'ok', event, save_job(job, r)}
