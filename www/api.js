@@ -59,6 +59,7 @@ async function request(method, path, body) {
 }
 
 const jobPath = (id) => `/jobs/${encodeURIComponent(id)}`;
+const queuePath = (name) => `/queues/${encodeURIComponent(name)}`;
 
 function query(params) {
   const q = new URLSearchParams();
@@ -106,6 +107,9 @@ export const api = {
   getStatus: (id) => request('GET', `${jobPath(id)}/status`),
   getArtifacts: (id) => request('GET', `${jobPath(id)}/artifacts`),
   cancelJob: (id) => request('POST', `${jobPath(id)}/cancel`),
+  // A failed or cancelled job runs again as the same job (202; 409 invalid_state otherwise);
+  // changes: {keywords, timeout_s}, or nothing to run it as it was.
+  retryJob: (id, changes) => request('POST', `${jobPath(id)}/retry`, changes),
   deleteJob: (id) => request('DELETE', jobPath(id)),
   getResult: (id) => request('GET', `${jobPath(id)}/result`),
   artifactText,
@@ -121,8 +125,17 @@ export const api = {
   // molecule.from_job}}; GET answers the state, the counts and the graph (nodes and edges).
   submitWorkflow: (body) => request('POST', '/workflows', body),
   getWorkflow: (id) => request('GET', `/workflows/${encodeURIComponent(id)}`),
+  // The queue as an operator sees it (admin scope): counts by state, priority, required tag and
+  // named queue, the oldest pending job's age, what each instance runs.
+  getQueue: () => request('GET', '/queue'),
+  // A named queue's controls; each answers the queue: {name, pending, running, paused, concurrency}.
+  pauseQueue: (name) => request('POST', `${queuePath(name)}/pause`),
+  resumeQueue: (name) => request('POST', `${queuePath(name)}/resume`),
+  // {concurrency: n | null (no bound)} and/or {paused}; 422 invalid_queue for a bad value.
+  setQueue: (name, controls) => request('PUT', queuePath(name), controls),
   eventsUrl: (filters = {}) => withToken(`/events${query(filters)}`),
-  jobEventsUrl: (id) => withToken(`${jobPath(id)}/events`),
+  // after: the last event id already shown; the stream then starts after it, not at the beginning.
+  jobEventsUrl: (id, after) => withToken(`${jobPath(id)}/events${query({ last_event_id: after })}`),
 };
 
 // The event types of the SSE streams (DESIGN.md, "Events and SSE"). "queued": a job that waited

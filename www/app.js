@@ -1,5 +1,6 @@
-// Nox dashboard: wires the job table, the submit forms, the job view, the batch view and the
-// workflow view together. Everything it shows or does goes through the JSON API and its event streams.
+// Nox dashboard: wires the job table, the submit forms, the job view, the batch view, the
+// workflow view and the queue view together. Everything it shows or does goes through the JSON
+// API and its event streams.
 import { api, credentials } from './api.js';
 import { JobTable } from './jobs.js';
 import { SubmitForm } from './submit.js';
@@ -7,6 +8,7 @@ import { BatchForm } from './batch-submit.js';
 import { JobView } from './jobview.js';
 import { BatchView } from './batch.js';
 import { WorkflowView } from './workflow.js';
+import { QueueView } from './queue.js';
 import { el } from './format.js';
 
 const ENGINES_RETRY_MS = 5000;
@@ -37,6 +39,7 @@ function closeView() {
 }
 const batchView = new BatchView($('#batch-view'), { onClosed: closeView });
 const workflowView = new WorkflowView($('#workflow-view'), { onClosed: closeView });
+const queueView = new QueueView($('#queue-view'), { onClosed: closeView });
 
 // The forms and the engine filter are built from what the server says its engines take.
 async function loadEngines() {
@@ -102,7 +105,7 @@ for (const select of filtersForm.querySelectorAll('select')) {
 }
 
 // Routing: #/jobs/<id> opens the job view, #/batches/<id> the batch view, #/workflows/<id> the
-// workflow view.
+// workflow view, #/queue the queue view (the header's "Queue" link).
 function route() {
   const job = /^#\/jobs\/([0-9a-f]{32})$/.exec(window.location.hash);
   const batch = /^#\/batches\/([0-9a-f]{32})$/.exec(window.location.hash);
@@ -114,6 +117,11 @@ function route() {
   else batchView.close();
   if (workflow) workflowView.open(workflow[1]);
   else workflowView.close();
+  const queue = window.location.hash === '#/queue';
+  if (queue) queueView.open();
+  else queueView.close();
+  if (queue) $('#queue-link').setAttribute('aria-current', 'page');
+  else $('#queue-link').removeAttribute('aria-current');
 }
 window.addEventListener('hashchange', route);
 window.addEventListener('popstate', route);

@@ -35,14 +35,20 @@ export function timeElement(iso) {
 
 export function duration(fromIso, toIso) {
   if (!fromIso || !toIso) return '';
-  const ms = new Date(toIso) - new Date(fromIso);
-  if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < 1000) return `${ms} ms`;
+  return elapsed(new Date(toIso) - new Date(fromIso));
+}
+
+// A span of time for people: 850 ms, 4.2 s, 3 min 12 s, 5 h 2 min, 3 d 4 h ('' for nonsense).
+export function elapsed(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   if (s < 120) return `${s.toFixed(1)} s`;
   const m = Math.floor(s / 60);
   if (m < 120) return `${m} min ${Math.round(s - 60 * m)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
 export function fixed(value, digits) {

@@ -1,8 +1,8 @@
 // The job view: summary, event timeline (GET /jobs/{id}/events, which replays the history
 // first), the energy chart (live, then every cycle once finished), 3-D structures, the
 // vibrations of a Hessian job (IR spectrum, normal modes), parsed results, files, the
-// calculation cache's links, a workflow job's workflow and the jobs it depends on, cancel and
-// delete.
+// calculation cache's links, a workflow job's workflow and the jobs it depends on, cancel,
+// retry (a failed or cancelled job runs again as the same job, followed live) and delete.
 import { api, ApiError, EVENT_TYPES, TERMINAL_EVENTS, FINISHED_STATES, withToken } from './api.js';
 import { EnergyChart } from './chart.js';
 import { el, timeElement, formulaElement, duration, fixed, bytes, xyzSymbols, shortId } from './format.js';
@@ -12,6 +12,7 @@ import { VibrationsCard } from './vibrations.js';
 
 const OPTIMIZING_TASKS = new Set(['optimize', 'optimize_hessian']);
 const CANCELLABLE_STATES = new Set(['pending', 'scheduled', 'running', 'waiting']);
+const RETRYABLE_STATES = new Set(['failed', 'cancelled']);
 const KNOWN_RESULT_FIELDS = new Set(['energy_eh', 'homo_lumo_gap_ev', 'dipole_debye', 'partial_charges', 'bond_orders',
   'optimized_xyz', 'frequencies_cm1', 'ir_intensities_km_mol', 'imaginary_frequency_count', 'has_imaginary_frequencies',
   'thermochemistry', 'optimization', 'minimum', 'wall_time_s', 'engine', 'warnings']);
@@ -45,9 +46,17 @@ function eventDetail(type, data, job, nameOf) {
       if (typeof r.wall_time_s === 'number') parts.push(`${r.wall_time_s.toFixed(2)} s`);
       return parts.join(', ');
     }
+    case 'retrying':
+      if (data.by === 'request') {
+        // POST /jobs/{id}/retry: which attempt comes, after what, with what changed.
+        return [`retried by request${data.attempt ? `: attempt ${data.attempt}` : ''}`,
+          data.after ? `after ${data.after}` : '',
+          data.changed && typeof data.changed === 'object' ? `changed ${Object.keys(data.changed).join(', ')}` : '']
+          .filter(Boolean).join(', ');
+      }
+    // falls through: a retry by the server says why the attempt before failed
     case 'failed':
-    case 'cancelled':
-    case 'retrying': {
+    case 'cancelled': {
       const e = data.error;
       if (e && (e.code || e.message)) return [e.code, e.message].filter(Boolean).join(': ');
       return extra('message') || '';
@@ -83,6 +92,7 @@ export class JobView {
     this.results = root.querySelector('#results');
     this.artifacts = root.querySelector('#artifacts');
     this.cancelButton = root.querySelector('#cancel-job');
+    this.retryButton = root.querySelector('#retry-job');
     this.deleteButton = root.querySelector('#delete-job');
     this.optimizedCaption = root.querySelector('#optimized-caption');
     this.chart = new EnergyChart(root.querySelector('#energy-chart'), root.querySelector('#energy-svg'),
@@ -98,7 +108,11 @@ export class JobView {
     this.jobId = null;
     this.source = null;
     this.seenEventIds = new Set();
+    this.lastEventId = ''; // the newest event shown: a stream opened again starts after it
+    this.lastEventType = null; // of the newest event the stream delivered
+    this.retryRequested = false; // POST /retry answered; its `retrying` event has not come yet
     this.cancelButton.addEventListener('click', () => this.cancel());
+    this.retryButton.addEventListener('click', () => this.retry());
     this.deleteButton.addEventListener('click', () => this.remove());
     root.querySelector('#close-job').addEventListener('click', () => this.onClosed());
     window.addEventListener('resize', () => {
@@ -159,16 +173,23 @@ export class JobView {
     this.job = null;
     this.workflow = null;
     this.seenEventIds.clear();
+    this.lastEventId = '';
+    this.lastEventType = null;
+    this.retryRequested = false;
     this.root.hidden = true;
     delete this.root.dataset.jobId;
   }
 
-  subscribe(id) {
-    const source = new EventSource(api.jobEventsUrl(id));
+  // after: the id of the last event shown, when the stream is opened again (after a retry).
+  subscribe(id, after) {
+    const source = new EventSource(api.jobEventsUrl(id, after));
     this.source = source;
+    this.lastEventType = null;
     for (const type of EVENT_TYPES) {
       source.addEventListener(type, (message) => {
         if (this.source !== source) return;
+        // Even an event already shown: a stream that repeats its final event has still ended.
+        this.lastEventType = type;
         let data;
         try {
           data = JSON.parse(message.data);
@@ -180,12 +201,8 @@ export class JobView {
           if (this.seenEventIds.has(message.lastEventId)) return;
           this.seenEventIds.add(message.lastEventId);
         }
+        if (message.lastEventId) this.lastEventId = message.lastEventId;
         this.onEvent(type, data, message.lastEventId);
-        if (TERMINAL_EVENTS.has(type)) {
-          // The server ends the stream after the terminal event; close so EventSource does not reconnect.
-          source.close();
-          if (this.source === source) this.source = null;
-        }
       });
     }
     source.addEventListener('reset', () => {
@@ -197,6 +214,14 @@ export class JobView {
     });
     source.addEventListener('error', () => {
       if (this.source !== source) return;
+      // The server ends a job's stream after the job's last event, and only then: a failed or
+      // cancelled event that a retry followed does not end it. Close, or EventSource would
+      // connect again; Retry opens a new stream.
+      if (TERMINAL_EVENTS.has(this.lastEventType)) {
+        source.close();
+        this.source = null;
+        return;
+      }
       if (source.readyState === EventSource.CLOSED) {
         this.message.textContent = 'The event stream of this job closed; reopen the job to reconnect.';
       }
@@ -206,6 +231,8 @@ export class JobView {
   onEvent(type, data, eventId) {
     this.addTimelineEntry(type, data, eventId);
     if (!this.job) return;
+    if (type === 'retrying') this.startOver();
+    if (type === 'started' && typeof data.attempt === 'number') this.job.attempts = data.attempt;
     if (type === 'progress' && data.progress) {
       this.chart.add(data.progress);
       this.job.progress = data.progress;
@@ -244,13 +271,31 @@ export class JobView {
     }
   }
 
-  // After a terminal event: the full record has the result; the files are listed now.
+  // A new attempt (a retry, by request or by the server): what the one before left (its result,
+  // error, cycles, files) is no longer the job's.
+  startOver() {
+    if (this.retryRequested) this.message.textContent = ''; // "Retry requested": the timeline says it now
+    this.retryRequested = false;
+    Object.assign(this.job, { result: null, error: null, progress: null, finished_at: null });
+    this.errorBox.hidden = true;
+    this.chart.reset();
+    this.vibrations.reset();
+    this.extrasLoadedFor = null;
+    this.optimizedViewer.clear();
+    this.renderResults(null, null, 'pending');
+    this.artifacts.replaceChildren(el('p', { class: 'empty' }, 'Files are listed when the job has finished.'));
+    this.setButtons(this.job.state);
+  }
+
+  // After a terminal event: the full record has the result; the files are listed now. (While a
+  // retried job's history is replayed the record may already be running again: no files yet.)
   async refresh() {
     const id = this.jobId;
     try {
       const job = await api.getJob(id);
       if (this.jobId !== id) return;
       this.render(job);
+      if (!FINISHED_STATES.has(job.state)) return;
       this.loadArtifacts(id);
       this.loadFinishedExtras(job);
     } catch (err) {
@@ -350,6 +395,8 @@ export class JobView {
   setButtons(state) {
     this.cancelButton.disabled = !CANCELLABLE_STATES.has(state);
     this.deleteButton.disabled = !FINISHED_STATES.has(state);
+    this.retryButton.hidden = !RETRYABLE_STATES.has(state);
+    this.retryButton.disabled = this.retryRequested;
     this.root.dataset.state = state || '';
   }
 
@@ -404,7 +451,7 @@ export class JobView {
       ['Started', timeElement(job.started_at)],
       ['Finished', timeElement(job.finished_at)],
       ['Run time', duration(job.started_at, job.finished_at) || '—'],
-      ['Attempts', String(job.attempts ?? 0) + (job.max_attempts ? ` of ${job.max_attempts}` : '')],
+      ['Attempts', attemptsText(job)],
     ];
     const molecule = spec.molecule || {};
     const ids = molecule.identifiers;
@@ -434,6 +481,10 @@ export class JobView {
     }
     if (job.state === 'waiting' && job.waiting_on) items.push(['Waits for', this.jobLink(job.waiting_on)]);
     if (Array.isArray(spec.tags) && spec.tags.length) items.push(['Tags', spec.tags.join(', ')]);
+    if (spec.queue) items.push(['Queue', el('a', { id: 'job-queue', href: '#/queue', title: 'the queue view' }, spec.queue)]);
+    if (Array.isArray(spec.requires) && spec.requires.length) {
+      items.push(['Requires', el('span', { id: 'job-requires' }, spec.requires.map((t) => el('span', { class: 'tag' }, String(t))))]);
+    }
     if (spec.timeout_s) items.push(['Timeout', `${spec.timeout_s} s`]);
     this.summary.replaceChildren(...items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   }
@@ -555,6 +606,29 @@ export class JobView {
     }
   }
 
+  // POST /jobs/{id}/retry, then follow the job again: its stream ended with the failed or
+  // cancelled event, so a new one starts after the last event shown (retrying, started, ...).
+  async retry() {
+    const id = this.jobId;
+    if (!id) return;
+    this.retryRequested = true;
+    this.retryButton.disabled = true;
+    try {
+      await api.retryJob(id);
+    } catch (err) {
+      if (this.jobId !== id) return;
+      this.retryRequested = false;
+      this.message.textContent = `Could not retry: ${err.message}`;
+      if (this.job) this.setButtons(this.job.state);
+      return;
+    }
+    if (this.jobId !== id) return;
+    this.message.textContent = 'Retry requested: the job is queued again.';
+    if (this.source) this.source.close();
+    this.source = null;
+    this.subscribe(id, this.lastEventId);
+  }
+
   async remove() {
     const id = this.jobId;
     if (!id) return;
@@ -569,6 +643,13 @@ export class JobView {
       if (this.job) this.setButtons(this.job.state);
     }
   }
+}
+
+// "1 of 3"; a job retried by request has run more often than its own attempts allowed.
+function attemptsText(job) {
+  const attempts = job.attempts ?? 0;
+  if (!job.max_attempts) return String(attempts);
+  return attempts <= job.max_attempts ? `${attempts} of ${job.max_attempts}` : `${attempts} (retried)`;
 }
 
 // Hill-order formula from XYZ text, for records that do not carry one.

@@ -14,7 +14,7 @@
 //   NOX_URL=http://127.0.0.1:PORT node tests/browser/chemistry.test.mjs
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { baseUrl, launchChromium, ok, done, fail, screenshotChecks } from './support.mjs';
+import { baseUrl, getJson, launchChromium, ok, done, fail, screenshotChecks } from './support.mjs';
 
 const base = baseUrl();
 const screenshot = process.env.SCREENSHOT || '/tmp/nox-chemistry.png';
@@ -27,12 +27,6 @@ const browser = await launchChromium();
 const pageErrors = [];
 let page;
 const { saveScreenshot, check } = screenshotChecks(browser, () => page, screenshot);
-
-async function getJson(pathname) {
-  const response = await fetch(`${base}${pathname}`);
-  if (!response.ok) fail(`GET ${pathname} answered ${response.status}`);
-  return response.json();
-}
 
 // Waits until two pictures of the element differ: its content moves.
 async function waitForMotion(selector, timeoutMs) {

@@ -31,6 +31,13 @@ export function baseUrl() {
   return url.replace(/\/+$/, '');
 }
 
+// GET a JSON document of the server under test; a failure ends the test.
+export async function getJson(pathname) {
+  const response = await fetch(`${baseUrl()}${pathname}`);
+  if (!response.ok) fail(`GET ${pathname} answered ${response.status}`);
+  return response.json();
+}
+
 export const WATER_XYZ = '3\n\nO 0 0 0.12\nH 0 0.76 -0.47\nH 0 -0.76 -0.47\n';
 
 export function ok(condition, message) {

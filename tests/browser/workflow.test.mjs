@@ -14,7 +14,7 @@
 //
 //   NOXD=build/server/noxd node tests/browser/run-with-noxd.mjs tests/browser/workflow.test.mjs
 //   NOX_URL=http://127.0.0.1:PORT node tests/browser/workflow.test.mjs
-import { baseUrl, launchChromium, ok, done, fail, screenshotChecks, WATER_XYZ } from './support.mjs';
+import { baseUrl, getJson, launchChromium, ok, done, fail, screenshotChecks, WATER_XYZ } from './support.mjs';
 
 const base = baseUrl();
 const screenshot = process.env.SCREENSHOT || '/tmp/nox-workflow.png';
@@ -26,12 +26,6 @@ const browser = await launchChromium();
 const pageErrors = [];
 let page;
 const { saveScreenshot, check } = screenshotChecks(browser, () => page, screenshot);
-
-async function getJson(pathname) {
-  const response = await fetch(`${base}${pathname}`);
-  if (!response.ok) fail(`GET ${pathname} answered ${response.status}`);
-  return response.json();
-}
 
 // Submits a workflow through the dashboard's own api.js and opens its view in the same breath,
 // so the view's first picture comes before the jobs can have finished.
