@@ -72,6 +72,9 @@ std::vector<std::string> Job::index_tags() const {
   if (const json::value* workflow = spec.if_contains("workflow_id"); workflow && workflow->is_string()) {
     out.push_back(workflow_tag(workflow->get_string()));
   }
+  if (const json::value* schedule = spec.if_contains("schedule_id"); schedule && schedule->is_string()) {
+    out.push_back(schedule_tag(schedule->get_string()));
+  }
   return out;
 }
 
@@ -101,6 +104,10 @@ TimeMs Job::run_at() const {
 
 std::string batch_tag(std::string_view batch_id) { return std::string(kBatchTagPrefix) + std::string(batch_id); }
 std::string continues_tag(std::string_view job_id) { return std::string(kContinuesTagPrefix) + std::string(job_id); }
+std::string schedule_tag(std::string_view schedule_id) {
+  return std::string(kScheduleTagPrefix) + std::string(schedule_id);
+}
+
 std::string workflow_tag(std::string_view workflow_id) {
   return std::string(kWorkflowTagPrefix) + std::string(workflow_id);
 }

@@ -63,6 +63,9 @@ std::string continues_tag(std::string_view job_id);
 // The index tag of the jobs of one workflow (GET /workflows/{id}); reserved like the others.
 inline constexpr std::string_view kWorkflowTagPrefix = "workflow:";
 std::string workflow_tag(std::string_view workflow_id);
+// The index tag of the jobs one recurring schedule fired (GET /jobs?tag=schedule:<id>).
+inline constexpr std::string_view kScheduleTagPrefix = "schedule:";
+std::string schedule_tag(std::string_view schedule_id);
 
 // Full record for GET /jobs/{id}.
 boost::json::object job_to_json(const Job& job);

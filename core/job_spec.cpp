@@ -25,10 +25,10 @@ constexpr double kBohrToAngstrom = 0.52917721067;
 // As in parse_xyz: beyond this it is not a molecule.
 constexpr double kMaxAbsCoordinate = 1e6;
 
-constexpr std::array<std::string_view, 29> kKnownFields = {
+constexpr std::array<std::string_view, 30> kKnownFields = {
     "engine",   "task",     "method",       "molecule", "charge",  "multiplicity",   "solvent", "keywords",
     "outputs",  "priority", "timeout_s",    "max_attempts", "max_lost", "retry", "threads", "run_at", "delay_s", "tags", "requires", "queue",
-    "name",     "labels",   "depends_on",   "batch_id",     "workflow_id", "workflow_node", "continued_from",
+    "name",     "labels",   "depends_on",   "batch_id",     "workflow_id", "workflow_node", "continued_from", "schedule_id",
     "cache",    "calculation"};
 constexpr std::array<std::string_view, 8> kOptLevels = {"crude",  "sloppy", "loose",  "lax",
                                                         "normal", "tight",  "vtight", "extreme"};
@@ -231,6 +231,7 @@ class SpecParser {
     parse_server_id("workflow_id", spec_.workflow_id);
     parse_workflow_node();
     parse_server_id("continued_from", spec_.continued_from);
+    parse_server_id("schedule_id", spec_.schedule_id);
     parse_cache();
     parse_calculation();
     report_unknown_fields();
@@ -833,9 +834,9 @@ class SpecParser {
       }
       const std::string_view tag = list[i].get_string();
       if (tag.starts_with(kInchikeyTagPrefix) || tag.starts_with(kBatchTagPrefix) || tag.starts_with(kContinuesTagPrefix) ||
-          tag.starts_with(kWorkflowTagPrefix)) {
-        error(where, "tags starting with \"inchikey:\", \"batch:\", \"continues:\" or \"workflow:\" are reserved: "
-                     "the server indexes molecules, batches, continued jobs and workflows under them");
+          tag.starts_with(kWorkflowTagPrefix) || tag.starts_with(kScheduleTagPrefix)) {
+        error(where, "tags starting with \"inchikey:\", \"batch:\", \"continues:\", \"workflow:\" or \"schedule:\" are "
+                     "reserved: the server indexes molecules, batches, continued jobs, workflows and schedules under them");
         continue;
       }
       if (tag.empty() || tag.size() > kMaxTagLength || !std::all_of(tag.begin(), tag.end(), is_tag_char)) {
@@ -1113,6 +1114,7 @@ json::object JobSpec::to_json() const {
   if (!workflow_id.empty()) o["workflow_id"] = workflow_id;
   if (!workflow_node.empty()) o["workflow_node"] = workflow_node;
   if (!continued_from.empty()) o["continued_from"] = continued_from;
+  if (!schedule_id.empty()) o["schedule_id"] = schedule_id;
   if (!cache) o["cache"] = false;
   if (!calculation.empty()) o["calculation"] = calculation;
   return o;

@@ -88,6 +88,16 @@ struct JobSpec {
   std::string workflow_id;    // set by the server for the jobs of one POST /workflows
   std::string workflow_node;  // ... with the job's name in that workflow
   std::string continued_from;  // set by POST /jobs/{id}/continue: the job this one goes on from
+  std::string schedule_id;     // set by the server for the jobs a recurring schedule fires
+  // Only the server groups jobs into batches, workflows and schedules, and links continued
+  // jobs: a client's values for those fields are dropped.
+  void clear_server_links() {
+    batch_id.clear();
+    workflow_id.clear();
+    workflow_node.clear();
+    continued_from.clear();
+    schedule_id.clear();
+  }
   // false: compute it even when an identical calculation completed or is under way.
   bool cache = true;
   // Set by the server: the calculation hash (core/calculation_hash.hpp); "" for engines not cached.

@@ -21,11 +21,12 @@ namespace fs = std::filesystem;
 // elsewhere on PATH).
 constexpr const char* kPython = "/usr/bin/python3";
 
-// argv: input file (one SMILES), output file (molfile). Exit 3: unreadable SMILES, 4: no embedding.
-constexpr const char* kEmbedScript = R"PY(
+// Both scripts start alike: argv[1] holds the SMILES; hydrogens added; ETKDG with a fixed seed
+// (the same SMILES always gives the same structures).
+constexpr std::string_view kReadSmiles = R"PY(
 import sys
 from rdkit import Chem, RDLogger
-from rdkit.Chem import AllChem
+from rdkit.Chem import AllChem, rdMolAlign
 RDLogger.DisableLog("rdApp.*")
 mol = Chem.MolFromSmiles(open(sys.argv[1]).read().strip())
 if mol is None:
@@ -34,6 +35,10 @@ if mol is None:
 mol = Chem.AddHs(mol)
 params = AllChem.ETKDGv3()
 params.randomSeed = 61453
+)PY";
+
+// argv: input file (one SMILES), output file (molfile). Exit 3: unreadable SMILES, 4: no embedding.
+constexpr std::string_view kEmbedScript = R"PY(
 if AllChem.EmbedMolecule(mol, params) != 0:
     params.useRandomCoords = True
     if AllChem.EmbedMolecule(mol, params) != 0:
@@ -48,19 +53,8 @@ Chem.MolToMolFile(mol, sys.argv[2])
 
 // argv: input file (one SMILES), output file (multi-frame XYZ, each comment line starting with
 // the conformer's force-field energy in kcal/mol and naming the field), count. Exit codes as above.
-constexpr const char* kConformerScript = R"PY(
-import sys
-from rdkit import Chem, RDLogger
-from rdkit.Chem import AllChem, rdMolAlign
-RDLogger.DisableLog("rdApp.*")
+constexpr std::string_view kConformerScript = R"PY(
 count = int(sys.argv[3])
-mol = Chem.MolFromSmiles(open(sys.argv[1]).read().strip())
-if mol is None:
-    sys.stderr.write("RDKit cannot read the SMILES\n")
-    sys.exit(3)
-mol = Chem.AddHs(mol)
-params = AllChem.ETKDGv3()
-params.randomSeed = 61453
 params.pruneRmsThresh = 0.3
 attempts = max(3 * count, count + 10)
 ids = list(AllChem.EmbedMultipleConfs(mol, numConfs=attempts, params=params))
@@ -174,7 +168,7 @@ bool rdkit_available() {
 
 Embedding embed_with_rdkit(const std::string& smiles) {
   Embedding out;
-  const HelperRun run = run_helper(kEmbedScript, smiles, std::chrono::seconds(60));
+  const HelperRun run = run_helper(std::string(kReadSmiles) + std::string(kEmbedScript), smiles, std::chrono::seconds(60));
   if (run.outcome.exit_code == 0 && !run.output.empty()) {
     out.ok = true;
     out.molfile = run.output;
@@ -191,7 +185,7 @@ ConformerSet generate_conformers_with_rdkit(const std::string& smiles, int count
     out.problem = "the number of conformers must be at least 1";
     return out;
   }
-  const HelperRun run = run_helper(kConformerScript, smiles, timeout, "out.xyz", {std::to_string(count)});
+  const HelperRun run = run_helper(std::string(kReadSmiles) + std::string(kConformerScript), smiles, timeout, "out.xyz", {std::to_string(count)});
   if (run.outcome.exit_code != 0 || run.output.empty()) {
     out.problem =
         problem_of(run, "RDKit found no conformers within " + std::to_string(timeout.count()) + " s");

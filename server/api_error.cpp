@@ -18,12 +18,12 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
   return json_response(status, json::object{{"error", std::move(error)}});
 }
 
-HttpResponse field_errors_response(const FieldErrors& errors) {
+HttpResponse field_errors_response(const FieldErrors& errors, std::string_view code, std::string_view what) {
   json::array details;
   for (const auto& e : errors) details.push_back(json::object{{"field", e.field}, {"message", e.message}});
   std::string message = errors.size() == 1 ? errors.front().field + ": " + errors.front().message
-                                           : std::to_string(errors.size()) + " fields of the job spec are invalid";
-  return error_response(422, "invalid_spec", message, std::move(details));
+                                           : std::to_string(errors.size()) + " fields of " + std::string(what) + " are invalid";
+  return error_response(422, code, message, std::move(details));
 }
 
 HttpResponse store_error_response(const StoreError& error, std::string_view not_found_code) {

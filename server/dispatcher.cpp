@@ -91,7 +91,7 @@ void Dispatcher::plan_next_attempt(const Job& job, Finish& finish) {
   if (!plan.changed.empty()) finish.retry_note["changed"] = std::move(plan.changed);
 }
 
-void Dispatcher::note_for_breaker(const std::string& engine, const Finish& finish) {
+void Dispatcher::note_for_breaker(const std::string& engine, Finish& finish) {
   const bool succeeded = finish.state == JobState::completed;
   std::string code, message;
   if (finish.error.is_object()) {
@@ -101,6 +101,12 @@ void Dispatcher::note_for_breaker(const std::string& engine, const Finish& finis
   }
   const std::string line = code + ": " + message.substr(0, message.find('\n'));
   if (breaker_.record(engine, succeeded, blames_the_instance(code, finish.retryable), line)) {
+    // The job's `failed` (or `retrying`) event says so: subscribers and the dashboard see it.
+    if (finish.error.is_object())
+      finish.error.get_object()["engine_taken_out"] =
+          json::object{{"engine", engine},
+                       {"instance", options_.worker_id},
+                       {"until", to_rfc3339(now_ms() + options_.breaker_cooldown.count())}};
     log_warn("engine " + engine + " taken out of this instance's claims for " +
              std::to_string(options_.breaker_cooldown.count() / 1000) + " s after " +
              std::to_string(options_.breaker_failures) + " failures in a row not caused by the input (last: " + line +
@@ -119,7 +125,11 @@ asio::awaitable<void> Dispatcher::run() {
   if (!options_.runs_jobs) co_return;
   auto backoff = 100ms;
   while (!stopping_) {
-    if (busy_ >= options_.slots || in_process_in_flight_ >= max_in_process_in_flight) {
+    if (mode_ == WorkerMode::draining && attempts_in_flight_ == 0 && on_drained) {
+      log_info("instance " + options_.worker_id + " drained: stopping");
+      std::exchange(on_drained, nullptr)();
+    }
+    if (mode_ != WorkerMode::active || busy_ >= options_.slots || in_process_in_flight_ >= max_in_process_in_flight) {
       slot_signal_.expires_after(1s);
       co_await slot_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
@@ -371,6 +381,10 @@ asio::awaitable<void> Dispatcher::housekeeping() {
   while (!stopping_) {
     WorkerInfo me{options_.worker_id, options_.host, options_.listen, static_cast<int>(slots()),
                   static_cast<int>(busy_), started, 0};
+    me.mode = mode_;
+    me.tags = options_.offered_tags;
+    me.queues = options_.served_queues;
+    for (const auto& out : breaker_.open()) me.engines_out.push_back(out.engine);
     // Order matters after an outage: first say we are alive, then renew what we hold, and
     // only then look for other instances' expired leases, so a sweep (ours or another
     // instance's) never takes work from an instance that is merely coming back.
@@ -378,6 +392,7 @@ asio::awaitable<void> Dispatcher::housekeeping() {
     if (!beat) {
       store_was_away = true;
     } else {
+      follow_mode(*beat);
       if (store_was_away) {
         store_was_away = false;
         co_await renew_all();
@@ -393,6 +408,16 @@ asio::awaitable<void> Dispatcher::housekeeping() {
     stop_signal_.expires_after(options_.housekeeping_interval);
     co_await stop_signal_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
+}
+
+void Dispatcher::follow_mode(WorkerMode asked) {
+  if (asked == mode_ || !options_.runs_jobs) return;
+  log_info("instance " + options_.worker_id + " is now " + std::string(to_string(asked)) +
+           (asked == WorkerMode::draining ? ": it claims no more jobs and stops once its running jobs have finished"
+            : asked == WorkerMode::paused ? ": it claims no more jobs until resumed; running jobs go on"
+                                          : ": it claims jobs again"));
+  mode_ = asked;
+  slot_signal_.cancel();  // a paused claim loop looks again
 }
 
 asio::awaitable<void> Dispatcher::renew_all() {

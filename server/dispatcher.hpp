@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -64,6 +65,9 @@ class Dispatcher {
   void stop();
   // Returns once no attempt runs here any more.
   boost::asio::awaitable<void> drained();
+  // Called once when an instance asked to drain has no attempt left (main.cpp: stop as on SIGTERM).
+  std::function<void()> on_drained;
+  WorkerMode mode() const { return mode_; }
 
   std::size_t busy() const { return busy_; }
   std::size_t slots() const { return options_.runs_jobs ? options_.slots : 0; }
@@ -99,7 +103,10 @@ class Dispatcher {
   // A failed attempt: whether, when and with what spec the job runs again (core/retry_policy.hpp).
   void plan_next_attempt(const Job& job, Finish& finish);
   // Tells the circuit breaker how an attempt of `engine` ended; logs when it takes the engine out.
-  void note_for_breaker(const std::string& engine, const Finish& finish);
+  // When it does, the attempt's error says so (engine_taken_out: engine, instance, until).
+  void note_for_breaker(const std::string& engine, Finish& finish);
+  // Acts on the mode an operator asked of this instance (read with each heartbeat).
+  void follow_mode(WorkerMode asked);
   // Counts an attempt's outcome for /metrics.
   void count_outcome(const Job& job, std::optional<JobState> recorded, double seconds);
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
@@ -115,6 +122,7 @@ class Dispatcher {
   std::size_t attempts_in_flight_ = 0;  // until their outcome is written (drain waits for these)
   std::size_t in_process_in_flight_ = 0;  // in-process jobs whose outcome is being written
   bool stopping_ = false;
+  WorkerMode mode_ = WorkerMode::active;
   std::size_t started_since_yield_ = 0;
   std::map<std::string, Running> running_;
   boost::asio::steady_timer slot_signal_;

@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include "server/keys_command.hpp"
 #include "server/text_file.hpp"
 #include "server/loop_guard.hpp"
+#include "server/schedules.hpp"
 #include "server/systemd_notify.hpp"
 #include "storage/store_factory.hpp"
 
@@ -188,6 +190,7 @@ asio::awaitable<void> start_services(Instance instance, nox::EventHub& events, s
   asio::co_spawn(executor, instance.app.dispatcher.promote_scheduled(), instance.guard.watch("scheduler"));
   asio::co_spawn(executor, measure_loop_lag(instance.app), instance.guard.watch("loop lag"));
   asio::co_spawn(executor, nox::settle_forgotten_waits(instance.app), instance.guard.watch("cache sweep"));
+  asio::co_spawn(executor, nox::fire_schedules(instance.app), instance.guard.watch("schedules"));
   asio::co_spawn(executor, report_status(instance.app), instance.guard.watch("systemd status"));
 }
 
@@ -289,6 +292,8 @@ int main(int argc, char** argv) {
   dispatch.breaker_failures = static_cast<int>(settings.breaker_failures);
   dispatch.breaker_cooldown = std::chrono::milliseconds(static_cast<std::int64_t>(settings.breaker_cooldown_s * 1000));
   nox::Dispatcher dispatcher(io.get_executor(), the_store, runner, engines, dispatch);
+  // POST /workers/{id}/drain: once its last job has finished, the instance stops as on SIGTERM.
+  dispatcher.on_drained = [] { ::raise(SIGTERM); };
 
   nox::EventHub events(io.get_executor(), the_store, settings.sse_max_buffer_bytes);
   // Kept fresh by the event stream; entries live 1 s at most so that what no event tells (a

@@ -888,10 +888,19 @@ asio::awaitable<Result<std::optional<std::string>>> MemoryStore::recall_answer(s
 
 // --- workers ---
 
-asio::awaitable<Result<Done>> MemoryStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
+asio::awaitable<Result<WorkerMode>> MemoryStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
   worker.last_heartbeat = now_ms();
   auto id = worker.id;
   workers_[id] = {std::move(worker), now_ms() + ttl.count()};
+  auto asked = worker_modes_.find(id);
+  co_return asked == worker_modes_.end() ? WorkerMode::active : asked->second;
+}
+
+asio::awaitable<Result<Done>> MemoryStore::control_worker(std::string id, WorkerMode mode) {
+  auto it = workers_.find(id);
+  if (it == workers_.end() || it->second.second < now_ms()) co_return not_found("no live instance " + id);
+  if (mode == WorkerMode::active) worker_modes_.erase(id);
+  else worker_modes_[id] = mode;
   co_return Done{};
 }
 

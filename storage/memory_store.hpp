@@ -85,7 +85,8 @@ class MemoryStore final : public Store {
                                                        std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<Result<std::optional<std::string>>> recall_answer(std::string key) override;
 
-  boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<WorkerMode>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<Done>> control_worker(std::string id, WorkerMode mode) override;
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
   boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) override;
 
@@ -213,6 +214,7 @@ class MemoryStore final : public Store {
   std::set<std::pair<TimeMs, std::string>> answers_expiry_;  // (expires_at, key)
 
   std::map<std::string, std::pair<WorkerInfo, TimeMs>> workers_;  // id -> (info, expires_at)
+  std::map<std::string, WorkerMode> worker_modes_;                  // asked of live instances (not active)
   FileWorker files_;  // artifact file I/O off the loop
   // This store does not survive a restart, so every artifact directory found at start is an
   // orphan: they are moved aside at once and deleted on the file thread (after files_).

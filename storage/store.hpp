@@ -53,6 +53,17 @@ struct EventBatch {
   bool reset = false;            // the requested id is older than the log keeps: reload state
 };
 
+// What an operator asked of an instance (POST /workers/{id}/pause, /resume, /drain): claim
+// as usual; claim nothing (its running jobs go on); claim nothing and stop once its running
+// jobs have finished.
+enum class WorkerMode { active, paused, draining };
+inline std::string_view to_string(WorkerMode mode) {
+  return mode == WorkerMode::paused ? "paused" : mode == WorkerMode::draining ? "draining" : "active";
+}
+inline WorkerMode parse_worker_mode(std::string_view text) {
+  return text == "paused" ? WorkerMode::paused : text == "draining" ? WorkerMode::draining : WorkerMode::active;
+}
+
 struct WorkerInfo {
   std::string id;
   std::string host;
@@ -61,6 +72,10 @@ struct WorkerInfo {
   int busy = 0;
   TimeMs started_at = 0;
   TimeMs last_heartbeat = 0;
+  WorkerMode mode = WorkerMode::active;  // the one it acts on now
+  std::vector<std::string> tags;         // compute tags it offers
+  std::vector<std::string> queues;       // queues it serves (empty: all)
+  std::vector<std::string> engines_out;  // engines its circuit breaker took out of its claims
 };
 
 struct QueueStats {
@@ -280,8 +295,12 @@ class Store {
   virtual boost::asio::awaitable<Result<std::optional<std::string>>> recall_answer(std::string key) = 0;
 
   // --- workers ---
-  // Records the instance as alive for `ttl` (its leases are safe from sweeps until then).
-  virtual boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) = 0;
+  // Records the instance as alive for `ttl` (its leases are safe from sweeps until then), and
+  // answers the mode an operator last asked of it (control_worker).
+  virtual boost::asio::awaitable<Result<WorkerMode>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) = 0;
+  // Asks a live instance to run in `mode` from its next heartbeat (within about a second).
+  // not_found when no live instance has that id.
+  virtual boost::asio::awaitable<Result<Done>> control_worker(std::string id, WorkerMode mode) = 0;
   virtual boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() = 0;
 
   // Removes finished jobs older than the retention period with their artifacts, oldest first, in

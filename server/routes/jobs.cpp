@@ -126,11 +126,7 @@ asio::awaitable<HttpResponse> submit_job(App& app, const HttpRequest& request, c
   FieldErrors errors;
   auto spec = parse_spec(app, std::get<json::value>(body), "", errors);
   if (!spec) co_return field_errors_response(errors);
-  // Only the server groups jobs into batches and workflows, and links continued jobs.
-  spec->batch_id.clear();
-  spec->continued_from.clear();
-  spec->workflow_id.clear();
-  spec->workflow_node.clear();
+  spec->clear_server_links();
   auto job = co_await admit_one(app, request, *spec, errors);
   if (!job) co_return field_errors_response(errors);
   if (auto limited = co_await app.access.admit_submissions(request.identity, 1)) co_return std::move(*limited);
@@ -194,10 +190,8 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   // One id groups the batch (GET /batches/{id}); a retry with the same Idempotency-Key gets the same.
   const std::string batch_id = key ? job_id_for(key->scope + ":batch") : new_job_id();
   for (JobSpec& spec : parsed) {
+    spec.clear_server_links();
     spec.batch_id = batch_id;
-    spec.continued_from.clear();
-    spec.workflow_id.clear();
-    spec.workflow_node.clear();
   }
   std::vector<FieldErrors> problems(parsed.size());
   if (std::any_of(parsed.begin(), parsed.end(), needs_chemistry)) {

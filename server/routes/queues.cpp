@@ -108,7 +108,7 @@ asio::awaitable<HttpResponse> configure_queue(App& app, const HttpRequest& reque
     } else {
       co_return error_response(422, "invalid_queue",
                                "field \"" + std::string(key) +
-                                   "\": expected concurrency (a whole number from 0 to 100000, or null: no bound) "
+                                   "\": expected concurrency (a whole number from 1 to 100000; 0 or null: no bound) "
                                    "or paused (true or false)");
     }
   }

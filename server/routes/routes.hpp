@@ -1,11 +1,12 @@
 #pragma once
 // Route handlers, one file per resource: jobs.cpp, artifacts.cpp, system.cpp.
+#include <boost/json/object.hpp>
+#include <variant>
+#include <vector>
+
+#include "core/job.hpp"
 #include "server/router.hpp"
 #include "storage/store_result.hpp"
-
-namespace nox {
-struct Job;
-}
 
 namespace nox::routes {
 
@@ -51,15 +52,37 @@ boost::asio::awaitable<HttpResponse> submit_molecule_file_batch(App&, const Http
 // workflows.cpp
 NOX_ROUTE(submit_workflow);
 NOX_ROUTE(get_workflow);
+// A graph of jobs with local names ({"<name>": <spec with depends_on / molecule.from_job naming
+// others>}), checked whole and created parents first: POST /workflows's work after its body.
+boost::asio::awaitable<HttpResponse> submit_graph(App& app, const HttpRequest& request, std::string name,
+                                                  const boost::json::object& jobs);
+// The jobs of workflow `id` the caller may see (404 workflow_not_found when none).
+boost::asio::awaitable<std::variant<std::vector<Job>, HttpResponse>> workflow_jobs(App& app, const HttpRequest& request,
+                                                                                 const std::string& id);
+// conformers.cpp
+NOX_ROUTE(submit_conformer_screen);
+NOX_ROUTE(get_conformer_ranking);
+NOX_ROUTE(get_conformers_sdf);
 // molecules.cpp
 NOX_ROUTE(convert_molecule_preview);
+// schedules.cpp
+NOX_ROUTE(create_schedule);
+NOX_ROUTE(list_schedules);
+NOX_ROUTE(get_schedule);
+NOX_ROUTE(pause_schedule);
+NOX_ROUTE(resume_schedule);
+NOX_ROUTE(delete_schedule);
 // queues.cpp
 NOX_ROUTE(queue_overview);
 NOX_ROUTE(pause_queue);
 NOX_ROUTE(resume_queue);
 NOX_ROUTE(configure_queue);
-NOX_ROUTE(workers);
 NOX_ROUTE(metrics);
+// workers.cpp
+NOX_ROUTE(workers);
+NOX_ROUTE(pause_worker);
+NOX_ROUTE(resume_worker);
+NOX_ROUTE(drain_worker);
 #undef NOX_ROUTE
 
 }  // namespace nox::routes

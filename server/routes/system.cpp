@@ -118,6 +118,7 @@ asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const
       {"version", NOX_VERSION},
       {"worker_id", app.dispatcher.worker_id()},
       {"role", app.settings.role},
+      {"mode", to_string(app.dispatcher.mode())},
       {"uptime_s", static_cast<double>(now_ms() - app.started_at) / 1000.0},
       // "keys": requests need an API key (the dashboard asks for one); "open": loopback, none.
       {"access", app.access.open() ? "open" : "keys"},
@@ -148,21 +149,6 @@ asio::awaitable<HttpResponse> ready(App& app, const HttpRequest& request, const 
   HttpResponse response = json_response(body.at("ready").as_bool() ? 200 : 503, body);
   if (response.status == 503) response.headers.emplace_back("Retry-After", "2");
   co_return response;
-}
-
-asio::awaitable<HttpResponse> workers(App& app, const HttpRequest&, const PathParams&) {
-  auto list = co_await app.store.workers();
-  if (!list) co_return store_error_response(list.error());
-  json::array out;
-  for (const auto& w : *list)
-    out.push_back(json::object{{"worker_id", w.id},
-                               {"host", w.host},
-                               {"listen", w.listen},
-                               {"slots", w.slots},
-                               {"busy", w.busy},
-                               {"started_at", to_rfc3339(w.started_at)},
-                               {"last_heartbeat", to_rfc3339(w.last_heartbeat)}});
-  co_return json_response(200, json::object{{"workers", std::move(out)}});
 }
 
 // Prometheus text format (admin scope): scrape it with the config in the README.

@@ -254,7 +254,12 @@ asio::awaitable<HttpResponse> submit_workflow(App& app, const HttpRequest& reque
                                json::array{json::object{{"field", "name"}, {"message", "expected a text of at most 200 characters"}}});
     name = std::string(n->get_string());
   }
-  auto graph = read_graph(jobs->get_object());
+  co_return co_await submit_graph(app, request, std::move(name), jobs->get_object());
+}
+
+asio::awaitable<HttpResponse> submit_graph(App& app, const HttpRequest& request, std::string name,
+                                           const json::object& jobs) {
+  auto graph = read_graph(jobs);
   if (auto* refused = std::get_if<HttpResponse>(&graph)) co_return std::move(*refused);
   std::vector<Node>& nodes = std::get<std::vector<Node>>(graph);
 
@@ -268,8 +273,7 @@ asio::awaitable<HttpResponse> submit_workflow(App& app, const HttpRequest& reque
   for (const Node& node : nodes) {
     auto spec = parse_spec(app, json::value(with_parent_ids(node.spec, ids)), "jobs." + node.name + ".", errors);
     if (!spec) continue;
-    spec->batch_id.clear();
-    spec->continued_from.clear();
+    spec->clear_server_links();
     spec->workflow_id = workflow_id;
     spec->workflow_node = node.name;
     if (spec->name.empty()) spec->name = node.name;  // what the job table shows
@@ -313,8 +317,8 @@ asio::awaitable<HttpResponse> submit_workflow(App& app, const HttpRequest& reque
   co_return response;
 }
 
-asio::awaitable<HttpResponse> get_workflow(App& app, const HttpRequest& request, const PathParams& params) {
-  const std::string id(params.get("id"));
+asio::awaitable<std::variant<std::vector<Job>, HttpResponse>> workflow_jobs(App& app, const HttpRequest& request,
+                                                                          const std::string& id) {
   if (!is_valid_job_id(id)) co_return error_response(404, "workflow_not_found", "no workflow " + id.substr(0, 64));
   ListQuery query;
   query.tag = workflow_tag(id);
@@ -331,6 +335,14 @@ asio::awaitable<HttpResponse> get_workflow(App& app, const HttpRequest& request,
     co_await asio::post(executor, asio::use_awaitable);
   }
   if (jobs.empty()) co_return error_response(404, "workflow_not_found", "no workflow " + id + " (or none of its jobs is yours)");
+  co_return jobs;
+}
+
+asio::awaitable<HttpResponse> get_workflow(App& app, const HttpRequest& request, const PathParams& params) {
+  const std::string id(params.get("id"));
+  auto found = co_await workflow_jobs(app, request, id);
+  if (auto* refused = std::get_if<HttpResponse>(&found)) co_return std::move(*refused);
+  std::vector<Job>& jobs = std::get<std::vector<Job>>(found);
   std::map<std::string, std::string> name_of;
   for (const Job& job : jobs) name_of[job.id] = text_of(job.spec, "workflow_node");
   jobs = parents_first(std::move(jobs), name_of);

@@ -139,6 +139,20 @@ bool is_cursor_score(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+json::array names_json(const std::vector<std::string>& names) {
+  json::array out;
+  for (const std::string& name : names) out.emplace_back(name);
+  return out;
+}
+
+std::vector<std::string> names_of(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const json::value* list = o.if_contains(key); list && list->is_array())
+    for (const json::value& name : list->get_array())
+      if (name.is_string()) out.emplace_back(name.get_string());
+  return out;
+}
+
 json::object worker_to_json(const WorkerInfo& w) {
   return {{"id", w.id},
           {"host", w.host},
@@ -146,7 +160,11 @@ json::object worker_to_json(const WorkerInfo& w) {
           {"slots", w.slots},
           {"busy", w.busy},
           {"started_at", w.started_at},
-          {"last_heartbeat", w.last_heartbeat}};
+          {"last_heartbeat", w.last_heartbeat},
+          {"mode", to_string(w.mode)},
+          {"tags", names_json(w.tags)},
+          {"queues", names_json(w.queues)},
+          {"engines_out", names_json(w.engines_out)}};
 }
 
 std::optional<WorkerInfo> worker_from_json(std::string_view text) {
@@ -170,6 +188,10 @@ std::optional<WorkerInfo> worker_from_json(std::string_view text) {
   w.busy = static_cast<int>(num("busy"));
   w.started_at = num("started_at");
   w.last_heartbeat = num("last_heartbeat");
+  w.mode = parse_worker_mode(str("mode"));
+  w.tags = names_of(o, "tags");
+  w.queues = names_of(o, "queues");
+  w.engines_out = names_of(o, "engines_out");
   return w;
 }
 
@@ -1144,7 +1166,7 @@ asio::awaitable<Result<std::vector<JobEvent>>> RedisStore::job_events(std::strin
 
 // --- workers ---
 
-asio::awaitable<Result<Done>> RedisStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
+asio::awaitable<Result<WorkerMode>> RedisStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
   worker.last_heartbeat = now_ms();
   const std::string info = json::serialize(worker_to_json(worker));
   const std::string ttl_ms = ms_text(ttl);
@@ -1154,6 +1176,20 @@ asio::awaitable<Result<Done>> RedisStore::heartbeat(WorkerInfo worker, std::chro
   std::vector<std::string_view> args = {base_, worker.id, info, ttl_ms, threshold, forget_after};
   Result<Reply> reply = co_await eval(heartbeat_script, std::move(keys), std::move(args));
   if (!reply) co_return reply.error();
+  co_return parse_worker_mode(text_or(item(*reply, 1)));
+}
+
+asio::awaitable<Result<Done>> RedisStore::control_worker(std::string id, WorkerMode mode) {
+  Command alive{"ZSCORE", key("workers_seen"), id};
+  Result<std::vector<Reply>> seen = co_await exec(std::move(alive));
+  if (!seen) co_return seen.error();
+  const std::string until = text_or(seen->front());
+  if (until.empty() || std::atoll(until.c_str()) < now_ms()) co_return not_found("no live instance " + id);
+  Command command = mode == WorkerMode::active
+                        ? Command{"HDEL", key("worker_control"), id}
+                        : Command{"HSET", key("worker_control"), id, to_string(mode)};
+  Result<std::vector<Reply>> set = co_await exec(std::move(command));
+  if (!set) co_return set.error();
   co_return Done{};
 }
 

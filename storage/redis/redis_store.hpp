@@ -121,7 +121,8 @@ class RedisStore final : public Store {
                                                        std::chrono::milliseconds ttl) override;
   boost::asio::awaitable<Result<std::optional<std::string>>> recall_answer(std::string key) override;
 
-  boost::asio::awaitable<Result<Done>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<WorkerMode>> heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) override;
+  boost::asio::awaitable<Result<Done>> control_worker(std::string id, WorkerMode mode) override;
   boost::asio::awaitable<Result<std::vector<WorkerInfo>>> workers() override;
   boost::asio::awaitable<Result<std::size_t>> sweep_retention(std::chrono::milliseconds retention) override;
   void write_metrics(PrometheusText& text) const override;

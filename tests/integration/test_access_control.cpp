@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(every_route_refuses_the_wrong_caller) {
     BOOST_TEST(error_code(unscoped) == "insufficient_scope", row);
     BOOST_TEST(unscoped.body.find(alices) == std::string::npos, row);
 
-    if (route.pattern.find("{id}") != std::string::npos) {
+    if (route.pattern.find("{id}") != std::string::npos && route.needs != Scope::admin) {
       // Bob's answer for Alice's job is the answer for a job that does not exist.
       HttpReply others = as(client, lab.bob, route.method, target, body);
       HttpReply absent = as(client, lab.bob, route.method, target_of(route, std::string(32, '0')), body);

@@ -59,6 +59,24 @@ BOOST_AUTO_TEST_CASE(an_engine_that_keeps_crashing_is_taken_out_then_tried_again
   BOOST_TEST(health.at("last_error").as_string().rfind("crashed:", 0) == 0u);
   BOOST_TEST(client.get("/metrics").body.find("nox_engine_out{engine=\"xtb\"} 1") != std::string::npos);
   BOOST_TEST(noxd.log().find("engine xtb taken out of this instance's claims") != std::string::npos, noxd.log());
+  // The failure that tripped it says so in its event (subscribers see it), and /workers lists it.
+  int tripped = 0;
+  const auto failed_jobs = client.get("/jobs?engine=xtb&state=failed").json();
+  for (const auto& job : failed_jobs.at("jobs").as_array()) {
+    const std::string id(job.at("job_id").as_string());
+    const auto stream = client.get("/jobs/" + id + "/events").body;
+    if (stream.find(R"("engine_taken_out":{"engine":"xtb")") != std::string::npos) ++tripped;
+  }
+  BOOST_TEST(tripped == 1);
+  // /workers shows it from the instance's next heartbeat (each second).
+  bool listed = false;
+  for (int i = 0; i < 60 && !listed; ++i) {
+    const auto workers = client.get("/workers").json();
+    const auto& out = workers.at("workers").at(0).at("engines_out").as_array();
+    listed = !out.empty() && out.at(0).as_string() == "xtb";
+    if (!listed) std::this_thread::sleep_for(50ms);
+  }
+  BOOST_TEST(listed);
   // Jobs of other engines behind them still run.
   const auto echo = submit(client, job_spec_json("echo", "energy", molecule_xyz("water")));
   BOOST_TEST(json_string(wait_until_finished(client, echo, 10s), "state") == "completed");

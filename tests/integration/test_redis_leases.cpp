@@ -164,7 +164,7 @@ asio::awaitable<std::size_t> requeue(RedisStore* store) {
 
 asio::awaitable<void> beat(RedisStore* store, std::string id, std::chrono::milliseconds ttl) {
   WorkerInfo me{id, "host", "127.0.0.1:1", 2, 1, now_ms(), 0};
-  Result<Done> r = co_await store->heartbeat(me, ttl);
+  auto r = co_await store->heartbeat(me, ttl);
   if (!r) throw std::runtime_error("heartbeat: " + why(r));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Starts the real noxd binary on a free loopback port for an integration test and stops it.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -23,6 +24,8 @@ class NoxdProcess {
 
   void kill_hard();  // SIGKILL, no drain (crash test)
   int stop();        // SIGTERM, wait; the exit status
+  // Waits up to `limit` for noxd to exit on its own: its exit status, or -1 while it still runs.
+  int wait_for_exit(std::chrono::milliseconds limit);
 
  private:
   pid_t pid_ = -1;

@@ -811,9 +811,25 @@ BOOST_AUTO_TEST_CASE(mopac_keywords_and_outputs) {
   parse_ok(spec_with(R"({"engine": "mopac", "method": "am1", "outputs": []})"));
 }
 
+BOOST_AUTO_TEST_CASE(routing_fields_are_checked_and_normalised) {
+  nox::JobSpec s = parse_ok(spec_with(R"({"requires": ["gpu", "big-memory", "gpu"], "queue": "nightly"})"));
+  BOOST_TEST(s.requires_tags == (std::vector<std::string>{"big-memory", "gpu"}));  // sorted, once each
+  nox::Job job;
+  job.spec = s.to_json();
+  BOOST_TEST(job.requires_tags() == (std::vector<std::string>{"big-memory", "gpu"}));
+  BOOST_TEST(job.queue() == "nightly");
+  job.spec = parse_ok(spec_with(R"({"queue": "default"})")).to_json();
+  BOOST_TEST(!job.spec.contains("queue"));  // the default is not stored
+  BOOST_TEST(job.queue() == "default");
+  expect_one_error(spec_with(R"({"requires": ["no spaces"]})"), "requires[0]", "compute tag");
+  expect_one_error(spec_with(R"({"requires": "gpu"})"), "requires", "array");
+  expect_one_error(spec_with(R"({"queue": "Nightly"})"), "queue", "a-z 0-9 _ -");
+}
+
 BOOST_AUTO_TEST_CASE(inchikey_tags_are_reserved_for_the_index) {
   expect_one_error(spec_with(R"({"tags": ["inchikey:XLYOFNOQVPJJNP-UHFFFAOYSA-N"]})"), "tags[0]",
-                   "tags starting with \"inchikey:\", \"batch:\", \"continues:\" or \"workflow:\" are reserved");
+                   "tags starting with \"inchikey:\", \"batch:\", \"continues:\", \"workflow:\" or \"schedule:\" are reserved");
+  expect_one_error(spec_with(R"({"tags": ["schedule:x"]})"), "tags[0]", "are reserved");
   nox::JobSpec s = parse_ok(spec_with(R"({"tags": ["screen-1"]})"));
   nox::Job job;
   job.spec = s.to_json();
