@@ -88,8 +88,10 @@ def routing(redis_url):
         status, body = nb.request(conn, "POST", "/jobs/batch", json.dumps(specs).encode())
         assert status == 202, body[:300]
     done = nb.wait_idle(conn)
+    completed = nb.list_jobs(conn, "completed")
+    assert len(completed) == 2000, f"{len(completed)} of 2000 completed when the queue looked empty"
     elsewhere = 0
-    for job in nb.list_jobs(conn, "completed")[:200]:
+    for job in completed[:200]:
         events = nb.request(conn, "GET", f"/jobs/{job['job_id']}/events")[1].decode()
         if f'"worker":"{tagged_id}"' not in events:
             elsewhere += 1
