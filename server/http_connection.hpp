@@ -161,7 +161,7 @@ asio::awaitable<void> write_stream(Stream& stream, std::shared_ptr<StreamBody> b
   auto watch = std::make_shared<CloseWatch>(stream.get_executor());
   asio::co_spawn(stream.get_executor(), watch_client(stream, body, watch), asio::detached);
   co_await body->run(writer);
-  co_await writer.write_raw("0\r\n\r\n");
+  if (body->ended_well()) co_await writer.write_raw("0\r\n\r\n");
   boost::system::error_code ignored;
   tcp_of(stream).socket().cancel(ignored);
   while (!watch->finished) co_await watch->done.async_wait(tuple_awaitable);

@@ -54,6 +54,9 @@ class StreamBody {
   virtual boost::asio::awaitable<void> run(StreamWriter& writer) = 0;
   // The client left (or the server stops): run() should return soon.
   virtual void stop() {}
+  // False when run() gave up midway (the store failed): the last chunk is not sent and the
+  // connection closes, so the client sees a cut-off body rather than a short but whole one.
+  virtual bool ended_well() const { return true; }
 };
 
 // A body of known length produced piece by piece (an artifact read from the store chunk by

@@ -253,7 +253,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   co_return response;
 }
 
-asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, const PathParams&) {
+std::variant<ListQuery, HttpResponse> read_list_query(const HttpRequest& request) {
   ListQuery query;
   json::array problems;
   const auto q = request.query();
@@ -281,9 +281,9 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
     else if (request.identity.admin())
       query.owner = *owner;
     else if (*owner != request.identity.name)
-      co_return error_response(403, "insufficient_scope",
-                               "only an administrator (scope admin) lists another owner's jobs; without ?owner= "
-                               "the list is your own");
+      return error_response(403, "insufficient_scope",
+                            "only an administrator (scope admin) lists another owner's jobs; without ?owner= "
+                            "the list is your own");
   }
   if (auto limit = query_param(q, "limit")) {
     std::size_t n = 0;
@@ -294,8 +294,14 @@ asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, co
       query.limit = n;
   }
   if (auto cursor = query_param(q, "cursor")) query.cursor = *cursor;
-  if (!problems.empty())
-    co_return error_response(400, "invalid_parameter", "the query parameters are invalid", std::move(problems));
+  if (!problems.empty()) return error_response(400, "invalid_parameter", "the query parameters are invalid", std::move(problems));
+  return query;
+}
+
+asio::awaitable<HttpResponse> list_jobs(App& app, const HttpRequest& request, const PathParams&) {
+  auto read = read_list_query(request);
+  if (auto* refused = std::get_if<HttpResponse>(&read)) co_return std::move(*refused);
+  ListQuery& query = std::get<ListQuery>(read);
   auto page = co_await app.store.list(std::move(query));
   if (!page) co_return store_error_response(page.error());
   json::array jobs;

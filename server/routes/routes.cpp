@@ -10,6 +10,7 @@ void add_routes(Router& router) {
   router.add("POST", "/jobs", routes::submit_job, Scope::write);
   router.add("POST", "/jobs/batch", routes::submit_batch, Scope::write);
   router.add("GET", "/jobs", routes::list_jobs, Scope::read);
+  router.add("GET", "/jobs/export", routes::export_jobs, Scope::read);
   router.add("GET", "/jobs/{id}", routes::get_job, Scope::read);
   router.add("DELETE", "/jobs/{id}", routes::delete_job, Scope::write);
   router.add("GET", "/jobs/{id}/status", routes::get_status, Scope::read);

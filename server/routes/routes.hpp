@@ -6,6 +6,7 @@
 
 #include "core/job.hpp"
 #include "server/router.hpp"
+#include "storage/store.hpp"
 #include "storage/store_result.hpp"
 
 namespace nox::routes {
@@ -17,6 +18,10 @@ boost::asio::awaitable<Result<Job>> get_visible_job(App& app, const HttpRequest&
 // Administrators skip the read.
 boost::asio::awaitable<std::optional<HttpResponse>> hide_unless_visible(App& app, const HttpRequest& request,
                                                                        std::string id);
+
+// GET /jobs's filters (state, engine, tag or inchikey, owner, limit, cursor), confined to what
+// the caller may see; 400 invalid_parameter (or 403 for another owner) otherwise.
+std::variant<ListQuery, HttpResponse> read_list_query(const HttpRequest& request);
 
 #define NOX_ROUTE(name) boost::asio::awaitable<HttpResponse> name(App&, const HttpRequest&, const PathParams&)
 // jobs.cpp
@@ -30,6 +35,8 @@ NOX_ROUTE(delete_job);
 NOX_ROUTE(get_status);
 NOX_ROUTE(get_result);
 NOX_ROUTE(cancel_job);
+// export.cpp
+NOX_ROUTE(export_jobs);
 // artifacts.cpp
 NOX_ROUTE(list_artifacts);
 NOX_ROUTE(get_artifact);
