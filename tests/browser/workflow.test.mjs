@@ -3,7 +3,8 @@
 // noxd with xtb:
 //   - a workflow of three xtb jobs on water, each starting from the geometry the one before
 //     optimized (ff: GFN-FF optimize -> opt: GFN2 optimize -> hess: GFN2 Hessian), submitted
-//     from the page (api.submitWorkflow) and opened at #/workflows/<id>: three boxes in three
+//     from the page (api.submitWorkflow) with ff held in a paused queue until the view has drawn
+//     every box, and opened at #/workflows/<id>: three boxes in three
 //     layers left to right, two arrows labelled "geometry", the header's state and counts;
 //   - the boxes follow the jobs live (job events, no reload) until all are completed, and the
 //     view stops listening once the workflow has finished;
@@ -14,7 +15,7 @@
 //
 //   NOXD=build/server/noxd node tests/browser/run-with-noxd.mjs tests/browser/workflow.test.mjs
 //   NOX_URL=http://127.0.0.1:PORT node tests/browser/workflow.test.mjs
-import { baseUrl, getJson, launchChromium, ok, done, fail, screenshotChecks, WATER_XYZ } from './support.mjs';
+import { baseUrl, getJson, postJson, launchChromium, ok, done, fail, screenshotChecks, WATER_XYZ } from './support.mjs';
 
 const base = baseUrl();
 const screenshot = process.env.SCREENSHOT || '/tmp/nox-workflow.png';
@@ -66,13 +67,17 @@ try {
       { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
   });
 
-  // ff -> opt -> hess, each job from the geometry its parent optimized. ff skips the calculation
-  // cache, so that nothing completes before the view has drawn it even on a server that ran
-  // this test before.
+  // ff -> opt -> hess, each job from the geometry its parent optimized. ff goes to a paused
+  // queue and is let go only once the view has drawn every box, so the view sees each job
+  // before it completes however fast the machine (water's GFN2 optimization takes ~0.1 s: on a
+  // fast machine ff and opt had completed before the first drawing). ff also skips the
+  // calculation cache, for a server that ran this test before.
+  const held = await postJson(`${base}/queues/held/pause`, {});
+  ok(held.status === 200 && held.json.paused === true, `the queue ff waits in is paused (${held.text})`);
   const answer = await submitAndOpen({
     name: 'water ff-opt-hess',
     jobs: {
-      ff: { engine: 'xtb', task: 'optimize', method: 'gfnff', molecule: { xyz: WATER_XYZ }, cache: false },
+      ff: { engine: 'xtb', task: 'optimize', method: 'gfnff', molecule: { xyz: WATER_XYZ }, cache: false, queue: 'held' },
       opt: { engine: 'xtb', task: 'optimize', method: 'gfn2', molecule: { from_job: 'ff', geometry: 'optimized' } },
       hess: { engine: 'xtb', task: 'hessian', method: 'gfn2', molecule: { from_job: 'opt' } },
     },
@@ -101,6 +106,13 @@ try {
   ok(await page.$eval('[data-node="opt"]', (n) => n.textContent.includes('xtb · gfn2 · optimize')),
     'a box gives engine, method and task');
   ok(await page.getAttribute('[data-node="hess"]', 'href') === `#/jobs/${ids.hess}`, 'a box links to its job');
+  await check(page.waitForFunction(() => ['ff', 'opt', 'hess'].every((name) => (window.noxStatesSeen[name] || []).length > 0),
+    null, { timeout: UI_TIMEOUT_MS }), 'every box has been drawn with its first state');
+  const firstSeen = await statesSeen();
+  ok(firstSeen.ff[0] === 'pending' && firstSeen.opt[0] === 'waiting' && firstSeen.hess[0] === 'waiting',
+    `ff is drawn pending, opt and hess waiting (${firstSeen.ff[0]}, ${firstSeen.opt[0]}, ${firstSeen.hess[0]})`);
+  const resumed = await postJson(`${base}/queues/held/resume`, {});
+  ok(resumed.status === 200 && resumed.json.paused === false, 'the queue is resumed and ff may run');
 
   // Live: the boxes reach completed by job events, without a reload.
   await check(page.waitForSelector('#workflow-graph [data-node="hess"][data-state="completed"]', { timeout: JOB_TIMEOUT_MS }),
@@ -109,7 +121,8 @@ try {
   const seen = await statesSeen();
   ok(seen.hess.length > 1 && seen.hess[seen.hess.length - 1] === 'completed',
     `hess was drawn before it completed and followed live (${seen.hess.join(' → ')})`);
-  ok(seen.opt.length > 1, `opt too (${seen.opt.join(' → ')})`);
+  ok(seen.opt.length > 1 && seen.opt[seen.opt.length - 1] === 'completed', `opt too (${seen.opt.join(' → ')})`);
+  ok(seen.ff.length > 1 && seen.ff[seen.ff.length - 1] === 'completed', `and ff (${seen.ff.join(' → ')})`);
   ok(await page.evaluate(() => window.noxNotReloaded === true), 'the page was not reloaded');
   await check(page.waitForSelector('#workflow-view[data-state="completed"][data-live="false"]', { timeout: UI_TIMEOUT_MS }),
     'the workflow shows completed, and the view stops listening');
