@@ -25,6 +25,15 @@ local added_of_owner = {}  -- this call's jobs per owner (their HINCRBY waits fo
 local seen_engines = {}
 local out = {}
 local now = now_ms()
+-- Tag and owner index entries of this call's jobs, one ZADD per index at the end (a batch's
+-- jobs share its tag: one call instead of one per job).
+local index_entries = {}
+local function index_later(key, score, id)
+  local entries = index_entries[key] or {}
+  index_entries[key] = entries
+  entries[#entries + 1] = score
+  entries[#entries + 1] = id
+end
 -- The job to wait on for calculation key `calc`, or nil: then `id` becomes the latest.
 local function join_or_lead(id, calc, join, ttl)
   if calc == '' then return nil end
@@ -84,10 +93,10 @@ for i = 5, #ARGV - 8, 9 do
     save_job(job, r)
     move_state_later(base, id, r, nil, r.s)
     if type(r.t) == 'table' then
-      for _, tag in ipairs(r.t) do redis.call('ZADD', base .. 'idx:tag:' .. tag, r.c, id) end
+      for _, tag in ipairs(r.t) do index_later(base .. 'idx:tag:' .. tag, r.c, id) end
     end
     if r.o then
-      redis.call('ZADD', base .. 'idx:owner:' .. r.o, r.c, id)
+      index_later(base .. 'idx:owner:' .. r.o, r.c, id)
       added_of_owner[r.o] = (added_of_owner[r.o] or 0) + 1
     end
     seen_engines[r.e or ''] = true
@@ -97,6 +106,7 @@ for i = 5, #ARGV - 8, 9 do
 end
 if added > 0 then
   apply_moves()
+  for key, entries in pairs(index_entries) do redis.call('ZADD', key, unpack(entries)) end
   redis.call('INCRBY', count_key, added)
   for engine in pairs(seen_engines) do redis.call('SADD', engines, engine) end
   wake(wake_list, tonumber(ARGV[3]))
