@@ -128,10 +128,6 @@ std::optional<Schedule> from_record(const ScheduleRecord& record) {
   json::value parsed = json::parse(record.body, ec);
   if (ec || !parsed.is_object()) return std::nullopt;
   const json::object& body = parsed.get_object();
-  auto number = [&](std::string_view key) -> double {
-    const json::value* v = body.if_contains(key);
-    return v && v->is_number() ? v->to_number<double>() : 0;
-  };
   Schedule schedule;
   schedule.id = record.id;
   schedule.owner = record.owner;
@@ -140,15 +136,15 @@ std::optional<Schedule> from_record(const ScheduleRecord& record) {
   schedule.revision = record.revision;
   schedule.name = text_of(body, "name");
   schedule.cron = text_of(body, "cron");
-  schedule.every_s = number("every_s");
+  schedule.every_s = number_of(body, "every_s").value_or(0);
   schedule.time_zone = text_of(body, "time_zone");
   schedule.missed = text_of(body, "missed") == "skip" ? MissedTicks::skip : MissedTicks::fire_once;
   if (const json::value* job = body.if_contains("job"); job && job->is_object()) schedule.job = job->get_object();
   schedule.secret = text_of(body, "secret");
-  schedule.created_at = static_cast<TimeMs>(number("created_at"));
-  schedule.fired = static_cast<std::uint64_t>(number("fired"));
-  schedule.missed_ticks = static_cast<std::uint64_t>(number("missed_ticks"));
-  schedule.last_fired_at = static_cast<TimeMs>(number("last_fired_at"));
+  schedule.created_at = static_cast<TimeMs>(number_of(body, "created_at").value_or(0));
+  schedule.fired = static_cast<std::uint64_t>(number_of(body, "fired").value_or(0));
+  schedule.missed_ticks = static_cast<std::uint64_t>(number_of(body, "missed_ticks").value_or(0));
+  schedule.last_fired_at = static_cast<TimeMs>(number_of(body, "last_fired_at").value_or(0));
   schedule.last_job_id = text_of(body, "last_job_id");
   schedule.last_error = text_of(body, "last_error");
   if (schedule.job.empty() || schedule.secret.empty()) return std::nullopt;

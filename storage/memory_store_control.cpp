@@ -28,11 +28,15 @@ asio::awaitable<Result<QueueOverview>> MemoryStore::queue_overview() {
   co_return overview;
 }
 
-asio::awaitable<Result<Done>> MemoryStore::control_queue(std::string name, QueueControl control) {
+asio::awaitable<Result<QueueControl>> MemoryStore::control_queue(std::string name, QueueControlChange change) {
+  auto it = queue_controls_.find(name);
+  QueueControl control = it == queue_controls_.end() ? QueueControl{} : it->second;
+  if (change.paused) control.paused = *change.paused;
+  if (change.concurrency) control.concurrency = *change.concurrency;
   if (!control.paused && control.concurrency == 0) queue_controls_.erase(name);
   else queue_controls_[name] = control;
   unblock_claims();
-  co_return Done{};
+  co_return control;
 }
 
 // --- recurring schedules ---

@@ -89,7 +89,13 @@ struct QueueStats {
 // `concurrency` of its jobs run at once across all instances (0: no bound).
 struct QueueControl {
   bool paused = false;
-  std::uint64_t concurrency = 0;
+  std::uint64_t concurrency = 0;  // 0: no limit
+};
+
+// What one request changes of a queue's controls; the rest stays as it is.
+struct QueueControlChange {
+  std::optional<bool> paused;
+  std::optional<std::uint64_t> concurrency;
 };
 
 struct QueueDepth {
@@ -245,9 +251,11 @@ class Store {
   virtual boost::asio::awaitable<Result<std::size_t>> requeue_expired() = 0;
   virtual boost::asio::awaitable<Result<QueueStats>> stats() = 0;
   virtual boost::asio::awaitable<Result<QueueOverview>> queue_overview() = 0;
-  // Sets a named queue's controls (all defaults: the queue's controls are dropped). Claims on
-  // every instance see them at their next call; resuming wakes idle instances.
-  virtual boost::asio::awaitable<Result<Done>> control_queue(std::string name, QueueControl control) = 0;
+  // Changes a named queue's controls in one step (two operators changing different controls at
+  // once both count) and answers them as they now are; back at the defaults, the queue's
+  // controls are dropped. Claims on every instance see them at their next call; resuming wakes
+  // idle instances.
+  virtual boost::asio::awaitable<Result<QueueControl>> control_queue(std::string name, QueueControlChange change) = 0;
 
   // --- recurring schedules (server/schedules.hpp) ---
   // Saves a new schedule at revision 1: conflict when the id exists, full beyond max_schedules.

@@ -35,11 +35,6 @@ HttpResponse refused(std::string field, std::string message) {
   return field_errors_response({{std::move(field), std::move(message)}}, "invalid_screen", "the screen");
 }
 
-std::optional<double> number_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_number() ? std::optional<double>(v->to_number<double>()) : std::nullopt;
-}
-
 // The ranking options a screen was made with, from the label of one of its jobs.
 std::optional<RankingOptions> options_of(const Job& job) {
   const json::value* labels = job.spec.if_contains("labels");
@@ -51,10 +46,10 @@ std::optional<RankingOptions> options_of(const Job& job) {
   if (ec || !parsed.is_object()) return std::nullopt;
   RankingOptions options;
   const json::object& o = parsed.get_object();
-  options.energy_window_kcal = number_at(o, "energy_window_kcal").value_or(options.energy_window_kcal);
-  options.rmsd_threshold_a = number_at(o, "rmsd_threshold_a").value_or(options.rmsd_threshold_a);
-  options.energy_threshold_kcal = number_at(o, "energy_threshold_kcal").value_or(options.energy_threshold_kcal);
-  options.temperature_k = number_at(o, "temperature_k").value_or(options.temperature_k);
+  options.energy_window_kcal = number_of(o, "energy_window_kcal").value_or(options.energy_window_kcal);
+  options.rmsd_threshold_a = number_of(o, "rmsd_threshold_a").value_or(options.rmsd_threshold_a);
+  options.energy_threshold_kcal = number_of(o, "energy_threshold_kcal").value_or(options.energy_threshold_kcal);
+  options.temperature_k = number_of(o, "temperature_k").value_or(options.temperature_k);
   return options;
 }
 
@@ -92,7 +87,7 @@ std::variant<Screen, HttpResponse> rank_screen(const std::string& id, const std:
     }
     if (job.state != JobState::completed || !job.result.is_object()) continue;
     const json::object& result = job.result.get_object();
-    const std::optional<double> energy = number_at(result, "energy_eh");
+    const std::optional<double> energy = number_of(result, "energy_eh");
     auto molecule = parse_xyz(text_of(result, "optimized_xyz"));
     if (!energy || !std::holds_alternative<Molecule>(molecule)) {
       screen.failed.push_back(json::object{

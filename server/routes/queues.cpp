@@ -30,24 +30,18 @@ std::optional<HttpResponse> refuse_queue_name(const std::string& name) {
   return error_response(422, "invalid_queue", "a queue name is 1 to 64 characters of a-z 0-9 _ -, got \"" + name + "\"");
 }
 
-// The queue's controls now (defaults for a queue never controlled), and its depth.
-asio::awaitable<Result<QueueDepth>> depth_of(App& app, const std::string& name) {
-  auto overview = co_await app.store.queue_overview();
-  if (!overview) co_return overview.error();
-  auto it = overview->queues.find(name);
-  co_return it == overview->queues.end() ? QueueDepth{} : it->second;
-}
-
-asio::awaitable<HttpResponse> set_control(App& app, const std::string& name, std::optional<bool> paused,
-                                          std::optional<std::uint64_t> concurrency) {
+// The change is applied in one step in the store; the answer gives the controls it left and the
+// queue's depth read after it.
+asio::awaitable<HttpResponse> set_control(App& app, const std::string& name, QueueControlChange change) {
   if (auto refused = refuse_queue_name(name)) co_return std::move(*refused);
-  auto depth = co_await depth_of(app, name);
-  if (!depth) co_return store_error_response(depth.error());
-  if (paused) depth->control.paused = *paused;
-  if (concurrency) depth->control.concurrency = *concurrency;
-  auto done = co_await app.store.control_queue(name, depth->control);
-  if (!done) co_return store_error_response(done.error());
-  co_return json_response(200, control_json(name, *depth));
+  auto control = co_await app.store.control_queue(name, change);
+  if (!control) co_return store_error_response(control.error());
+  auto overview = co_await app.store.queue_overview();
+  if (!overview) co_return store_error_response(overview.error());
+  auto it = overview->queues.find(name);
+  QueueDepth depth = it == overview->queues.end() ? QueueDepth{} : it->second;
+  depth.control = *control;
+  co_return json_response(200, control_json(name, depth));
 }
 
 }  // namespace
@@ -84,11 +78,11 @@ asio::awaitable<HttpResponse> queue_overview(App& app, const HttpRequest&, const
 }
 
 asio::awaitable<HttpResponse> pause_queue(App& app, const HttpRequest&, const PathParams& params) {
-  co_return co_await set_control(app, std::string(params.get("name")), true, std::nullopt);
+  co_return co_await set_control(app, std::string(params.get("name")), QueueControlChange{.paused = true});
 }
 
 asio::awaitable<HttpResponse> resume_queue(App& app, const HttpRequest&, const PathParams& params) {
-  co_return co_await set_control(app, std::string(params.get("name")), false, std::nullopt);
+  co_return co_await set_control(app, std::string(params.get("name")), QueueControlChange{.paused = false});
 }
 
 asio::awaitable<HttpResponse> configure_queue(App& app, const HttpRequest& request, const PathParams& params) {
@@ -96,15 +90,14 @@ asio::awaitable<HttpResponse> configure_queue(App& app, const HttpRequest& reque
   if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
   const json::object* fields = std::get<json::value>(body).if_object();
   if (!fields) co_return error_response(422, "invalid_queue", "expected an object like {\"concurrency\": 4, \"paused\": false}");
-  std::optional<bool> paused;
-  std::optional<std::uint64_t> concurrency;
+  QueueControlChange change;
   for (const auto& [key, value] : *fields) {
     if (key == "paused" && value.is_bool()) {
-      paused = value.get_bool();
+      change.paused = value.get_bool();
     } else if (key == "concurrency" && value.is_null()) {
-      concurrency = 0;
+      change.concurrency = 0;
     } else if (key == "concurrency" && value.is_int64() && value.get_int64() >= 0 && value.get_int64() <= 100000) {
-      concurrency = static_cast<std::uint64_t>(value.get_int64());
+      change.concurrency = static_cast<std::uint64_t>(value.get_int64());
     } else {
       co_return error_response(422, "invalid_queue",
                                "field \"" + std::string(key) +
@@ -112,7 +105,7 @@ asio::awaitable<HttpResponse> configure_queue(App& app, const HttpRequest& reque
                                    "or paused (true or false)");
     }
   }
-  co_return co_await set_control(app, std::string(params.get("name")), paused, concurrency);
+  co_return co_await set_control(app, std::string(params.get("name")), change);
 }
 
 }  // namespace nox::routes

@@ -4,6 +4,7 @@
 #include "core/engine_vocabulary.hpp"
 #include "core/log.hpp"
 #include "core/status_cache.hpp"
+#include "core/json_text.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 #include "server/event_hub.hpp"
@@ -37,11 +38,6 @@ asio::awaitable<HttpResponse> engines(App& app, const HttpRequest& request, cons
   JobSpec probe;
   probe.task = "energy";
   probe.molecule.atoms = {{"O", 0, 0, 0.117}, {"H", 0, 0.757, -0.467}, {"H", 0, -0.757, -0.467}};
-  auto names = [](auto list) {
-    json::array out;
-    for (std::string_view s : list) out.emplace_back(s);
-    return out;
-  };
   json::array list;
   for (const EngineVocabulary& words : engine_vocabularies()) {
     const EngineStatus* status = nullptr;
@@ -79,10 +75,10 @@ asio::awaitable<HttpResponse> engines(App& app, const HttpRequest& request, cons
                    {"version", status ? status->version : ""},
                    {"default_method", words.default_method},
                    {"methods", std::move(methods)},
-                   {"tasks", names(words.tasks)},
+                   {"tasks", names_json(words.tasks)},
                    {"solvent_models", std::move(models)},
-                   {"keywords", names(words.keywords)},
-                   {"outputs", names(words.outputs)}};
+                   {"keywords", names_json(words.keywords)},
+                   {"outputs", names_json(words.outputs)}};
     if (status && !status->problem.empty() && request.identity.admin()) e["problem"] = status->problem;
     list.push_back(std::move(e));
   }

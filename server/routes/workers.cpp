@@ -5,6 +5,7 @@
 // nothing and stops (as on SIGTERM) once its running jobs have finished.
 #include <boost/json.hpp>
 
+#include "core/json_text.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 #include "server/routes/routes.hpp"
@@ -15,12 +16,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-json::array names_json(const std::vector<std::string>& names) {
-  json::array out;
-  for (const std::string& name : names) out.emplace_back(name);
-  return out;
-}
 
 json::object worker_json(const WorkerInfo& w) {
   return {{"worker_id", w.id},
@@ -37,6 +32,15 @@ json::object worker_json(const WorkerInfo& w) {
 }
 
 asio::awaitable<HttpResponse> ask(App& app, std::string_view id, WorkerMode mode) {
+  // An API-only instance (--role api, 0 slots) claims nothing: asking it to pause or drain
+  // would answer 200 and change nothing.
+  auto list = co_await app.store.workers();
+  if (!list) co_return store_error_response(list.error());
+  for (const WorkerInfo& w : *list) {
+    if (w.id == id && w.slots == 0)
+      co_return error_response(409, "worker_runs_no_jobs",
+                               "instance " + w.id + " runs no jobs (--role api): there is nothing to pause, resume or drain");
+  }
   auto done = co_await app.store.control_worker(std::string(id), mode);
   if (!done) {
     if (done.error().code == StoreErrc::not_found)

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/job_id.hpp"
+#include "core/json_text.hpp"
 #include "storage/redis/job_blob.hpp"
 #include "storage/redis/script_replies.hpp"
 #include "storage/redis/scripts.hpp"
@@ -42,7 +43,7 @@ constexpr const char* script_names[] = {"create",          "claim",         "ren
                                         "cancel",          "remove",        "progress",  "requeue_expired",
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers",
                                         "take_tokens",     "resolve_waiting", "promote_due", "retry",
-                                        "queue_overview",  "schedule_save"};
+                                        "queue_overview",  "schedule_save",   "queue_control"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -139,20 +140,6 @@ bool is_cursor_score(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-json::array names_json(const std::vector<std::string>& names) {
-  json::array out;
-  for (const std::string& name : names) out.emplace_back(name);
-  return out;
-}
-
-std::vector<std::string> names_of(const json::object& o, std::string_view key) {
-  std::vector<std::string> out;
-  if (const json::value* list = o.if_contains(key); list && list->is_array())
-    for (const json::value& name : list->get_array())
-      if (name.is_string()) out.emplace_back(name.get_string());
-  return out;
-}
-
 json::object worker_to_json(const WorkerInfo& w) {
   return {{"id", w.id},
           {"host", w.host},
@@ -235,7 +222,8 @@ RedisStore::RedisStore(asio::any_io_executor executor, RedisStoreOptions options
     const std::string_view name = script_names[i];
     // Not replayed by operation id: reads, the heartbeat, and a rate limit's bucket (a
     // request whose bucket answer was lost is simply admitted or refused again).
-    const bool once = name != "heartbeat" && name != "workers" && name != "take_tokens" && name != "queue_overview";
+    const bool once = name != "heartbeat" && name != "workers" && name != "take_tokens" && name != "queue_overview" &&
+                      name != "queue_control";  // applying a change twice leaves what once does
     std::string source = std::string(lib) + "\n";
     if (once) {
       source += "local function nox_body()\n";

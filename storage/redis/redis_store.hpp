@@ -94,7 +94,7 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<QueueStats>> stats() override;
   // redis_store_control.cpp
   boost::asio::awaitable<Result<QueueOverview>> queue_overview() override;
-  boost::asio::awaitable<Result<Done>> control_queue(std::string name, QueueControl control) override;
+  boost::asio::awaitable<Result<QueueControl>> control_queue(std::string name, QueueControlChange change) override;
   boost::asio::awaitable<Result<ScheduleRecord>> create_schedule(ScheduleRecord schedule) override;
   boost::asio::awaitable<Result<ScheduleRecord>> get_schedule(std::string id) override;
   boost::asio::awaitable<Result<std::vector<ScheduleRecord>>> list_schedules(std::string owner) override;
@@ -155,6 +155,7 @@ class RedisStore final : public Store {
     retry_script,
     queue_overview_script,
     schedule_save_script,
+    queue_control_script,
     script_count
   };
   struct LoadedScript {

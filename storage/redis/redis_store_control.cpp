@@ -82,18 +82,17 @@ asio::awaitable<Result<QueueOverview>> RedisStore::queue_overview() {
   co_return overview;
 }
 
-asio::awaitable<Result<Done>> RedisStore::control_queue(std::string name, QueueControl control) {
-  // One field per controlled queue, as claim.lua reads it: "paused", "<concurrency>" or both.
-  std::string value = control.paused ? "paused" : "";
-  if (control.concurrency > 0) value += (value.empty() ? "" : " ") + std::to_string(control.concurrency);
-  Command command;
-  if (value.empty()) command.push({"HDEL", key("queue_controls"), name});
-  else command.push({"HSET", key("queue_controls"), name, value});
-  // Idle instances blocked on the wake list look again (a resumed queue's jobs are waiting).
-  command.push({"LPUSH", key("wake"), "1"}).push({"LTRIM", key("wake"), "0", "63"});
-  Result<std::vector<Reply>> replies = co_await exec(std::move(command));
-  if (!replies) co_return replies.error();
-  co_return Done{};
+asio::awaitable<Result<QueueControl>> RedisStore::control_queue(std::string name, QueueControlChange change) {
+  const std::string paused = change.paused ? (*change.paused ? "1" : "0") : "";
+  const std::string concurrency = change.concurrency ? std::to_string(*change.concurrency) : "";
+  std::vector<std::string> keys = {key("queue_controls"), key("wake")};
+  std::vector<std::string_view> args = {name, paused, concurrency, "64"};
+  Result<Reply> reply = co_await eval(queue_control_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  QueueControl control;
+  control.paused = number_of(item(*reply, 0)) == 1;
+  control.concurrency = positive(number_of(item(*reply, 1)));
+  co_return control;
 }
 
 // --- recurring schedules ---

@@ -70,4 +70,13 @@ inline std::vector<std::string> event_types(HttpClient& client, const std::strin
   return types;
 }
 
+// The instance that started a job (its first `started` event's worker), "" if none did.
+inline std::string started_on(HttpClient& client, const std::string& id) {
+  const std::string history = client.get("/jobs/" + id + "/events").body;
+  const auto at = history.find(R"("worker":")");
+  if (at == std::string::npos) return {};
+  const auto from = at + 10;
+  return history.substr(from, history.find('"', from) - from);
+}
+
 }  // namespace nox::test

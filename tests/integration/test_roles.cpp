@@ -47,6 +47,13 @@ BOOST_AUTO_TEST_CASE(a_worker_only_instance_runs_what_an_api_only_instance_accep
   for (const auto& w : workers) {
     if (w.at("worker_id").as_string() == json_string(health, "worker_id")) BOOST_TEST(w.at("slots").as_int64() == 0);
   }
+  // Draining or pausing the API instance would change nothing: refused, and it goes on serving.
+  for (const std::string action : {"drain", "pause", "resume"}) {
+    const auto refused = front.post_json("/workers/" + json_string(health, "worker_id") + "/" + action, "{}");
+    BOOST_TEST(refused.status == 409, action << ": " << refused.body);
+    BOOST_TEST(error_code(refused) == "worker_runs_no_jobs");
+  }
+  BOOST_TEST(front.get("/health").status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(a_role_needs_redis_and_a_known_name) {

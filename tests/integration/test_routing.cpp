@@ -14,14 +14,6 @@ namespace {
 
 std::string echo_spec(const std::string& extra) { return job_spec_json("echo", "energy", molecule_xyz("water"), extra); }
 
-std::string started_on(HttpClient& client, const std::string& id) {
-  const auto history = client.get("/jobs/" + id + "/events").body;
-  const auto at = history.find(R"("worker":")");
-  if (at == std::string::npos) return {};
-  const auto from = at + 10;
-  return history.substr(from, history.find('"', from) - from);
-}
-
 const json::object* queue_named(const json::value& overview, const std::string& name) {
   for (const auto& q : overview.at("queues").as_array())
     if (q.at("name").as_string() == name) return &q.as_object();

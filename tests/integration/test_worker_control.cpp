@@ -29,13 +29,6 @@ bool reaches_mode(HttpClient& client, const std::string& id, const std::string& 
   return false;
 }
 
-std::string started_on(HttpClient& client, const std::string& id) {
-  const auto history = client.get("/jobs/" + id + "/events").body;
-  const auto at = history.find(R"("worker":")");
-  if (at == std::string::npos) return {};
-  return history.substr(at + 10, history.find('"', at + 10) - at - 10);
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(worker_control)

@@ -1384,8 +1384,10 @@ asio::awaitable<void> routing_lanes_and_counts_case(Store& store) {
   ClaimBudget budget;
   budget.slots = budget.in_process = 1;
   {
-    auto step = co_await store.control_queue("nightly", QueueControl{true, 0});
-    BOOST_TEST(step.ok());
+    auto step = co_await store.control_queue("nightly", QueueControlChange{.paused = true});
+    BOOST_TEST_REQUIRE(step.ok());
+    BOOST_TEST(step->paused);
+    BOOST_TEST(step->concurrency == 0u);
   }
   Result<std::vector<Job>> claimed = co_await store.claim_within("w", 30s, budget);  // no gpu, nightly paused
   BOOST_TEST_REQUIRE(claimed->size() == 1u);
@@ -1394,8 +1396,16 @@ asio::awaitable<void> routing_lanes_and_counts_case(Store& store) {
   BOOST_TEST(claimed->empty());
   budget.served_queues = {"default"};
   {
-    auto step = co_await store.control_queue("nightly", QueueControl{false, 1});
-    BOOST_TEST(step.ok());
+    // Two changes of different controls both count: the concurrency keeps the pause...
+    auto step = co_await store.control_queue("nightly", QueueControlChange{.concurrency = 1});
+    BOOST_TEST_REQUIRE(step.ok());
+    BOOST_TEST(step->paused);
+    BOOST_TEST(step->concurrency == 1u);
+    // ...and the resume keeps the concurrency.
+    step = co_await store.control_queue("nightly", QueueControlChange{.paused = false});
+    BOOST_TEST_REQUIRE(step.ok());
+    BOOST_TEST(!step->paused);
+    BOOST_TEST(step->concurrency == 1u);
   }
   claimed = co_await store.claim_within("w", 30s, budget);  // serves only default
   BOOST_TEST(claimed->empty());
@@ -1424,8 +1434,10 @@ asio::awaitable<void> routing_lanes_and_counts_case(Store& store) {
   BOOST_TEST_REQUIRE(claimed->size() == 1u);
   BOOST_TEST(claimed->front().id == second_nightly.id);
   {
-    auto step = co_await store.control_queue("nightly", QueueControl{});
-    BOOST_TEST(step.ok());
+    auto step = co_await store.control_queue("nightly", QueueControlChange{.paused = false, .concurrency = 0});
+    BOOST_TEST_REQUIRE(step.ok());
+    BOOST_TEST(!step->paused);
+    BOOST_TEST(step->concurrency == 0u);
   }
   overview = co_await store.queue_overview();
   BOOST_TEST(overview->pending == 0u);
