@@ -822,6 +822,7 @@ asio::awaitable<Result<QueueStats>> MemoryStore::stats() {
   stats.pending = queued_;
   stats.running = by_state_[static_cast<std::size_t>(JobState::running)].size();
   stats.scheduled = by_state_[static_cast<std::size_t>(JobState::scheduled)].size();
+  stats.waiting = by_state_[static_cast<std::size_t>(JobState::waiting)].size();
   co_return stats;
 }
 

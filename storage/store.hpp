@@ -82,6 +82,7 @@ struct QueueStats {
   std::size_t pending = 0;
   std::size_t running = 0;
   std::size_t scheduled = 0;
+  std::size_t waiting = 0;  // for the jobs they depend on (or a calculation under way)
 };
 
 // A named queue's controls (POST /queues/{name}/pause, /resume, PUT /queues/{name}), the same

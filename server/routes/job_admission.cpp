@@ -178,11 +178,11 @@ asio::awaitable<Result<Job>> create_or_find(App& app, Job job, CreateBounds boun
 asio::awaitable<std::optional<HttpResponse>> refuse_batch_over_quota(App& app, const Identity& identity,
                                                                      CreateBounds bounds, std::size_t jobs) {
   if (bounds.max_unfinished_total > 0) {
-    // The server's bound, all owners together (jobs waiting on others are not in the stats:
-    // create() still counts them, job by job).
+    // The server's bound, all owners together (create() checks it again job by job: another
+    // request may take the room meanwhile).
     auto stats = co_await app.store.stats();
     if (!stats) co_return store_error_response(stats.error());
-    const std::uint64_t unfinished = stats->pending + stats->running + stats->scheduled;
+    const std::uint64_t unfinished = stats->pending + stats->running + stats->scheduled + stats->waiting;
     if (unfinished + jobs > bounds.max_unfinished_total)
       co_return store_error_response(StoreError{
           StoreErrc::busy,

@@ -107,7 +107,7 @@ asio::awaitable<HttpResponse> health(App& app, const HttpRequest& request, const
   json::object queue;
   if (reachable) {
     auto stats = co_await app.store.stats();
-    if (stats) queue = {{"pending", stats->pending}, {"running", stats->running}, {"scheduled", stats->scheduled}};
+    if (stats) queue = {{"pending", stats->pending}, {"running", stats->running}, {"scheduled", stats->scheduled}, {"waiting", stats->waiting}};
   }
   json::object body{
       {"status", app.stopping ? "stopping" : "ok"},
@@ -158,6 +158,7 @@ asio::awaitable<HttpResponse> metrics(App& app, const HttpRequest&, const PathPa
     text.sample("nox_jobs", {{"state", "pending"}}, static_cast<double>(stats->pending));
     text.sample("nox_jobs", {{"state", "running"}}, static_cast<double>(stats->running));
     text.sample("nox_jobs", {{"state", "scheduled"}}, static_cast<double>(stats->scheduled));
+    text.sample("nox_jobs", {{"state", "waiting"}}, static_cast<double>(stats->waiting));
   }
   text.family("nox_store_up", "gauge", "1 when the store answered this scrape");
   text.sample("nox_store_up", {{"store", std::string(app.store.kind())}}, stats ? 1 : 0);

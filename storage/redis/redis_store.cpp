@@ -1036,13 +1036,17 @@ asio::awaitable<Result<QueueStats>> RedisStore::stats() {
   command.push({"ZCARD", key("queue")})
       .push({"SMEMBERS", key("queue:lanes")})
       .push({"ZCARD", key("leases")})
-      .push({"ZCARD", key("scheduled")});
+      .push({"ZCARD", key("scheduled")})
+      .push({"GET", key("unfinished")});  // lib.lua's count of pending, scheduled, running and waiting jobs
   Result<std::vector<Reply>> replies = co_await read(std::move(command));
   if (!replies) co_return replies.error();
   QueueStats stats;
   stats.pending = static_cast<std::size_t>((*replies)[0].integer().value_or(0));
   stats.running = static_cast<std::size_t>((*replies)[2].integer().value_or(0));
   stats.scheduled = static_cast<std::size_t>((*replies)[3].integer().value_or(0));
+  std::size_t unfinished = 0;
+  const std::string counted = text_or((*replies)[4]);
+  std::from_chars(counted.data(), counted.data() + counted.size(), unfinished);
   if (const ReplyArray* lanes = (*replies)[1].array(); lanes && !lanes->empty()) {
     Command sizes;
     for (const Reply& lane : *lanes) sizes.push({"ZCARD", text_or(lane)});
@@ -1050,6 +1054,8 @@ asio::awaitable<Result<QueueStats>> RedisStore::stats() {
     if (!counted) co_return counted.error();
     for (const Reply& size : *counted) stats.pending += static_cast<std::size_t>(size.integer().value_or(0));
   }
+  const std::size_t others = stats.pending + stats.running + stats.scheduled;
+  stats.waiting = unfinished > others ? unfinished - others : 0;
   co_return stats;
 }
 

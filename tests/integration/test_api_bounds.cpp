@@ -152,6 +152,24 @@ BOOST_AUTO_TEST_CASE(max_queued_bounds_unfinished_jobs_in_all) {
   BOOST_TEST(client.post_json("/jobs", echo_spec("more")).status == 202);
 }
 
+// Regression: a batch's check against max_queued counted pending, running and scheduled jobs
+// but not those waiting for a parent, so a batch that did not fit was let in and cut off midway
+// (503 with X-Nox-Created: 1) instead of being refused whole.
+BOOST_AUTO_TEST_CASE(a_batch_that_does_not_fit_max_queued_with_waiting_jobs_is_refused_whole) {
+  NoxdProcess noxd{{"--slots", "1", "--max-queued", "3"}};
+  HttpClient client{noxd.port()};
+  const auto parent = submit(client, job_spec_json("echo", "energy", molecule_xyz("water"), R"("delay_s":600)"));
+  const auto child = submit(client, job_spec_json("echo", "energy", molecule_xyz("water"),
+                                                  R"("depends_on":[")" + parent + R"("])"));
+  BOOST_TEST(wait_for_state(client, child, "waiting") == "waiting");
+  const auto batch = client.post_json("/jobs/batch", "[" + echo_spec("a") + "," + echo_spec("b") + "]");
+  BOOST_TEST(batch.status == 503, batch.body);
+  BOOST_TEST(error_code(batch) == "queue_full");
+  BOOST_TEST(batch.header("x-nox-created").empty(), batch.header("x-nox-created"));
+  BOOST_TEST(jobs_listed(client) == 2u);
+  BOOST_TEST(client.post_json("/jobs/batch", "[" + echo_spec("c") + "]").status == 202);  // one fits
+}
+
 // Regression: the dispatcher drained a long queue of echo jobs without ever yielding, so a
 // request that arrived meanwhile waited until the last job had run (0.3-0.8 s for 10,000).
 // In process, with nothing timed: a queue of 2,000 echo jobs, the claim loop started, and a

@@ -1176,6 +1176,9 @@ asio::awaitable<void> dependency_waits_case(Store& store) {
   BOOST_TEST_REQUIRE(child.ok(), why(child));
   BOOST_TEST((child->state == JobState::waiting));
   BOOST_TEST(child->waiting_on == first.id);
+  Result<QueueStats> counted = co_await store.stats();
+  BOOST_TEST_REQUIRE(counted.ok());
+  BOOST_TEST(counted->waiting == 1u);  // what a batch's check against max_queued counts too
   Result<std::vector<std::string>> waiters = co_await store.waiting_for(first.id, 10);
   BOOST_TEST((*waiters == std::vector<std::string>{child->id}));
 
