@@ -15,7 +15,7 @@
 --       queues (0: all), the names..., in-process engine names...
 -- -> {'ok', id, event_id, record[, id, event_id, record, ...]} | {'empty'}
 local queue, leases, events, wake_list = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local base, worker = ARGV[1], ARGV[2]
+local base, worker, lease_ms = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local budget = {[false] = tonumber(ARGV[5]) or 1, [true] = tonumber(ARGV[6]) or 0}
 local in_process = {}
 local total_slots = tonumber(ARGV[7]) or 0
@@ -115,7 +115,7 @@ while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 d
       if total_slots > 0 and cost > total_slots then cost = total_slots end
     end
     if budget[kind] < cost then
-      redis.call('ZADD', lane, 0, member)
+      redis.call('ZADD', lane, '0', member)
       break
     end
     budget[kind] = budget[kind] - cost
@@ -131,7 +131,7 @@ while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 d
     r.h = history_plus(r.h, event)
     local blob = save_job(job, r)
     move_state_later(base, id, r, 'pending', 'running')
-    leased[#leased + 1] = now + tonumber(ARGV[3])
+    leased[#leased + 1] = int(now + lease_ms)
     leased[#leased + 1] = id
     out[#out + 1] = id
     out[#out + 1] = event
@@ -141,7 +141,7 @@ while taken < 100 and (budget[false] > 0 or budget[true] > 0) and stale < 1000 d
     stale = stale + 1
   end
 end
-for _, entry in ipairs(passed) do redis.call('ZADD', entry[1], 0, entry[2]) end
+for _, entry in ipairs(passed) do redis.call('ZADD', entry[1], '0', entry[2]) end
 if taken > 0 then
   apply_moves()
   redis.call('ZADD', leases, unpack(leased))

@@ -93,10 +93,10 @@ for i = 5, #ARGV - 8, 9 do
     save_job(job, r)
     move_state_later(base, id, r, nil, r.s)
     if type(r.t) == 'table' then
-      for _, tag in ipairs(r.t) do index_later(base .. 'idx:tag:' .. tag, r.c, id) end
+      for _, tag in ipairs(r.t) do index_later(base .. 'idx:tag:' .. tag, int(r.c), id) end
     end
     if r.o then
-      index_later(base .. 'idx:owner:' .. r.o, r.c, id)
+      index_later(base .. 'idx:owner:' .. r.o, int(r.c), id)
       added_of_owner[r.o] = (added_of_owner[r.o] or 0) + 1
     end
     seen_engines[r.e or ''] = true
