@@ -17,6 +17,7 @@
 #include "storage/redis/redis_connection.hpp"
 #include "storage/redis/job_blob.hpp"
 #include "storage/redis/redis_store.hpp"
+#include "tests/store/redis_store_env.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace asio = boost::asio;
@@ -29,79 +30,7 @@ using nox::test::run_task;
 
 namespace {
 
-asio::awaitable<std::string> start_store(RedisStore* store) {
-  Result<Done> started = co_await store->start(5s);
-  co_return started ? std::string() : started.error().message;
-}
-
-asio::awaitable<bool> raw_connected(std::shared_ptr<redis::Connection> c) {
-  bool up = co_await c->wait_connected(5s);
-  co_return up;
-}
-
-asio::awaitable<Reply> raw_exec(std::shared_ptr<redis::Connection> c, Command command) {
-  redis::Response r = co_await c->exec(std::move(command));
-  if (!r.ok()) throw std::runtime_error("raw Redis command failed: " + r.message);
-  co_return r.reply();
-}
-
-struct Env {
-  test::RedisServer server;
-  asio::io_context ioc;
-  std::vector<std::unique_ptr<RedisStore>> stores;
-  std::shared_ptr<redis::Connection> raw;
-
-  Env() {
-    server.start();
-    redis::ConnectionConfig config;
-    config.url = std::get<redis::Url>(redis::parse_url(server.url()));
-    raw = redis::Connection::create(ioc.get_executor(), config);
-    raw->start();
-    if (!run_task(ioc, raw_connected(raw))) throw std::runtime_error("no raw connection");
-  }
-  ~Env() {
-    for (auto& s : stores) s->stop();
-    raw->close();
-    ioc.restart();
-    ioc.run_for(1s);
-  }
-
-  RedisStore& open(RedisStoreOptions options = {}) {
-    options.url = server.url();
-    stores.push_back(std::make_unique<RedisStore>(ioc.get_executor(), options));
-    const std::string failure = run_task(ioc, start_store(stores.back().get()));
-    if (!failure.empty()) throw std::runtime_error("RedisStore did not start: " + failure);
-    return *stores.back();
-  }
-
-  Reply redis(Command command) { return run_task(ioc, raw_exec(raw, std::move(command))); }
-  std::int64_t number(Command command) { return redis(std::move(command)).integer().value_or(-1); }
-  std::optional<std::int64_t> score(const std::string& key, const std::string& member) {
-    Reply r = redis(Command{"ZSCORE", key, member});
-    if (!r.text()) return std::nullopt;
-    return std::stoll(*r.text());
-  }
-  // Redis's clock, in ms (the scripts' clock).
-  std::int64_t redis_now() {
-    Reply t = redis(Command{"TIME"});
-    return std::stoll(*(*t.array())[0].text()) * 1000 + std::stoll(*(*t.array())[1].text()) / 1000;
-  }
-  std::int64_t total_calls();
-};
-
-std::int64_t Env::total_calls() {
-  std::int64_t total = 0;
-  std::istringstream info(*redis(Command{"INFO", "commandstats"}).text());
-  std::string line;
-  while (std::getline(info, line)) {
-    if (line.rfind("cmdstat_", 0) != 0 || line.rfind("cmdstat_info:", 0) == 0 ||
-        line.rfind("cmdstat_config", 0) == 0)
-      continue;
-    const auto at = line.find("calls=");
-    if (at != std::string::npos) total += std::stoll(line.substr(at + 6));
-  }
-  return total;
-}
+using Env = test::RedisStoreEnv;
 
 Job make_job(std::string engine = "echo", std::vector<std::string> tags = {"bench"}, TimeMs created_at = 0) {
   Job job;

@@ -17,6 +17,7 @@
 #include "storage/redis/msgpack.hpp"
 #include "storage/redis/redis_connection.hpp"
 #include "storage/redis/redis_store.hpp"
+#include "tests/store/redis_store_env.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace asio = boost::asio;
@@ -40,71 +41,7 @@ std::set<std::string> record_keys(std::string_view blob) {
   return keys;
 }
 
-asio::awaitable<std::string> start_store(RedisStore* store) {
-  Result<Done> started = co_await store->start(5s);
-  co_return started ? std::string() : started.error().message;
-}
-
-asio::awaitable<bool> raw_connected(std::shared_ptr<redis::Connection> c) {
-  bool up = co_await c->wait_connected(5s);
-  co_return up;
-}
-
-asio::awaitable<Reply> raw_exec(std::shared_ptr<redis::Connection> c, Command command) {
-  redis::Response r = co_await c->exec(std::move(command));
-  if (!r.ok()) throw std::runtime_error("raw Redis command failed: " + r.message);
-  co_return r.reply();
-}
-
-// One redis-server, the stores ("instances") opened on it, and a raw connection to look
-// at the keys from the outside.
-struct Env {
-  test::RedisServer server;
-  asio::io_context ioc;
-  std::vector<std::unique_ptr<RedisStore>> stores;
-  std::shared_ptr<redis::Connection> raw;
-
-  explicit Env(test::RedisServerOptions options = {}) : server(options) {
-    redis::ConnectionConfig config;
-    config.url = std::get<redis::Url>(redis::parse_url(server.url()));
-    raw = redis::Connection::create(ioc.get_executor(), config);
-    raw->start();
-    if (!run_task(ioc, raw_connected(raw))) throw std::runtime_error("no raw connection");
-  }
-  ~Env() {
-    for (auto& s : stores) s->stop();
-    raw->close();
-    ioc.restart();
-    ioc.run_for(1s);
-  }
-
-  RedisStore& open(RedisStoreOptions options = {}) {
-    options.url = server.url();
-    stores.push_back(std::make_unique<RedisStore>(ioc.get_executor(), options));
-    const std::string failure = run_task(ioc, start_store(stores.back().get()));
-    if (!failure.empty()) throw std::runtime_error("RedisStore did not start: " + failure);
-    return *stores.back();
-  }
-
-  Reply redis(Command command) { return run_task(ioc, raw_exec(raw, std::move(command))); }
-  std::int64_t number(Command command) { return redis(std::move(command)).integer().value_or(-1); }
-  std::map<std::string, std::int64_t> commandstats();
-};
-
-std::map<std::string, std::int64_t> Env::commandstats() {
-  std::map<std::string, std::int64_t> calls;
-  std::istringstream info(*redis(Command{"INFO", "commandstats"}).text());
-  std::string line;
-  while (std::getline(info, line)) {
-    // cmdstat_evalsha:calls=600,usec=...
-    if (line.rfind("cmdstat_", 0) != 0) continue;
-    const auto colon = line.find(':');
-    const auto calls_at = line.find("calls=");
-    if (colon == std::string::npos || calls_at == std::string::npos) continue;
-    calls[line.substr(8, colon - 8)] = std::stoll(line.substr(calls_at + 6));
-  }
-  return calls;
-}
+using Env = test::RedisStoreEnv;
 
 std::string why(const StoreError& e) { return e.message; }
 template <class T>
@@ -462,7 +399,7 @@ BOOST_AUTO_TEST_CASE(a_redis_holding_an_older_layout_is_refused_at_start) {
   RedisStoreOptions options;
   options.url = env.server.url();
   env.stores.push_back(std::make_unique<RedisStore>(env.ioc.get_executor(), options));
-  const std::string refused = run_task(env.ioc, start_store(env.stores.back().get()));
+  const std::string refused = run_task(env.ioc, test::start_store(env.stores.back().get()));
   BOOST_TEST(refused.find("holds jobs of layout 1") != std::string::npos, refused);
   BOOST_TEST(env.number(Command{"EXISTS", "nox:{nox}:layout"}) == 0);  // nothing written
 }
