@@ -238,7 +238,8 @@ class Store {
   // finish.retryable and the job's own attempts (attempts - lost) are below max_attempts (->
   // scheduled until finish.retry_at when that is still to come; its spec replaced by
   // finish.spec when given).
-  // conflict when the job is no longer ours.
+  // Returns the record as it now is, with finish.result; its spec may be left out (the Redis
+  // store does not read it back: the caller has it). conflict when the job is no longer ours.
   virtual boost::asio::awaitable<Result<Job>> finish(std::string id, std::string worker_id, Finish finish) = 0;
   // Appends a `progress` event and keeps the numbers on the job; no state change.
   virtual boost::asio::awaitable<Result<Done>> record_progress(std::string id, boost::json::object progress) = 0;

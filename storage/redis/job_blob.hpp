@@ -22,10 +22,15 @@ namespace nox::job_blob {
 
 // The record of a new job (what create.lua stores after adding c, q and h).
 std::string encode(const Job& job);
-// `id` is the key's; `with_result`: false skips decompressing the result (listings do not
-// show it); `spec_json`, when given, receives the spec's JSON text (for pack_result). Throws
-// std::runtime_error on bytes that encode() or the scripts did not write.
-Job decode(std::string_view blob, std::string_view id, bool with_result = true, std::string* spec_json = nullptr);
+// Which of the packed values decode() unpacks and parses, besides the record's own fields:
+// each is a decompression and a JSON tree. Listings and status reads show no result; a
+// finish's answer needs neither (the caller holds both).
+enum class Unpack { spec_and_result, spec, nothing };
+// `id` is the key's; `spec_json`, when given, receives the spec's JSON text (for pack_result;
+// with Unpack::nothing it stays empty). Throws std::runtime_error on bytes that encode() or
+// the scripts did not write.
+Job decode(std::string_view blob, std::string_view id, Unpack what = Unpack::spec_and_result,
+           std::string* spec_json = nullptr);
 // The job's event ids ("<ms>-<seq>"), oldest first, from `h`: [ms, seq, ms - previous ms, seq, ...].
 std::vector<std::string> history(std::string_view blob);
 // A result's stored form, compressed with its job's spec as the dictionary (results repeat

@@ -48,12 +48,13 @@ constexpr const char* script_names[] = {"create",          "claim",         "ren
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
 // A record (GET's reply, or one a script returned) -> Job; not_found for nil.
-Result<Job> job_from_blob(const Reply& reply, std::string_view id, bool with_result = true,
+Result<Job> job_from_blob(const Reply& reply, std::string_view id,
+                          job_blob::Unpack what = job_blob::Unpack::spec_and_result,
                           std::string* spec_json = nullptr) {
   const std::string* blob = reply.text();
   if (!blob) return not_found("no job " + std::string(id));
   try {
-    return job_blob::decode(*blob, id, with_result, spec_json);
+    return job_blob::decode(*blob, id, what, spec_json);
   } catch (const std::exception& e) {
     return unavailable("the stored record of job " + std::string(id) + " is unreadable: " + e.what());
   }
@@ -557,7 +558,7 @@ asio::awaitable<Result<StatusText>> RedisStore::status_json(std::string id) {
   Command command{"GET", key("job:" + id)};
   Result<std::vector<Reply>> replies = co_await read(std::move(command));
   if (!replies) co_return replies.error();
-  Result<Job> job = job_from_blob(replies->front(), id, /*with_result=*/false);
+  Result<Job> job = job_from_blob(replies->front(), id, job_blob::Unpack::spec);
   if (!job) co_return job.error();
   co_return StatusText{json::serialize(job_status_json(*job)), job->owner};
 }
@@ -686,7 +687,7 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
     if (!records) co_return records.error();
     for (std::size_t i = 0; i < candidates.size() && found.size() < want; ++i) {
       position.emplace(candidates[i].score, candidates[i].id);
-      Result<Job> job = job_from_blob((*records)[i], candidates[i].id, /*with_result=*/false);
+      Result<Job> job = job_from_blob((*records)[i], candidates[i].id, job_blob::Unpack::spec);
       if (!job) {
         if (job.error().code != StoreErrc::not_found) co_return job.error();
         stale.emplace_back(candidates[i].index, candidates[i].id);  // deleted meanwhile
@@ -831,7 +832,7 @@ asio::awaitable<Result<std::vector<Job>>> RedisStore::claim_within(std::string w
     const std::string id = text_or(item(*reply, i));
     std::string spec_json;
     // An unreadable record (a bug or a foreign writer) is left to the others: they ran.
-    if (Result<Job> job = job_from_blob(item(*reply, i + 2), id, true, &spec_json)) {
+    if (Result<Job> job = job_from_blob(item(*reply, i + 2), id, job_blob::Unpack::spec_and_result, &spec_json)) {
       claimed_specs_[id] = std::move(spec_json);
       claimed.push_back(std::move(*job));
     }
@@ -918,9 +919,10 @@ asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string work
   if (finish.state != JobState::completed && finish.state != JobState::failed)
     co_return StoreError{StoreErrc::invalid, "an attempt ends completed or failed", {}};
   auto pending = std::make_shared<PendingFinish>(PendingFinish{
-      finish.result, id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
+      json::value(), id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
       json::serialize(finish.error), json::serialize(result_summary(finish.result)), finish.retryable, std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
+  pending->result_value = std::move(finish.result);  // after packing it: not copied
   if (finish.retryable) {
     pending->retry_at = std::to_string(finish.retry_at);
     if (!finish.spec.empty()) pending->next_spec = job_blob::pack_spec(json::serialize(finish.spec));
@@ -969,7 +971,8 @@ asio::awaitable<void> RedisStore::flush_finishes() {
       } else {
         const Reply& answer = item(*reply, i);
         if (status_of(answer) == "ok") {
-          Result<Job> job = job_from_blob(item(answer, 2), p.id, /*with_result=*/false);
+          // The caller holds the spec; the result is the one it just sent.
+          Result<Job> job = job_from_blob(item(answer, 2), p.id, job_blob::Unpack::nothing);
           if (job) job->result = std::move(p.result_value);
           p.answer.emplace(std::move(job));
         } else {

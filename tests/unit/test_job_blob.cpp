@@ -58,7 +58,31 @@ BOOST_AUTO_TEST_CASE(a_record_reads_back_as_it_was_written) {
   BOOST_TEST(back.result == job.result);
   BOOST_TEST(back.error == job.error);
   BOOST_TEST(back.progress == job.progress);
-  BOOST_TEST(job_blob::decode(blob, job.id, /*with_result=*/false).result.is_null());
+  const Job without_result = job_blob::decode(blob, job.id, job_blob::Unpack::spec);
+  BOOST_TEST(without_result.result.is_null());
+  BOOST_TEST(without_result.spec == job.spec);
+  // A finish's answer: the record's own fields, neither packed value.
+  std::string spec_json = "untouched";
+  const Job bare = job_blob::decode(blob, job.id, job_blob::Unpack::nothing, &spec_json);
+  BOOST_TEST(bare.spec.empty());
+  BOOST_TEST(bare.result.is_null());
+  BOOST_TEST(spec_json.empty());
+  BOOST_TEST(bare.attempts == 2);
+  BOOST_TEST(bare.error == job.error);
+}
+
+BOOST_AUTO_TEST_CASE(a_decoded_spec_outlives_its_blob_when_copied_and_moved) {
+  Job copy;
+  {
+    const Job job = water_job();
+    const std::string blob = job_blob::encode(job);
+    Job back = job_blob::decode(blob, job.id);
+    BOOST_TEST(back.spec == job.spec);
+    copy = back;  // assigned into copy's own storage
+    Job moved = std::move(back);
+    BOOST_TEST(moved.spec == job.spec);
+  }
+  BOOST_TEST(copy.spec.at("engine").as_string() == "echo");
 }
 
 BOOST_AUTO_TEST_CASE(defaults_are_not_stored_and_bodies_are_compressed) {
