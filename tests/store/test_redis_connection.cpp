@@ -45,6 +45,11 @@ std::vector<Reply> decode_all(ReplyDecoder& decoder) {
   return out;
 }
 
+asio::awaitable<bool> connected(std::shared_ptr<Connection> c, std::chrono::milliseconds max_wait) {
+  bool ok = co_await c->wait_connected(max_wait);
+  co_return ok;
+}
+
 // Connections made by a test, closed (so their run loops end) when it is over.
 struct Client {
   asio::io_context ioc;
@@ -62,17 +67,20 @@ struct Client {
     return connection;
   }
 
+  // A connection that is up: the test stops here if it does not come up within 5 s.
+  std::shared_ptr<Connection> connect_ready(const std::string& url,
+                                            std::chrono::milliseconds command_timeout = 5000ms) {
+    auto connection = connect(url, command_timeout);
+    BOOST_TEST_REQUIRE(run_task(ioc, connected(connection, 5s)), connection->last_error());
+    return connection;
+  }
+
   ~Client() {
     for (auto& c : connections) c->close();
     ioc.restart();
     ioc.run_for(2s);
   }
 };
-
-asio::awaitable<bool> connected(std::shared_ptr<Connection> c, std::chrono::milliseconds max_wait) {
-  bool ok = co_await c->wait_connected(max_wait);
-  co_return ok;
-}
 
 asio::awaitable<Response> exec(std::shared_ptr<Connection> c, Command command,
                                std::chrono::milliseconds timeout = std::chrono::milliseconds{}) {
@@ -224,8 +232,7 @@ BOOST_AUTO_TEST_SUITE(redis_connection)
 BOOST_AUTO_TEST_CASE(ten_thousand_pipelined_incrs_answer_in_order) {
   RedisServer server;
   Client client;
-  auto c = client.connect(server.url());
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)));
+  auto c = client.connect_ready(server.url());
 
   const std::size_t n = 10000;
   std::vector<std::int64_t> results(n, 0);
@@ -256,8 +263,7 @@ BOOST_AUTO_TEST_CASE(ten_thousand_pipelined_incrs_answer_in_order) {
 BOOST_AUTO_TEST_CASE(error_replies_are_replies_and_the_connection_stays_usable) {
   RedisServer server;
   Client client;
-  auto c = client.connect(server.url());
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)));
+  auto c = client.connect_ready(server.url());
 
   Response unknown = run_task(client.ioc, exec(c, {"NOSUCHCOMMAND", "x"}));
   BOOST_TEST_REQUIRE(unknown.ok());
@@ -283,8 +289,7 @@ BOOST_AUTO_TEST_CASE(error_replies_are_replies_and_the_connection_stays_usable) 
 BOOST_AUTO_TEST_CASE(binary_values_round_trip) {
   RedisServer server;
   Client client;
-  auto c = client.connect(server.url());
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)));
+  auto c = client.connect_ready(server.url());
   std::string bytes(3 * 1024 * 1024 + 17, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 131 % 256);
   BOOST_TEST(text_of(run_task(client.ioc, exec(c, {"SET", "blob", bytes}))) == "OK");
@@ -331,8 +336,7 @@ BOOST_AUTO_TEST_CASE(select_database_from_the_url) {
 BOOST_AUTO_TEST_CASE(unix_socket_with_db_and_password) {
   RedisServer server({.appendonly = false, .requirepass = "pw"});
   Client client;
-  auto c = client.connect(server.unix_url(2));
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  auto c = client.connect_ready(server.unix_url(2));
   BOOST_TEST(text_of(run_task(client.ioc, exec(c, {"SET", "via", "unix"}))) == "OK");
   BOOST_TEST(server.cli("-n 2 GET via") == "unix");
   // The server sees a unix-socket client (no TCP peer address).
@@ -342,8 +346,7 @@ BOOST_AUTO_TEST_CASE(unix_socket_with_db_and_password) {
 BOOST_AUTO_TEST_CASE(reconnects_after_the_server_restarts_and_fails_fast_meanwhile) {
   RedisServer server({.appendonly = true});
   Client client;
-  auto c = client.connect(server.url());
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)));
+  auto c = client.connect_ready(server.url());
   BOOST_TEST(text_of(run_task(client.ioc, exec(c, {"SET", "survives", "yes"}))) == "OK");
 
   server.stop();
@@ -371,8 +374,7 @@ BOOST_AUTO_TEST_CASE(reconnects_after_the_server_restarts_and_fails_fast_meanwhi
 BOOST_AUTO_TEST_CASE(a_crash_fails_requests_in_flight) {
   RedisServer server;
   Client client;
-  auto blocking = client.connect(server.url());
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(blocking, 5s)));
+  auto blocking = client.connect_ready(server.url());
   // A blocking read in flight when the server dies must come back, not hang until its timeout.
   auto waiting = asio::co_spawn(client.ioc, exec(blocking, {"BLPOP", "never", "30"}, 35s), asio::use_future);
   run_task(client.ioc, sleep_for(100ms));
@@ -398,8 +400,7 @@ BOOST_AUTO_TEST_CASE(nobody_listening_means_unavailable_at_once) {
 BOOST_AUTO_TEST_CASE(a_command_timeout_remakes_the_connection) {
   RedisServer server;
   Client client;
-  auto c = client.connect(server.url(), 200ms);
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)));
+  auto c = client.connect_ready(server.url(), 200ms);
   const auto t0 = std::chrono::steady_clock::now();
   Response slow = run_task(client.ioc, exec(c, {"BLPOP", "never", "5"}));
   const auto took = std::chrono::steady_clock::now() - t0;
@@ -435,8 +436,7 @@ BOOST_AUTO_TEST_CASE(a_blocking_read_on_its_own_connection_gets_pushed_work) {
 BOOST_AUTO_TEST_CASE(close_fails_new_requests) {
   RedisServer server;
   Client client;
-  auto c = client.connect(server.url());
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)));
+  auto c = client.connect_ready(server.url());
   c->close();
   BOOST_TEST(!c->is_connected());
   Response r = run_task(client.ioc, exec(c, {"PING"}));
@@ -454,8 +454,7 @@ BOOST_AUTO_TEST_CASE(the_fake_peer_answers_the_handshake_and_scripted_replies) {
   FakeRedis peer;
   peer.expect("GET k", FakeRedis::reply("$5\r\nhello\r\n", 50ms));
   Client client;
-  auto c = client.connect(peer.url(), 2000ms);
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  auto c = client.connect_ready(peer.url(), 2000ms);
   Response r = run_task(client.ioc, exec(c, {"GET", "k"}));
   BOOST_TEST(text_of(r) == "hello");
   BOOST_TEST(r.written);
@@ -470,8 +469,7 @@ BOOST_AUTO_TEST_CASE(a_reply_after_the_timeout_is_not_taken_for_the_next_answer)
   peer.expect("GET a", FakeRedis::reply_late("$1\r\nA\r\n"));
   peer.expect("GET b", FakeRedis::reply("$1\r\nB\r\n"));
   Client client;
-  auto c = client.connect(peer.url(), 200ms);
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  auto c = client.connect_ready(peer.url(), 200ms);
   Response late = run_task(client.ioc, exec(c, {"GET", "a"}));
   BOOST_TEST((late.status == Status::timeout));
   BOOST_TEST(late.written);  // Redis may have run it: only an idempotent caller may resend
@@ -492,8 +490,7 @@ BOOST_AUTO_TEST_CASE(a_dropped_connection_fails_requests_in_flight_and_reconnect
   peer.expect("GET a", FakeRedis::drop());
   peer.expect("GET c", FakeRedis::reply("$1\r\nC\r\n"));
   Client client;
-  auto c = client.connect(peer.url(), 5000ms);
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  auto c = client.connect_ready(peer.url(), 5000ms);
   // Two requests in one write: the peer drops the connection on the first.
   Command both;
   both.push({"GET", "a"}).push({"GET", "b"});
@@ -520,8 +517,7 @@ BOOST_AUTO_TEST_CASE(a_silent_peer_times_out_and_the_connection_is_remade) {
   peer.expect("GET a", FakeRedis::silence());
   peer.expect("GET b", FakeRedis::reply("$1\r\nB\r\n"));
   Client client;
-  auto c = client.connect(peer.url(), 150ms);
-  BOOST_TEST_REQUIRE(run_task(client.ioc, connected(c, 5s)), c->last_error());
+  auto c = client.connect_ready(peer.url(), 150ms);
   const auto t0 = std::chrono::steady_clock::now();
   Response r = run_task(client.ioc, exec(c, {"GET", "a"}));
   BOOST_TEST((r.status == Status::timeout));

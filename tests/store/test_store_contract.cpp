@@ -1086,10 +1086,7 @@ asio::awaitable<void> claims_count_threads_against_slots_case(Store& store) {
   Job narrow = make_job("xtb");
   co_await must_create(store, wide);
   co_await must_create(store, narrow);
-  ClaimBudget one;
-  one.slots = 1;
-  one.in_process = 8;
-  one.total_slots = 4;
+  ClaimBudget one{.slots = 1, .total_slots = 4, .in_process = 8};
   Result<std::vector<Job>> claimed = co_await store.claim_within("w", 30s, one);
   BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
   BOOST_TEST(claimed->empty());  // the wide job is first and needs 2
@@ -1304,6 +1301,7 @@ asio::awaitable<void> unfinished_jobs_in_all_are_bounded_case(Store& store) {
   made = co_await store.create(refused, two);  // one ended: room again
   BOOST_TEST(made.ok(), why(made));
 }
+
 // A claim leaves the jobs of excluded engines (an engine the instance's circuit breaker took
 // out) in their place and takes the jobs behind them.
 asio::awaitable<void> claims_skip_excluded_engines_case(Store& store) {
@@ -1311,10 +1309,7 @@ asio::awaitable<void> claims_skip_excluded_engines_case(Store& store) {
   Job fine = make_job("xtb");
   co_await must_create(store, broken);
   co_await must_create(store, fine);
-  ClaimBudget budget;
-  budget.slots = 4;
-  budget.in_process = 4;
-  budget.total_slots = 4;
+  ClaimBudget budget{.slots = 4, .total_slots = 4, .in_process = 4};
   budget.excluded_engines = {"mopac"};
   Result<std::vector<Job>> claimed = co_await store.claim_within("w", 30s, budget);
   BOOST_TEST_REQUIRE(claimed.ok(), why(claimed));
