@@ -1,8 +1,7 @@
 #include "core/api_keys.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-
+#include "core/json_serialize.hpp"
 #include "core/random.hpp"
 #include "core/sha256.hpp"
 
@@ -100,7 +99,7 @@ std::string key_record_line(const ApiKeyRecord& r) {
   if (r.limits.submissions_per_s > 0) o["submissions_per_s"] = r.limits.submissions_per_s;
   if (r.limits.max_streams > 0) o["max_streams"] = r.limits.max_streams;
   if (r.limits.max_queued > 0) o["max_queued"] = r.limits.max_queued;
-  return json::serialize(o);
+  return serialize_json(o);
 }
 
 bool KeyRing::KeyEqual::operator()(std::string_view a, std::string_view b) const {

@@ -28,6 +28,7 @@ std::string rounded(double coordinate) {
 // the client wrote them), numbers as Boost.JSON serializes a double (shortest round trip).
 std::string canonical_keywords(const json::object& keywords) {
   std::map<std::string, std::string> sorted;
+  // Boost.JSON's own text, not serialize_json's: keys must stay the ones already stored.
   for (const auto& [key, value] : keywords) sorted[std::string(key)] = json::serialize(value);
   std::string text;
   for (const auto& [key, value] : sorted) text += key + ":" + value + ";";

@@ -2,6 +2,7 @@
 #include "core/job.hpp"
 #include "core/job_id.hpp"
 #include "core/engine_vocabulary.hpp"
+#include "core/json_serialize.hpp"
 #include "core/quoted.hpp"
 #include "core/smiles_syntax.hpp"
 
@@ -291,7 +292,7 @@ class SpecParser {
     const std::optional<std::int64_t> n = as_integer(*v);
     if (!n) {
       error(std::string(name),
-            v->is_number() ? "expected an integer, got " + json::serialize(*v) : expected("an integer", *v));
+            v->is_number() ? "expected an integer, got " + serialize_json(*v) : expected("an integer", *v));
       return false;
     }
     if (*n < min || *n > max) {
@@ -378,7 +379,7 @@ class SpecParser {
       const std::string geometry = g->is_string() ? lower(g->get_string()) : std::string();
       if (geometry != "optimized" && geometry != "input") {
         error("molecule.geometry", "with from_job: \"optimized\" (the geometry that job optimized) or \"input\" (the one it "
-                                   "started from), got " + json::serialize(*g));
+                                   "started from), got " + serialize_json(*g));
         ok = false;
       } else {
         from.geometry = geometry;
@@ -561,7 +562,7 @@ class SpecParser {
       return false;
     }
     if (!std::isfinite(*n) || std::fabs(*n * kBohrToAngstrom) > kMaxAbsCoordinate) {
-      error("molecule.geometry", where + " (" + json::serialize(v) + ") is out of range");
+      error("molecule.geometry", where + " (" + serialize_json(v) + ") is out of range");
       return false;
     }
     coords.push_back(*n);
@@ -691,7 +692,7 @@ class SpecParser {
         const std::int64_t most = key == "max_iterations" ? 10000 : 100000;
         const std::optional<std::int64_t> n = as_integer(value);
         if (!n) {
-          error(where, value.is_number() ? "expected an integer, got " + json::serialize(value)
+          error(where, value.is_number() ? "expected an integer, got " + serialize_json(value)
                                          : expected("an integer", value));
         } else if (*n < 1 || *n > most) {
           error(where, "must be between 1 and " + std::to_string(most) + ", got " + std::to_string(*n));
@@ -775,7 +776,7 @@ class SpecParser {
         const double most = key == "backoff_s" ? 86400 : 7 * 86400;
         const std::optional<double> n = as_number(value);
         if (!n || *n < 0 || *n > most) {
-          error(where, "expected seconds from 0 to " + format_number(most) + ", got " + json::serialize(value));
+          error(where, "expected seconds from 0 to " + format_number(most) + ", got " + serialize_json(value));
           continue;
         }
         spec_.retry[key] = number_value(*n);

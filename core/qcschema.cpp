@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/json_serialize.hpp"
 #include "core/molecule.hpp"
 #include "core/quoted.hpp"
 
@@ -140,7 +141,7 @@ std::variant<json::object, FieldErrors> qcschema_input_to_spec(const json::objec
     spec["task"] = d;
   } else {
     errors.push_back({"driver", "required: energy, gradient, hessian or properties" +
-                                    (driver ? ", got " + json::serialize(*driver) : std::string())});
+                                    (driver ? ", got " + serialize_json(*driver) : std::string())});
   }
   // model.method -> engine + method
   const json::value* model = input.if_contains("model");

@@ -1,6 +1,6 @@
 #include "server/api_error.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "core/json_serialize.hpp"
 
 namespace nox {
 
@@ -9,7 +9,7 @@ namespace json = boost::json;
 HttpResponse json_response(int status, const json::value& body) {
   HttpResponse response;
   response.status = status;
-  response.body = json::serialize(body);
+  response.body = serialize_json(body);
   return response;
 }
 

@@ -1,5 +1,7 @@
 #include "server/large_json.hpp"
 
+#include "core/json_serialize.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -49,7 +51,7 @@ asio::awaitable<std::string> serialize_yielding(const json::value& value) {
     out.resize(size + serializer.read(out.data() + size, serialize_piece_bytes).size());
     if (!serializer.done()) co_await yield();
   }
-  co_return out;
+  co_return with_plain_doubles(std::move(out));
 }
 
 }  // namespace nox

@@ -9,6 +9,7 @@
 
 #include "core/job.hpp"
 #include "core/job_id.hpp"
+#include "core/json_serialize.hpp"
 #include "core/json_text.hpp"
 #include "core/log.hpp"
 #include "server/app.hpp"
@@ -119,7 +120,7 @@ ScheduleRecord to_record(const Schedule& schedule) {
                     {"last_fired_at", schedule.last_fired_at},
                     {"last_job_id", schedule.last_job_id},
                     {"last_error", schedule.last_error}};
-  return ScheduleRecord{schedule.id,           schedule.owner,  json::serialize(body),
+  return ScheduleRecord{schedule.id,           schedule.owner,  serialize_json(body),
                         schedule.next_fire_at, schedule.paused, schedule.revision};
 }
 

@@ -1,6 +1,6 @@
 #include "server/sse_format.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "core/json_serialize.hpp"
 
 namespace nox {
 
@@ -17,7 +17,7 @@ std::string sse_frame(const JobEvent& event) {
   frame += "event: ";
   frame += to_string(event.type);
   frame += "\ndata: ";
-  frame += boost::json::serialize(event.payload());
+  frame += serialize_json(event.payload());
   frame += "\n\n";
   return frame;
 }
@@ -25,7 +25,7 @@ std::string sse_frame(const JobEvent& event) {
 std::string sse_reset_frame(std::string_view last_event_id) {
   boost::json::object data{{"last_event_id", last_event_id},
                            {"message", "events after this id are no longer kept; reload the job list"}};
-  return "event: reset\ndata: " + boost::json::serialize(data) + "\n\n";
+  return "event: reset\ndata: " + serialize_json(data) + "\n\n";
 }
 
 std::string sse_comment(std::string_view text) { return ": " + std::string(text) + "\n\n"; }

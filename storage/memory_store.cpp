@@ -6,13 +6,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <charconv>
 #include <iterator>
 #include <limits>
 
 #include "core/calculation_hash.hpp"
+#include "core/json_serialize.hpp"
 #include "core/transitions.hpp"
 
 namespace nox {
@@ -39,7 +39,7 @@ std::string event_id(TimeMs epoch, std::uint64_t seq) { return std::to_string(ep
 
 const TimeMs store_epoch = now_ms();
 
-std::string text_of(const json::value& value) { return value.is_null() ? std::string() : json::serialize(value); }
+std::string text_of(const json::value& value) { return value.is_null() ? std::string() : serialize_json(value); }
 
 json::value value_of(const std::string& text) {
   if (text.empty()) return nullptr;
@@ -326,8 +326,8 @@ asio::awaitable<Result<Job>> MemoryStore::create(Job job, CreateBounds bounds) {
   entry.created_at = job.created_at;
   entry.order = next_order_++;
   RecordParts parts;
-  parts.spec = json::serialize(job.spec);
-  parts.summary = json::serialize(job_summary_json(job));
+  parts.spec = serialize_json(job.spec);
+  parts.summary = serialize_json(job_summary_json(job));
   parts.owner = job.owner;
   parts.waiting_on = waiting_on;
   repack(entry, std::move(parts));
@@ -386,7 +386,7 @@ asio::awaitable<Result<Job>> MemoryStore::retry(std::string id, json::object spe
   parts.cached_from.clear();
   parts.worker_id.clear();
   if (!spec.empty()) {
-    parts.spec = json::serialize(spec);
+    parts.spec = serialize_json(spec);
     parts.summary.clear();  // derived from the new spec
   }
   // Unfinished again: it counts against its owner's cap once more.
@@ -431,7 +431,7 @@ asio::awaitable<Result<Job>> MemoryStore::resolve_waiting(std::string id, std::s
   }
   if (outcome.state == JobState::failed) parts.error = text_of(outcome.error);
   if (outcome.state == JobState::pending && !outcome.spec.empty()) {
-    parts.spec = json::serialize(outcome.spec);
+    parts.spec = serialize_json(outcome.spec);
     parts.summary.clear();  // derived from the new spec
   }
   Job job = to_job(id, *entry, parts);
@@ -472,10 +472,10 @@ asio::awaitable<Result<StatusText>> MemoryStore::status_json(std::string id) {
   Job job = to_job(id, *entry, parts);
   StatusText status{{}, job.owner};
   if (!summarized) {
-    status.json = json::serialize(job_status_json(job));
+    status.json = serialize_json(job_status_json(job));
   } else {
     json::value summary = value_of(summary_text);
-    status.json = json::serialize(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
+    status.json = serialize_json(job_status_json(job, summary.is_object() ? summary.get_object() : json::object{}));
   }
   statuses_.put(id, status, statuses_.generation());
   co_return status;
@@ -558,7 +558,7 @@ asio::awaitable<Result<Job>> MemoryStore::cancel(std::string id) {
   if (auto error = apply_transition(id, *entry, JobState::cancelled, {})) co_return *error;
   if (!parts.waiting_on.empty()) stop_waiting(id, parts.waiting_on);
   parts.waiting_on.clear();
-  parts.error = json::serialize(json::object{{"code", "cancelled"}, {"message", "cancelled on request"}});
+  parts.error = serialize_json(json::object{{"code", "cancelled"}, {"message", "cancelled on request"}});
   parts.worker_id.clear();
   Job job = to_job(id, *entry, parts);
   repack(*entry, std::move(parts));
@@ -761,7 +761,7 @@ asio::awaitable<Result<Job>> MemoryStore::finish(std::string id, std::string wor
     due_at_.emplace(id, finish.retry_at);
   }
   if (again && !finish.spec.empty()) {
-    parts.spec = json::serialize(finish.spec);
+    parts.spec = serialize_json(finish.spec);
     parts.summary.clear();  // derived from the new spec
   }
   parts.result = text_of(finish.result);
@@ -777,7 +777,7 @@ asio::awaitable<Result<Done>> MemoryStore::record_progress(std::string id, json:
   if (!entry) co_return not_found("no job " + id);
   if (entry->state != JobState::running) co_return conflict("job " + id + " is not running", entry->state);
   RecordParts parts = unpack_record(entry->packed);
-  parts.progress = json::serialize(progress);
+  parts.progress = serialize_json(progress);
   repack(*entry, std::move(parts));
   append_event(EventType::progress, id, entry->state, json::object{{"progress", std::move(progress)}});
   co_return Done{};
@@ -795,7 +795,7 @@ void MemoryStore::take_back_lost(const std::string& id, Entry& entry) {
   const JobState to = entry.lost <= entry.max_lost ? JobState::pending : JobState::failed;
   apply_transition(id, entry, to, json::object{{"error", lost}, {"attempt", entry.attempts}});
   parts.worker_id.clear();
-  parts.error = json::serialize(lost);
+  parts.error = serialize_json(lost);
   repack(entry, std::move(parts));
 }
 

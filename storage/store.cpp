@@ -1,13 +1,13 @@
 #include "storage/store.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "core/json_serialize.hpp"
 
 namespace nox {
 
 boost::asio::awaitable<Result<StatusText>> Store::status_json(std::string id) {
   auto job = co_await get(std::move(id));
   if (!job) co_return job.error();
-  co_return StatusText{boost::json::serialize(job_status_json(*job)), job->owner};
+  co_return StatusText{serialize_json(job_status_json(*job)), job->owner};
 }
 
 boost::asio::awaitable<Result<std::vector<Job>>> Store::claim_batch(std::string worker_id, Lease lease,

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/conformer_ranking.hpp"
+#include "core/json_serialize.hpp"
 #include "core/json_text.hpp"
 #include "engines/molecule_conversion.hpp"
 #include "engines/rdkit_embedding.hpp"
@@ -195,7 +196,7 @@ asio::awaitable<HttpResponse> submit_conformer_screen(App& app, const HttpReques
       [&smiles_text, count] { return generate_conformers_with_rdkit(smiles_text, count, std::chrono::seconds(120)); });
   if (!set.ok) co_return refused("molecule.smiles", set.problem);
 
-  json::object labels{{std::string(screen_label), json::serialize(options_json(options))},
+  json::object labels{{std::string(screen_label), serialize_json(options_json(options))},
                       {"smiles", smiles_text}};
   json::object jobs;
   for (std::size_t i = 0; i < set.conformers.size(); ++i) {
@@ -216,7 +217,7 @@ asio::awaitable<HttpResponse> submit_conformer_screen(App& app, const HttpReques
   accepted["force_field"] = set.force_field;
   accepted["ranking_url"] = url + "/conformers";
   accepted["sdf_url"] = url + "/conformers.sdf";
-  response.body = json::serialize(answer);
+  response.body = serialize_json(answer);
   co_return response;
 }
 

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 
+#include "core/json_serialize.hpp"
 #include "core/json_text.hpp"
 #include "server/api_error.hpp"
 #include "server/app.hpp"
@@ -97,7 +98,7 @@ class ExportBody final : public StreamBody {
           auto full = co_await app_.store.get(job.id);
           if (full) job = std::move(*full);
         }
-        chunk += csv_ ? csv_row(job) : json::serialize(job_to_json(job)) + "\n";
+        chunk += csv_ ? csv_row(job) : serialize_json(job_to_json(job)) + "\n";
       }
       if (!chunk.empty() && !co_await writer.write(std::move(chunk))) co_return;
       if (page->next_cursor.empty()) co_return;

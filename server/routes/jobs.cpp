@@ -7,11 +7,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <charconv>
 
 #include "core/job_id.hpp"
+#include "core/json_serialize.hpp"
 #include "core/qcschema.hpp"
 #include "core/quoted.hpp"
 #include "core/sha256.hpp"
@@ -103,8 +103,8 @@ asio::awaitable<std::optional<HttpResponse>> replay(App& app, const Idempotency&
 // The stored answer is built around the body's text: a 10,000-job answer is not copied or
 // serialized again on the loop.
 asio::awaitable<void> remember(App& app, const Idempotency& idem, std::string_view body_text, std::string location) {
-  std::string answer = "{\"fingerprint\":" + json::serialize(json::value(idem.fingerprint));
-  if (!location.empty()) answer += ",\"location\":" + json::serialize(json::value(location));
+  std::string answer = "{\"fingerprint\":" + serialize_json(json::value(idem.fingerprint));
+  if (!location.empty()) answer += ",\"location\":" + serialize_json(json::value(location));
   answer += ",\"body\":";
   answer += body_text;
   answer += '}';

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/job_id.hpp"
+#include "core/json_serialize.hpp"
 #include "core/json_text.hpp"
 #include "core/quoted.hpp"
 #include "server/api_error.hpp"
@@ -131,7 +132,7 @@ std::variant<std::vector<Node>, HttpResponse> read_graph(const json::object& job
           add_parent(*parent);
         } else if (!list[i].is_string() || !is_valid_job_id(list[i].get_string())) {
           errors.push_back({where + "depends_on[" + std::to_string(i) + "]",
-                            "no job named " + (list[i].is_string() ? quoted(list[i].get_string()) : json::serialize(list[i])) +
+                            "no job named " + (list[i].is_string() ? quoted(list[i].get_string()) : serialize_json(list[i])) +
                                 " in this workflow (and not a job id)"});
         }
       }
@@ -148,7 +149,7 @@ std::variant<std::vector<Node>, HttpResponse> read_graph(const json::object& job
                                                              "\"input\" to take the one it starts from"});
       } else if (!from->is_string() || !is_valid_job_id(from->get_string())) {
         errors.push_back({where + "molecule.from_job", "no job named " +
-                                                           (from->is_string() ? quoted(from->get_string()) : json::serialize(*from)) +
+                                                           (from->is_string() ? quoted(from->get_string()) : serialize_json(*from)) +
                                                            " in this workflow (and not a job id)"});
       }
     }

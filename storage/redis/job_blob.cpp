@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/job_spec.hpp"
+#include "core/json_serialize.hpp"
 #include "storage/redis/msgpack.hpp"
 
 namespace nox::job_blob {
@@ -153,7 +154,7 @@ std::string unpack(std::string_view packed, std::string_view spec_json) {
 
 std::string encode(const Job& job) {
   const Job defaults;
-  const std::string spec_json = json::serialize(job.spec);
+  const std::string spec_json = serialize_json(job.spec);
   const std::vector<std::string> tags = job.index_tags();
   const std::vector<std::string> needs = job.requires_tags();
   const std::string queue = job.queue();
@@ -208,9 +209,9 @@ std::string encode(const Job& job) {
   if (!job.waiting_on.empty()) out.entry("wo", job.waiting_on);
   if (!job.cached_from.empty()) out.entry("cf", job.cached_from);
   out.entry("sp", pack_spec(spec_json));
-  if (!job.result.is_null()) out.entry("r", pack_result(json::serialize(job.result), spec_json));
-  if (!job.error.is_null()) out.entry("x", json::serialize(job.error));
-  if (!job.progress.is_null()) out.entry("g", json::serialize(job.progress));
+  if (!job.result.is_null()) out.entry("r", pack_result(serialize_json(job.result), spec_json));
+  if (!job.error.is_null()) out.entry("x", serialize_json(job.error));
+  if (!job.progress.is_null()) out.entry("g", serialize_json(job.progress));
   return std::move(out.bytes());
 }
 

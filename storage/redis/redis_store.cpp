@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/job_id.hpp"
+#include "core/json_serialize.hpp"
 #include "core/json_text.hpp"
 #include "storage/redis/job_blob.hpp"
 #include "storage/redis/script_replies.hpp"
@@ -560,7 +561,7 @@ asio::awaitable<Result<StatusText>> RedisStore::status_json(std::string id) {
   if (!replies) co_return replies.error();
   Result<Job> job = job_from_blob(replies->front(), id, job_blob::Unpack::spec);
   if (!job) co_return job.error();
-  co_return StatusText{json::serialize(job_status_json(*job)), job->owner};
+  co_return StatusText{serialize_json(job_status_json(*job)), job->owner};
 }
 
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
@@ -736,8 +737,8 @@ asio::awaitable<Result<Job>> RedisStore::cancel(std::string id) {
 asio::awaitable<Result<Job>> RedisStore::retry(std::string id, json::object spec, json::object event_data) {
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
-  const std::string packed = spec.empty() ? std::string() : job_blob::pack_spec(json::serialize(spec));
-  const std::string data = json::serialize(event_data);
+  const std::string packed = spec.empty() ? std::string() : job_blob::pack_spec(serialize_json(spec));
+  const std::string data = serialize_json(event_data);
   std::vector<std::string> keys = {key("job:" + id), key("queue"), key("events"), key("wake")};
   std::vector<std::string_view> args = {base_, id, maxlen, cap, packed, data};
   Result<Reply> reply = co_await eval(retry_script, std::move(keys), std::move(args));
@@ -750,10 +751,10 @@ asio::awaitable<Result<Job>> RedisStore::resolve_waiting(std::string id, std::st
   const std::string maxlen = std::to_string(options_.events_maxlen);
   const std::string cap = std::to_string(wake_cap);
   const std::string result =
-      outcome.result.is_null() ? std::string() : job_blob::pack_result(json::serialize(outcome.result), "");
-  const std::string error = json::serialize(outcome.error);
-  const std::string summary = json::serialize(result_summary(outcome.result));
-  const std::string spec = outcome.spec.empty() ? std::string() : job_blob::pack_spec(json::serialize(outcome.spec));
+      outcome.result.is_null() ? std::string() : job_blob::pack_result(serialize_json(outcome.result), "");
+  const std::string error = serialize_json(outcome.error);
+  const std::string summary = serialize_json(result_summary(outcome.result));
+  const std::string spec = outcome.spec.empty() ? std::string() : job_blob::pack_spec(serialize_json(outcome.spec));
   std::vector<std::string> keys = {key("job:" + id), key("queue"), key("events"), key("wake")};
   std::vector<std::string_view> args = {base_, id, on, to_string(outcome.state), result, error, summary, maxlen, cap,
                                         outcome.wait_on, spec};
@@ -920,15 +921,15 @@ asio::awaitable<Result<Job>> RedisStore::finish(std::string id, std::string work
     co_return StoreError{StoreErrc::invalid, "an attempt ends completed or failed", {}};
   auto pending = std::make_shared<PendingFinish>(PendingFinish{
       json::value(), id, worker_id, std::string(to_string(finish.state)), packed_result(id, finish.result),
-      json::serialize(finish.error), json::serialize(result_summary(finish.result)), finish.retryable, std::nullopt,
+      serialize_json(finish.error), serialize_json(result_summary(finish.result)), finish.retryable, std::nullopt,
       asio::steady_timer(executor_, std::chrono::steady_clock::time_point::max())});
   pending->result_value = std::move(finish.result);  // after packing it: not copied
   if (finish.retryable) {
     pending->retry_at = std::to_string(finish.retry_at);
-    if (!finish.spec.empty()) pending->next_spec = job_blob::pack_spec(json::serialize(finish.spec));
+    if (!finish.spec.empty()) pending->next_spec = job_blob::pack_spec(serialize_json(finish.spec));
     // The note's members go into the event's JSON object as they are.
     if (!finish.retry_note.empty()) {
-      const std::string note = json::serialize(finish.retry_note);
+      const std::string note = serialize_json(finish.retry_note);
       pending->retry_note = note.substr(1, note.size() - 2);
     }
   }
@@ -986,7 +987,7 @@ asio::awaitable<void> RedisStore::flush_finishes() {
 }
 
 asio::awaitable<Result<Done>> RedisStore::record_progress(std::string id, json::object progress) {
-  const std::string numbers = json::serialize(progress);
+  const std::string numbers = serialize_json(progress);
   const std::string maxlen = std::to_string(options_.events_maxlen);
   std::vector<std::string> keys = {key("job:" + id), key("events")};
   std::vector<std::string_view> args = {base_, id, numbers, maxlen};
@@ -1165,7 +1166,7 @@ asio::awaitable<Result<std::vector<JobEvent>>> RedisStore::job_events(std::strin
 
 asio::awaitable<Result<WorkerMode>> RedisStore::heartbeat(WorkerInfo worker, std::chrono::milliseconds ttl) {
   worker.last_heartbeat = now_ms();
-  const std::string info = json::serialize(worker_to_json(worker));
+  const std::string info = serialize_json(worker_to_json(worker));
   const std::string ttl_ms = ms_text(ttl);
   const std::string threshold = ms_text(options_.outage_threshold);
   const std::string forget_after = ms_text(options_.worker_forget_after);
@@ -1246,7 +1247,7 @@ std::string RedisStore::packed_result(const std::string& id, const json::value& 
   auto spec = claimed_specs_.find(id);
   std::string packed;
   if (!result.is_null())
-    packed = job_blob::pack_result(json::serialize(result), spec == claimed_specs_.end() ? "" : spec->second);
+    packed = job_blob::pack_result(serialize_json(result), spec == claimed_specs_.end() ? "" : spec->second);
   if (spec != claimed_specs_.end()) claimed_specs_.erase(spec);
   return packed;
 }

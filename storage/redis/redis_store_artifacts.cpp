@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "core/json_serialize.hpp"
 #include "core/random.hpp"
 #include "core/sha256.hpp"
 #include "storage/redis/redis_store.hpp"
@@ -97,7 +98,7 @@ asio::awaitable<Result<Done>> RedisStore::put_artifacts(std::string id, std::vec
     keys.push_back(upload);
     // The producer hashes off the event loop (the runner does); this is only a fallback.
     const std::string sha256 = artifact.sha256.empty() ? sha256_hex(artifact.bytes) : artifact.sha256;
-    infos.push_back(json::serialize(json::object{
+    infos.push_back(serialize_json(json::object{
         {"size", artifact.bytes.size()}, {"media_type", artifact.media_type}, {"sha256", sha256}}));
   }
   std::vector<std::string_view> args = {base_, id};

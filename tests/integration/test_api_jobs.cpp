@@ -43,6 +43,9 @@ BOOST_FIXTURE_TEST_CASE(echo_job_round_trip, Server) {
   BOOST_TEST(job.at("result").at("echo").at("tags").as_array().at(0).as_string() == "t1");
   BOOST_TEST(job.at("spec").at("name").as_string() == "w");
   BOOST_TEST(!job.at("finished_at").is_null());
+  // Doubles are written plainly: "wall_time_s":0.0 (Boost.JSON alone wrote 0E0).
+  const std::string result_text = client.get("/jobs/" + id + "/result").body;
+  BOOST_TEST(std::regex_search(result_text, std::regex(R"("wall_time_s":[0-9]+\.[0-9]+(e-[0-9]+)?[,}])")), result_text);
 }
 
 BOOST_FIXTURE_TEST_CASE(xtb_energy_matches_reference, Server) {

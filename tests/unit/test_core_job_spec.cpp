@@ -295,7 +295,7 @@ BOOST_AUTO_TEST_CASE(symbols_and_geometry_errors) {
   expect_one_error(spec_with(R"({"molecule": {"symbols": ["H", "H"], "geometry": [0, 0, 0, 0, "0", 1.4]}})"),
                    "molecule.geometry", "item 4 is a string, not a number");
   expect_one_error(spec_with(R"({"molecule": {"symbols": ["H", "H"], "geometry": [0, 0, 0, 0, 0, 1e300]}})"),
-                   "molecule.geometry", "item 5 (1E300) is out of range");
+                   "molecule.geometry", "item 5 (1e+300) is out of range");
   expect_one_error(spec_with(R"({"molecule": {"symbols": ["H", "H"], "geometry": {"x": 1}}})"),
                    "molecule.geometry", "expected an array of numbers in bohr");
   expect_one_error(spec_with(R"({"molecule": {"symbols": ["H", "H"], "geometry": [[0, 0], [0, 0, 1.4]]}})"),
@@ -318,7 +318,7 @@ BOOST_AUTO_TEST_CASE(max_atoms_limit_applies_to_symbols) {
 BOOST_AUTO_TEST_CASE(charge_values) {
   BOOST_TEST(parse_ok(spec_with(R"({"charge": -1, "multiplicity": 2})")).charge == -1);
   BOOST_TEST(parse_ok(spec_with(R"({"charge": 2.0})")).charge == 2);  // integral double
-  expect_one_error(spec_with(R"({"charge": 0.5})"), "charge", "expected an integer, got 5E-1");
+  expect_one_error(spec_with(R"({"charge": 0.5})"), "charge", "expected an integer, got 0.5");
   expect_one_error(spec_with(R"({"charge": "0"})"), "charge", "expected an integer, got a string");
   expect_one_error(spec_with(R"({"charge": 10000000})"), "charge", "must be between -1000000 and 1000000");
 }
@@ -501,7 +501,7 @@ BOOST_AUTO_TEST_CASE(keyword_errors) {
   expect_one_error(spec_with(R"({"keywords": {"max_iterations": 10001}})"), "keywords.max_iterations",
                    "must be between 1 and 10000");
   expect_one_error(spec_with(R"({"keywords": {"max_iterations": 2.5}})"), "keywords.max_iterations",
-                   "expected an integer, got 2.5E0");
+                   "expected an integer, got 2.5");
   expect_one_error(spec_with(R"({"keywords": {"max_iterations": "10"}})"), "keywords.max_iterations",
                    "expected an integer, got a string");
   // One error per bad keyword.

@@ -1,0 +1,56 @@
+// JSON text as Nox writes it: doubles in plain form, everything else as Boost.JSON writes it.
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/json_serialize.hpp"
+
+namespace json = boost::json;
+using nox::serialize_json;
+using nox::with_plain_doubles;
+
+BOOST_AUTO_TEST_SUITE(json_serialize)
+
+// The defect: Boost.JSON 1.81 writes 2.5 as "2.5E0" and 0.0 as "0E0" in every response.
+BOOST_AUTO_TEST_CASE(doubles_have_no_exponent_where_none_is_needed) {
+  json::object o{{"wall_time_s", 2.5}, {"zero", 0.0}, {"energy", -5.070544443}, {"big", 123456.75}};
+  BOOST_TEST(serialize_json(o) == R"({"wall_time_s":2.5,"zero":0.0,"energy":-5.070544443,"big":123456.75})");
+  BOOST_TEST(serialize_json(json::value(0.001)) == "0.001");
+}
+
+BOOST_AUTO_TEST_CASE(a_double_stays_a_double_when_read_back) {
+  for (double d : {3.0, -0.0, 1e21, 1e-7, 6.02214076e23, 2.5, std::numeric_limits<double>::max(),
+                   std::numeric_limits<double>::denorm_min()}) {
+    const std::string text = serialize_json(json::value(d));
+    BOOST_TEST(text.find('E') == std::string::npos, text);
+    const json::value back = json::parse(text);
+    BOOST_TEST_REQUIRE(back.is_double(), text);
+    BOOST_TEST(back.get_double() == d, text);
+    BOOST_TEST(std::signbit(back.get_double()) == std::signbit(d), text);
+  }
+  BOOST_TEST(serialize_json(json::value(3.0)) == "3.0");
+  BOOST_TEST(serialize_json(json::value(1e-7)) == "1e-07");
+}
+
+BOOST_AUTO_TEST_CASE(integers_and_strings_are_left_as_they_are) {
+  json::value v = json::parse(R"({"n":-12,"big":9007199254740993,"s":"7E0 \"5E1\" \\","t":["1E5","x\\\"2E2"],"u":18446744073709551615})");
+  const std::string boost_text = json::serialize(v);
+  BOOST_TEST(serialize_json(v) == boost_text);
+  BOOST_TEST(with_plain_doubles(boost_text) == boost_text);
+}
+
+BOOST_AUTO_TEST_CASE(doubles_inside_arrays_and_beside_strings) {
+  json::value v = json::parse(R"({"gradient":[[1.5e-3,-2.0],[0.0,1e300]],"name":"O 1E0","e":-1.25})");
+  BOOST_TEST(serialize_json(v) == R"({"gradient":[[0.0015,-2.0],[0.0,1e+300]],"name":"O 1E0","e":-1.25})");
+  BOOST_TEST(json::parse(serialize_json(v)) == v);
+}
+
+BOOST_AUTO_TEST_CASE(text_serialized_in_pieces_is_rewritten_too) {
+  BOOST_TEST(with_plain_doubles(R"([1.5E0,{"a":2E-1}])") == R"([1.5,{"a":0.2}])");
+  BOOST_TEST(with_plain_doubles("") == "");
+  BOOST_TEST(with_plain_doubles("E") == "E");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
