@@ -1,5 +1,6 @@
 #include "core/json_serialize.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <string_view>
