@@ -90,8 +90,13 @@ class Dispatcher {
   boost::asio::awaitable<void> keep_lease(std::string job_id, std::shared_ptr<ProcessControl> control,
                                           std::shared_ptr<boost::asio::steady_timer> timer);
   boost::asio::awaitable<void> record_progress(std::string job_id, boost::json::object progress);
-  // Starts one claimed job: in-process engines at once, subprocess engines on a slot.
-  boost::asio::awaitable<void> start(Job job);
+  // Counts a claimed job against what the next claim may take (slots, in-process budget) and
+  // as an attempt in flight.
+  void reserve(const Job& job);
+  // Starts a reserved job: in-process engines at once, subprocess engines on their slots.
+  boost::asio::awaitable<void> launch(Job job);
+  // launch() for each, from the loop's next turn.
+  boost::asio::awaitable<void> start_reserved(std::vector<Job> jobs);
   // Stores what a cancelled attempt left (its partial log) when the job is cancelled in the store.
   boost::asio::awaitable<void> keep_partial_files(std::string job_id, std::vector<Artifact> artifacts);
   // Renews every lease held here now (after the store was unreachable, before any sweep).

@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -108,6 +109,7 @@ void Connection::fail_all(Status status, const std::string& message) {
   auto flying = std::move(in_flight_);
   to_write_.clear();
   in_flight_.clear();
+  partly_written_ = nullptr;  // its other bytes were for the session that ended
   for (auto& request : flying) request->complete(status, message);
   for (auto& request : writing) request->complete(status, message);
 }
@@ -148,8 +150,10 @@ asio::awaitable<Response> Connection::submit(Command command, std::chrono::milli
   request->expected = command.count();
   request->command = std::move(command);
   request->done_signal.expires_after(timeout);
-  to_write_.push_back(request);
-  writer_wakeup_.cancel();
+  if (!write_now(request)) {
+    to_write_.push_back(request);
+    writer_wakeup_.cancel();
+  }
 
   co_await request->done_signal.async_wait(use_tuple);
   if (request->done && request->status == Status::ok)
@@ -242,6 +246,7 @@ asio::awaitable<bool> Connection::connect_socket() {
     }
     // Small pipelined commands must not wait for Nagle; keep-alive finds dead idle peers.
     if (!url.unix_socket) socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    socket_.non_blocking(true, ignored);  // write_now() must never block the loop
     socket_.set_option(asio::socket_base::keep_alive(true), ignored);
     co_return true;
   }
@@ -281,11 +286,34 @@ asio::awaitable<void> Connection::reader() {
   }
 }
 
+bool Connection::write_now(const std::shared_ptr<Request>& request) {
+  if (state_ != State::connected || wrote_this_turn_ || writing_ || partly_written_ || !to_write_.empty())
+    return false;
+  const std::string& bytes = request->command.payload();
+  error_code ec;
+  const std::size_t n = socket_.write_some(asio::buffer(bytes), ec);  // the socket does not block
+  if (ec) return false;  // would block, or broken: the writer sends it (and meets the error)
+  stats_.commands += request->expected;
+  ++stats_.writes;
+  request->written = true;
+  in_flight_.push_back(request);
+  if (n < bytes.size()) {
+    partly_written_ = request;
+    partly_written_offset_ = n;
+    writer_wakeup_.cancel();
+  }
+  // Commands made later in this same turn of the loop go to the writer, which sends them all
+  // in one write once the turn's other handlers have run.
+  wrote_this_turn_ = true;
+  asio::post(executor_, [self = shared_from_this()] { self->wrote_this_turn_ = false; });
+  return true;
+}
+
 asio::awaitable<void> Connection::writer() {
   std::vector<std::shared_ptr<Request>> batch;
   std::vector<asio::const_buffer> buffers;
   for (;;) {
-    while (to_write_.empty()) {
+    while (to_write_.empty() && !partly_written_) {
       writer_wakeup_.expires_at(steady_clock::time_point::max());
       co_await writer_wakeup_.async_wait(use_tuple);
       asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
@@ -294,6 +322,11 @@ asio::awaitable<void> Connection::writer() {
     // Everything queued goes out in one write: that is the pipelining.
     batch.clear();
     buffers.clear();
+    if (partly_written_) {  // already in in_flight_: its last bytes go first
+      buffers.push_back(asio::buffer(partly_written_->command.payload()) + partly_written_offset_);
+      batch.push_back(std::move(partly_written_));
+      partly_written_ = nullptr;
+    }
     while (!to_write_.empty()) {
       std::shared_ptr<Request> request = std::move(to_write_.front());
       to_write_.pop_front();
@@ -308,7 +341,9 @@ asio::awaitable<void> Connection::writer() {
     ++stats_.writes;
     // `batch` keeps the payloads alive: the reader may complete (and the caller drop) a
     // request whose bytes are still being written.
+    writing_ = true;
     auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
+    writing_ = false;
     if (ec) {
       if (ec != asio::error::operation_aborted) last_error_ = "write to Redis failed: " + ec.message();
       co_return;

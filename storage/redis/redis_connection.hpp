@@ -93,6 +93,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<bool> connect_socket();
   boost::asio::awaitable<void> reader();
   boost::asio::awaitable<void> writer();
+  // Hands `request` to the socket from the caller's own turn of the loop, when it is the
+  // turn's first and nothing is queued or being written: a command made while the loop is
+  // busy with other answers reaches Redis at once, and Redis runs it meanwhile. false: the
+  // writer sends it.
+  bool write_now(const std::shared_ptr<Request>& request);
   boost::asio::awaitable<void> handshake();
   boost::asio::awaitable<Response> submit(Command command, std::chrono::milliseconds timeout);
   void set_state(State state);
@@ -108,6 +113,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::steady_timer backoff_;
   std::deque<std::shared_ptr<Request>> to_write_;
   std::deque<std::shared_ptr<Request>> in_flight_;  // written, awaiting replies, in order
+  bool writing_ = false;          // the writer's async_write is under way
+  bool wrote_this_turn_ = false;  // write_now() sent a command in this turn of the loop
+  std::shared_ptr<Request> partly_written_;  // write_now() sent only its first bytes; the writer sends the rest
+  std::size_t partly_written_offset_ = 0;
   std::vector<char> read_buffer_;
   ConnectionStats stats_;
   Histogram round_trips_{latency_buckets()};

@@ -3,9 +3,12 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
+#include <future>
 
 #include "storage/redis/redis_connection.hpp"
 #include "tests/support/fake_redis.hpp"
@@ -298,6 +301,37 @@ BOOST_AUTO_TEST_CASE(binary_values_round_trip) {
   BOOST_TEST((*r.reply().text() == bytes));
 }
 
+// A command bigger than the socket's buffer goes out partly from the caller's turn; the
+// writer sends the rest before anything made after it, and every answer matches its command.
+BOOST_AUTO_TEST_CASE(a_command_larger_than_the_socket_buffer_goes_out_whole_and_in_order) {
+  RedisServer server;
+  Client client;
+  auto c = client.connect_ready(server.url());
+  std::string big(24 * 1024 * 1024, 'x');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i / 4096 % 26);
+  std::future<Response> set, get, incr;
+  asio::post(client.ioc, [&] {
+    set = asio::co_spawn(client.ioc, exec(c, {"SET", "big", big}), asio::use_future);
+    asio::post(client.ioc, [&] {  // the next turn: the SET's last bytes are still to go
+      get = asio::co_spawn(client.ioc, exec(c, {"STRLEN", "big"}), asio::use_future);
+      incr = asio::co_spawn(client.ioc, exec(c, {"INCR", "after"}), asio::use_future);
+    });
+  });
+  auto ready = [](std::future<Response>& f) { return f.valid() && f.wait_for(0s) == std::future_status::ready; };
+  while (!ready(set) || !ready(get) || !ready(incr)) client.ioc.run_one();
+  BOOST_TEST(text_of(set.get()) == "OK");
+  Response length = get.get();
+  BOOST_TEST_REQUIRE(length.ok());
+  BOOST_TEST(length.reply().integer().value_or(-1) == static_cast<std::int64_t>(big.size()));
+  Response counted = incr.get();
+  BOOST_TEST_REQUIRE(counted.ok());
+  BOOST_TEST(counted.reply().integer().value_or(-1) == 1);
+  Response back = run_task(client.ioc, exec(c, {"GET", "big"}));
+  BOOST_TEST_REQUIRE(back.ok());
+  BOOST_TEST((*back.reply().text() == big));
+  BOOST_TEST(c->stats().connects == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(auth_with_requirepass) {
   RedisServer server({.appendonly = false, .requirepass = "s3cret"});
   Client client;
@@ -461,6 +495,38 @@ BOOST_AUTO_TEST_CASE(the_fake_peer_answers_the_handshake_and_scripted_replies) {
   BOOST_TEST(peer.script_done());
   BOOST_TEST(peer.errors().empty());
   BOOST_TEST(peer.scripted().at(0).bytes == "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+}
+
+// While the loop is busy (handling a batch of answers, say), the first command made in that
+// turn is already at Redis, which runs it meanwhile; the turn's later commands go out
+// together in one write when the turn is over.
+BOOST_AUTO_TEST_CASE(the_first_command_of_a_busy_turn_reaches_the_peer_before_the_turn_ends) {
+  FakeRedis peer;
+  peer.expect("GET first", FakeRedis::reply("$1\r\nA\r\n"));
+  peer.expect("GET second", FakeRedis::reply("$1\r\nB\r\n"));
+  peer.expect("GET third", FakeRedis::reply("$1\r\nC\r\n"));
+  Client client;
+  auto c = client.connect_ready(peer.url(), 2000ms);
+  bool first_seen_during_the_turn = false;
+  std::uint64_t writes_in_the_turn = 0;
+  std::future<Response> first, second, third;
+  asio::post(client.ioc, [&] {
+    const auto writes_before = c->stats().writes;
+    first = asio::co_spawn(client.ioc, exec(c, {"GET", "first"}), asio::use_future);
+    // Still in this turn: the peer has the command, though the loop has not run since.
+    first_seen_during_the_turn = peer.wait_scripted(1, 2s);
+    second = asio::co_spawn(client.ioc, exec(c, {"GET", "second"}), asio::use_future);
+    third = asio::co_spawn(client.ioc, exec(c, {"GET", "third"}), asio::use_future);
+    writes_in_the_turn = c->stats().writes - writes_before;
+  });
+  auto ready = [](std::future<Response>& f) { return f.valid() && f.wait_for(0s) == std::future_status::ready; };
+  while (!ready(first) || !ready(second) || !ready(third)) client.ioc.run_one();
+  BOOST_TEST(first_seen_during_the_turn);
+  BOOST_TEST(writes_in_the_turn == 1u);  // only the first; the others wait for the writer
+  BOOST_TEST(text_of(first.get()) == "A");
+  BOOST_TEST(text_of(second.get()) == "B");
+  BOOST_TEST(text_of(third.get()) == "C");
+  BOOST_TEST(peer.errors().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_reply_after_the_timeout_is_not_taken_for_the_next_answer) {
