@@ -32,7 +32,23 @@ void append_plain(std::string& out, std::string_view number) {
     out.append(number);  // not a number we can read back: left as Boost wrote it
     return;
   }
-  const std::string_view plain(buffer, static_cast<std::size_t>(written.ptr - buffer));
+  std::string_view plain(buffer, static_cast<std::size_t>(written.ptr - buffer));
+  // Boost.JSON 1.81's parser is exact only while a number's digits (a trailing ".0" counts)
+  // fit its fast path, 15 of them; beyond, it can read a value one ulp off
+  // (31076455909972512.0 is not -3.1076455909972512E16 to it). Such numbers keep the
+  // exponent form, with the same digits Boost.JSON wrote: read back as before.
+  std::size_t digits = 0;
+  bool leading = true;
+  for (char ch : plain) {
+    if (!is_digit(ch)) continue;
+    if (ch != '0') leading = false;
+    if (!leading) ++digits;
+  }
+  const bool needs_point = plain.find_first_of(".e") == std::string_view::npos;
+  if (digits + (needs_point ? 1 : 0) > 15) {
+    const auto scientific = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+    plain = std::string_view(buffer, static_cast<std::size_t>(scientific.ptr - buffer));
+  }
   out.append(plain);
   if (plain.find_first_of(".e") == std::string_view::npos) out.append(".0");  // still a double
 }
@@ -41,30 +57,38 @@ void append_plain(std::string& out, std::string_view number) {
 
 std::string with_plain_doubles(std::string text) {
   if (!may_have_exponent(text)) return text;
+  // Copied in runs: only the numbers with an exponent are rewritten (a result holding a
+  // molecule has dozens of doubles in a few hundred bytes, and this runs for every result).
   std::string out;
-  out.reserve(text.size());
+  out.reserve(text.size() + 16);
   const std::size_t n = text.size();
-  std::size_t i = 0;
+  std::size_t copied = 0;  // text[0, copied) is in `out`
+  std::size_t i = 0;       // outside any string
   while (i < n) {
-    const char c = text[i];
-    if (c == '"') {  // a string, copied through its closing quote (escapes skipped whole)
-      std::size_t j = i + 1;
-      while (j < n && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
-      j = std::min(j + 1, n);
-      out.append(text, i, j - i);
-      i = j;
-    } else if (c == '-' || is_digit(c)) {
-      std::size_t j = i + 1;
-      while (j < n && (is_digit(text[j]) || std::string_view("+-.eE").find(text[j]) != std::string_view::npos)) ++j;
-      const std::string_view number(text.data() + i, j - i);
-      if (number.find('E') != std::string_view::npos) append_plain(out, number);
-      else out.append(number);
-      i = j;
-    } else {
-      out.push_back(c);
+    while (i < n && text[i] != '"' && text[i] != 'E') ++i;
+    if (i == n) break;
+    if (text[i] == '"') {  // a string: skipped through its closing quote (escapes whole)
       ++i;
+      while (i < n && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      ++i;
+      continue;
     }
+    // An 'E' outside strings: a double's exponent when a digit precedes it.
+    if (i == 0 || !is_digit(text[i - 1])) {
+      ++i;
+      continue;
+    }
+    std::size_t begin = i;
+    while (begin > copied && (is_digit(text[begin - 1]) || text[begin - 1] == '.' || text[begin - 1] == '-')) --begin;
+    std::size_t end = i + 1;
+    if (end < n && (text[end] == '+' || text[end] == '-')) ++end;
+    while (end < n && is_digit(text[end])) ++end;
+    out.append(text, copied, begin - copied);
+    append_plain(out, std::string_view(text.data() + begin, end - begin));
+    copied = i = end;
   }
+  if (copied == 0) return text;
+  if (copied < n) out.append(text, copied, std::string::npos);
   return out;
 }
 
