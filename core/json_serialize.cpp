@@ -1,8 +1,9 @@
 #include "core/json_serialize.hpp"
 
 #include <algorithm>
-#include <boost/json/serialize.hpp>
+#include <array>
 #include <charconv>
+#include <cmath>
 #include <string_view>
 #include <system_error>
 
@@ -21,22 +22,15 @@ bool may_have_exponent(std::string_view text) {
   return false;
 }
 
-void append_plain(std::string& out, std::string_view number) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+// A finite double in its shortest exact form, with a '.' or an exponent.
+void append_double(std::string& out, double value) {
   char buffer[32];
-  const auto written = ec == std::errc() && end == number.data() + number.size()
-                           ? std::to_chars(buffer, buffer + sizeof buffer, value)
-                           : std::to_chars_result{buffer, std::errc::invalid_argument};
-  if (written.ec != std::errc()) {
-    out.append(number);  // not a number we can read back: left as Boost wrote it
-    return;
-  }
+  const auto written = std::to_chars(buffer, buffer + sizeof buffer, value);
   std::string_view plain(buffer, static_cast<std::size_t>(written.ptr - buffer));
   // Boost.JSON 1.81's parser is exact only while a number's digits (a trailing ".0" counts)
   // fit its fast path, 15 of them; beyond, it can read a value one ulp off
   // (31076455909972512.0 is not -3.1076455909972512E16 to it). Such numbers keep the
-  // exponent form, with the same digits Boost.JSON wrote: read back as before.
+  // exponent form, with the same digits Boost.JSON writes: they read back as its text does.
   std::size_t digits = 0;
   bool leading = true;
   for (char ch : plain) {
@@ -51,6 +45,119 @@ void append_plain(std::string& out, std::string_view number) {
   }
   out.append(plain);
   if (plain.find_first_of(".e") == std::string_view::npos) out.append(".0");  // still a double
+}
+
+// A number Boost.JSON wrote with an exponent, rewritten by append_double.
+void append_plain(std::string& out, std::string_view number) {
+  double value = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (ec != std::errc() || end != number.data() + number.size() || !std::isfinite(value)) {
+    out.append(number);  // not a number we can read back: left as Boost wrote it
+    return;
+  }
+  append_double(out, value);
+}
+
+// Characters a JSON string cannot hold as they are: controls, '"' and '\\'.
+constexpr auto needs_escape = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = true;
+  table['"'] = table['\\'] = true;
+  return table;
+}();
+
+void append_string(std::string& out, std::string_view text) {
+  // The escapes Boost.JSON 1.81 writes: \" \\ \b \f \n \r \t, \u00xx for other controls.
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the characters not yet copied
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (!needs_escape[c]) continue;
+    out.append(text, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+    }
+  }
+  out.append(text, run, std::string_view::npos);
+  out.push_back('"');
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer n) {
+  char buffer[24];
+  const auto written = std::to_chars(buffer, buffer + sizeof buffer, n);
+  out.append(buffer, static_cast<std::size_t>(written.ptr - buffer));
+}
+
+void append_value(std::string& out, const boost::json::value& value);
+
+void append_array(std::string& out, const boost::json::array& array) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& element : array) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_value(out, element);
+  }
+  out.push_back(']');
+}
+
+void append_object(std::string& out, const boost::json::object& object) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& member : object) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_string(out, member.key());
+    out.push_back(':');
+    append_value(out, member.value());
+  }
+  out.push_back('}');
+}
+
+void append_value(std::string& out, const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::null:
+      out.append("null");
+      break;
+    case boost::json::kind::bool_:
+      out.append(value.get_bool() ? "true" : "false");
+      break;
+    case boost::json::kind::int64:
+      append_integer(out, value.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      append_integer(out, value.get_uint64());
+      break;
+    case boost::json::kind::double_:
+      if (std::isfinite(value.get_double())) {
+        append_double(out, value.get_double());
+      } else {  // as Boost.JSON 1.81 writes them (not JSON: no reader takes them back)
+        out.append(std::isnan(value.get_double()) ? "NaN" : value.get_double() < 0 ? "-Infinity" : "Infinity");
+      }
+      break;
+    case boost::json::kind::string:
+      append_string(out, value.get_string());
+      break;
+    case boost::json::kind::array:
+      append_array(out, value.get_array());
+      break;
+    case boost::json::kind::object:
+      append_object(out, value.get_object());
+      break;
+  }
 }
 
 }  // namespace
@@ -92,16 +199,26 @@ std::string with_plain_doubles(std::string text) {
   return out;
 }
 
+// Written directly (not Boost's text rewritten): each double is converted once, in one pass.
 std::string serialize_json(const boost::json::value& value) {
-  return with_plain_doubles(boost::json::serialize(value));
+  std::string out;
+  out.reserve(64);
+  append_value(out, value);
+  return out;
 }
 
 std::string serialize_json(const boost::json::object& object) {
-  return with_plain_doubles(boost::json::serialize(object));
+  std::string out;
+  out.reserve(64);
+  append_object(out, object);
+  return out;
 }
 
 std::string serialize_json(const boost::json::array& array) {
-  return with_plain_doubles(boost::json::serialize(array));
+  std::string out;
+  out.reserve(64);
+  append_array(out, array);
+  return out;
 }
 
 }  // namespace nox
