@@ -26,8 +26,9 @@ constexpr std::size_t max_in_process_in_flight = 128;
 // With a pipelining store (Redis) a claim takes at most this many of them, so that several
 // claims and outcome writes are out at once and out of step: Redis runs one while this loop
 // handles the answer to another. With 64 per claim and 64 in flight the two took turns
-// (Redis busy 66 % of a queue's drain, noxd 35 %); with 32 of 128, Redis was busy 95-99 %
-// and 10,000 echo jobs drained in 400-470 ms instead of 600-660 (bench/RESULTS.md run 17).
+// (Redis busy 62-66 % of a queue's drain, noxd 35 %); with 32 of 128, Redis was busy
+// 95-100 % and 10,000 echo jobs drained in 408-661 ms instead of 646-708 (bench/RESULTS.md
+// run 17).
 constexpr std::size_t max_in_process_per_claim = 32;
 // Jobs started between two yields of the claim loop to the rest of the event loop.
 constexpr std::size_t jobs_between_yields = 16;
