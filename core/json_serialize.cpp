@@ -200,25 +200,16 @@ std::string with_plain_doubles(std::string text) {
 }
 
 // Written directly (not Boost's text rewritten): each double is converted once, in one pass.
-std::string serialize_json(const boost::json::value& value) {
+template <class Json>
+std::string written(const Json& json, void (*append)(std::string&, const Json&)) {
   std::string out;
   out.reserve(64);
-  append_value(out, value);
+  append(out, json);
   return out;
 }
 
-std::string serialize_json(const boost::json::object& object) {
-  std::string out;
-  out.reserve(64);
-  append_object(out, object);
-  return out;
-}
-
-std::string serialize_json(const boost::json::array& array) {
-  std::string out;
-  out.reserve(64);
-  append_array(out, array);
-  return out;
-}
+std::string serialize_json(const boost::json::value& value) { return written(value, append_value); }
+std::string serialize_json(const boost::json::object& object) { return written(object, append_object); }
+std::string serialize_json(const boost::json::array& array) { return written(array, append_array); }
 
 }  // namespace nox
