@@ -10,6 +10,8 @@ the queue is empty (before the read-back) and reports the deltas (the two INFO c
 bracket the measured part in a MONITOR log).
 Prints one JSON line: add (submit) rate, round trip rate (first POST -> queue empty), counts.
 With NOX_PID set, also noxd's CPU seconds over the same span.
+BATCH=0 sends one POST /jobs per job instead (a job of no batch: no batch id, no batch index
+entry), for bench/redis-memory-per-job.sh.
   [REDIS_PORT=...] [NOX_PID=...] roundtrip.py URL [N=10000] [BATCH=1000]"""
 import http.client
 import json
@@ -50,12 +52,19 @@ def redis_info():
     return calls, cpu, mem
 
 body = json.dumps([nb.echo_spec() for _ in range(batch)]).encode()
+single = json.dumps(nb.echo_spec()).encode()
 ids = set()
 errors = {}
 info0 = redis_info() if redis_port else None
 cpu0 = nb.cpu_seconds(nox_pid) if nox_pid else None
 t0 = time.perf_counter()
-for i in range(0, n, batch):
+for _ in range(n if batch == 0 else 0):
+    status, resp = nb.request(c, "POST", "/jobs", single)
+    if status == 202:
+        ids.add(json.loads(resp)["job_id"])
+    else:
+        errors[status] = errors.get(status, 0) + 1
+for i in range(0, n if batch > 0 else 0, max(batch, 1)):
     b = body if i + batch <= n else json.dumps([nb.echo_spec() for _ in range(n - i)]).encode()
     status, resp = nb.request(c, "POST", "/jobs/batch", b)
     if status == 202:
