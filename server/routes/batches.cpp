@@ -20,7 +20,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t max_file_records = 10000;
+constexpr std::size_t max_file_records = max_batch_size;  // core/job_id.hpp: a batch's size is in its id
 constexpr std::size_t creates_between_yields = 16;
 constexpr std::size_t batch_page = 1000;
 
@@ -148,7 +148,7 @@ asio::awaitable<HttpResponse> submit_molecule_file_batch(App& app, const HttpReq
     co_return error_response(413, "batch_too_large", "a batch holds at most " + std::to_string(max_file_records) +
                                                          " records, got " + std::to_string(records.size()));
   }
-  const std::string batch_id = new_job_id();
+  const std::string batch_id = new_batch_id(records.size());  // its jobs' ids are made from it
   // Each record: its spec, or its errors. Valid records are accepted even when others are not.
   std::vector<FieldErrors> record_errors(records.size());
   std::vector<std::optional<JobSpec>> specs(records.size());
@@ -175,6 +175,7 @@ asio::awaitable<HttpResponse> submit_molecule_file_batch(App& app, const HttpReq
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (!specs[i]) continue;
     jobs[i] = admit(app, request, *specs[i], std::move(problems[i]), "", record_errors[i]);
+    if (jobs[i]) jobs[i]->id = batch_job_id(batch_id, i);
     admitted += jobs[i] ? 1 : 0;
   }
   if (admitted == 0) {

@@ -31,7 +31,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t max_batch_jobs = 10000;
+constexpr std::size_t max_batch_jobs = max_batch_size;  // core/job_id.hpp: a batch's size is in its id
 // A batch's specs validated, and jobs created, between two yields to the event loop.
 constexpr std::size_t specs_between_yields = 32;
 constexpr std::size_t creates_between_yields = 16;
@@ -187,8 +187,10 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     }
   }
   if (!errors.empty()) co_return field_errors_response(errors);
-  // One id groups the batch (GET /batches/{id}); a retry with the same Idempotency-Key gets the same.
-  const std::string batch_id = key ? job_id_for(key->scope + ":batch") : new_job_id();
+  // One id groups the batch (GET /batches/{id}); a retry with the same Idempotency-Key gets the
+  // same. Its jobs' ids are made from it (core/job_id.hpp).
+  const std::string batch_id =
+      key ? batch_id_for(key->scope + ":batch", parsed.size()) : new_batch_id(parsed.size());
   for (JobSpec& spec : parsed) {
     spec.clear_server_links();
     spec.batch_id = batch_id;
@@ -207,7 +209,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   for (std::size_t k = 0; k < parsed.size(); ++k) {
     const std::size_t i = positions[k];
     if (auto job = admit(app, request, parsed[k], std::move(problems[k]), "[" + std::to_string(i) + "].", errors)) {
-      if (key) job->id = job_id_for(key->scope + ":" + std::to_string(i));
+      job->id = batch_job_id(batch_id, i);
       jobs.push_back(std::move(*job));
     }
   }

@@ -5,7 +5,8 @@
 // and job_blob.cpp, the same in both:
 //   s state   e engine   t tags (array)   c created_at   b started_at   f finished_at
 //   a attempts   ma max_attempts   l lost   ml max_lost   p priority   w worker (the instance running it)   o owner (the identity that submitted it)
-//   sp spec (compressed)   r result (compressed)   x error (JSON)   g progress (JSON)
+//   sp spec (compressed)   sb the spec of a batch's job without its batch_id (the job's id gives it)
+//   r result (compressed)   x error (JSON)   g progress (JSON)
 //   th threads (slots a claim costs; from the spec)   wo waiting_on (state waiting)   cf cached_from (the calculation cache)
 //   q queue member (while pending)   h event history (integers, see history())
 // Why: a hash with a field per value costs Redis ~70 bytes per field, and the spec and an echo

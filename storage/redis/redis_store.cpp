@@ -564,7 +564,69 @@ asio::awaitable<Result<StatusText>> RedisStore::status_json(std::string id) {
   co_return StatusText{serialize_json(job_status_json(*job)), job->owner};
 }
 
+// A batch whose jobs' ids were made from its id (core/job_id.hpp) has no index: its jobs are
+// read by id, from the highest position (the newest) down, `batch` ids per round, the other
+// filters checked on the records, and at most `list_scan_rounds` rounds per page (a short page
+// then has a next_cursor). Positions nobody holds (a record of a molecule file that was
+// refused, a job deleted) are passed over. The cursor is "p<position>": go on below it.
+asio::awaitable<Result<JobPage>> RedisStore::list_batch(ListQuery query, std::string batch_id, std::size_t size) {
+  std::size_t below = size;  // positions below this one are still to look at
+  if (!query.cursor.empty()) {
+    const std::string_view cursor = query.cursor;
+    std::size_t at = 0;
+    const auto [end, ec] = std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), at);
+    if (cursor.front() != 'p' || ec != std::errc() || end != cursor.data() + cursor.size() || at > size)
+      co_return StoreError{StoreErrc::invalid, "the cursor is not one this server issued", {}};
+    below = at;
+  }
+  JobPage page;
+  const std::size_t want = query.limit + 1;  // one more tells whether there is a next page
+  const std::size_t batch = std::clamp<std::size_t>(want * 2, 50, 1000);
+  std::vector<std::pair<std::size_t, Job>> found;  // (position, job)
+  for (std::size_t rounds = 0; found.size() < want && below > 0 && rounds < std::max<std::size_t>(options_.list_scan_rounds, 1);
+       ++rounds) {
+    const std::size_t n = std::min(batch, below);
+    Command fetch;
+    for (std::size_t i = 1; i <= n; ++i) fetch.push({"GET", key("job:" + batch_job_id(batch_id, below - i))});
+    Result<std::vector<Reply>> records = co_await read(std::move(fetch));
+    if (!records) co_return records.error();
+    std::size_t looked = 0;
+    for (; looked < n && found.size() < want; ++looked) {
+      const std::size_t position = below - 1 - looked;
+      Result<Job> job = job_from_blob((*records)[looked], batch_job_id(batch_id, position), job_blob::Unpack::spec);
+      if (!job) {
+        if (job.error().code != StoreErrc::not_found) co_return job.error();
+        continue;  // nobody holds this position
+      }
+      if (query.state && job->state != *query.state) continue;
+      if (query.engine && job->engine() != *query.engine) continue;
+      if (query.owner && job->owner != *query.owner) continue;
+      found.emplace_back(position, std::move(*job));
+    }
+    below -= looked;
+  }
+  if (found.size() == want) {
+    found.pop_back();
+    page.next_cursor = "p" + std::to_string(found.back().first);
+  } else if (below > 0) {
+    page.next_cursor = "p" + std::to_string(below);  // the scan budget ran out first
+  }
+  page.jobs.reserve(found.size());
+  for (auto& [position, job] : found) page.jobs.push_back(std::move(job));
+  co_return page;
+}
+
 asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
+  if (query.limit > 0 && query.tag && query.tag->starts_with(kBatchTagPrefix)) {
+    std::string batch_id = query.tag->substr(kBatchTagPrefix.size());
+    if (const auto size = batch_size_of(batch_id)) {
+      // A batch of an older Nox (its jobs have ids of their own) is in its tag's index.
+      Command indexed{"EXISTS", key("idx:tag:" + *query.tag)};
+      Result<std::vector<Reply>> exists = co_await read(std::move(indexed));
+      if (!exists) co_return exists.error();
+      if (exists->front().integer().value_or(0) == 0) co_return co_await list_batch(std::move(query), std::move(batch_id), *size);
+    }
+  }
   // Every index is a zset of job ids scored by creation time: one per (state, engine) pair
   // and one per tag (lib.lua). Members with equal scores come in reverse lexicographic order
   // under REV, so a position (score, id) is exact in all of them: next come the ids below it

@@ -172,6 +172,9 @@ class RedisStore final : public Store {
   boost::asio::awaitable<Result<redis::Reply>> eval(Script script, std::vector<std::string> keys,
                                                     std::vector<std::string_view> args);
   boost::asio::awaitable<Result<Done>> load_script(Script script);
+  // list() of a batch whose jobs' ids were made from its id: read by id, no index.
+  boost::asio::awaitable<Result<JobPage>> list_batch(ListQuery query, std::string batch_id, std::size_t size);
+
   // eval() with a given operation id (a new random one per logical call; "" for scripts that
   // are not `once`). When the answer is lost (timeout, connection lost after the write) the
   // same command is sent again once reconnected, until retry_window() has passed.

@@ -33,7 +33,7 @@ local function finish_one(id, worker, outcome, result, err, retryable, summary, 
     local extra = note ~= '' and (',' .. note) or ''
     event = log_event(events, maxlen, 'retrying', id, state, now,
       '{"error":' .. err .. ',"attempt":' .. int(attempts) .. extra .. '}')
-    if spec ~= '' then r.sp = spec end
+    if spec ~= '' then r.sp, r.sb = spec, nil end
     r.s = state
     if state == 'scheduled' then
       redis.call('ZADD', scheduled, due, id)

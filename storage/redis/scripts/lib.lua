@@ -42,6 +42,8 @@ local terminal = {completed = true, failed = true, cancelled = true}
 --   th threads (slots a claim costs)   rq compute tags it requires (array)   qn its queue (absent: default)
 --     wo the job this one waits for (state waiting)   cf the job whose result it holds (the cache)
 --   sp spec, r result (compressed by RedisStore; opaque here)   x error (JSON)   g progress (JSON)
+--   sb instead of sp: a batch's job's spec less its batch_id (the job's id gives it); a script
+--     that stores a new sp drops sb
 --   q queue member (while pending)   h event history (see history_plus)
 -- cmsgpack packs whole Lua numbers as integers, so times and counts stay integers.
 local function load_job(job)

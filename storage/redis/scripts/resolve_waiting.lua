@@ -40,7 +40,7 @@ elseif outcome == 'failed' then
   event = log_event(events, maxlen, 'failed', id, 'failed', now, '{"error":' .. err .. '}')
 else
   r.s = 'pending'
-  if ARGV[11] ~= '' then r.sp = ARGV[11] end
+  if ARGV[11] ~= '' then r.sp, r.sb = ARGV[11], nil end
   event = log_event(events, maxlen, 'queued', id, 'pending', now, '{"waited_on":"' .. on .. '"}')
   r.q = enqueue_member(queue, id, r, event)
   wake(wake_list, wake_cap)

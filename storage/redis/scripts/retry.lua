@@ -11,7 +11,7 @@ if not r then return {'not_found'} end
 local state = r.s
 if state ~= 'failed' and state ~= 'cancelled' then return {'conflict', state} end
 local now = now_ms()
-if ARGV[5] ~= '' then r.sp = ARGV[5] end
+if ARGV[5] ~= '' then r.sp, r.sb = ARGV[5], nil end
 r.s, r.f, r.b, r.x, r.r, r.g, r.cf, r.w = 'pending', nil, nil, nil, nil, nil, nil, nil
 local event = log_event(events, ARGV[3], 'retrying', id, 'pending', now, ARGV[6])
 r.h = history_plus(r.h, event)
