@@ -27,8 +27,9 @@ std::string encode(const Job& job);
 // each is a decompression and a JSON tree. Listings and status reads show no result; a
 // finish's answer needs neither (the caller holds both).
 enum class Unpack { spec_and_result, spec, nothing };
-// `id` is the key's; `spec_json`, when given, receives the spec's JSON text (for pack_result;
-// with Unpack::nothing it stays empty). Throws std::runtime_error on bytes that encode() or
+// `id` is the key's; `spec_json`, when given, receives the spec's JSON text, the dictionary of
+// its result (for pack_result; a batch's job's spec with its batch_id put back; with
+// Unpack::nothing it stays empty). Throws std::runtime_error on bytes that encode() or
 // the scripts did not write.
 Job decode(std::string_view blob, std::string_view id, Unpack what = Unpack::spec_and_result,
            std::string* spec_json = nullptr);
