@@ -36,7 +36,6 @@ constexpr std::size_t max_batch_jobs = max_batch_size;  // core/job_id.hpp: a ba
 constexpr std::size_t specs_between_yields = 32;
 constexpr std::size_t creates_between_yields = 16;
 
-// Waits until `remaining` creates have answered (their results land in one vector).
 // Frees a batch's parsed specs or created jobs a few hundred per loop turn: 10,000 of them
 // freed at once held the loop ~10 ms at the end of the request.
 template <class T>
@@ -49,6 +48,7 @@ asio::awaitable<void> release_yielding(std::vector<T>& items) {
   }
 }
 
+// Waits until `remaining` creates have answered (their results land in one vector).
 struct BatchCreation {
   explicit BatchCreation(asio::any_io_executor executor, std::size_t count)
       : results(count, Result<Job>(StoreError{})), remaining(count), all_done(executor) {
