@@ -564,6 +564,21 @@ asio::awaitable<Result<StatusText>> RedisStore::status_json(std::string id) {
   co_return StatusText{serialize_json(job_status_json(*job)), job->owner};
 }
 
+namespace {
+
+// Whether a job read from an index (or a batch's ids) passes the query's other filters.
+bool matches(const ListQuery& query, const Job& job) {
+  if (query.state && job.state != *query.state) return false;
+  if (query.engine && job.engine() != *query.engine) return false;
+  if (query.tag) {
+    const auto tags = job.index_tags();
+    if (std::find(tags.begin(), tags.end(), *query.tag) == tags.end()) return false;
+  }
+  return !query.owner || job.owner == *query.owner;
+}
+
+}  // namespace
+
 // A batch whose jobs' ids were made from its id (core/job_id.hpp) has no index: its jobs are
 // read by id, from the highest position (the newest) down, `batch` ids per round, the other
 // filters checked on the records, and at most `list_scan_rounds` rounds per page (a short page
@@ -586,22 +601,23 @@ asio::awaitable<Result<JobPage>> RedisStore::list_batch(ListQuery query, std::st
   for (std::size_t rounds = 0; found.size() < want && below > 0 && rounds < std::max<std::size_t>(options_.list_scan_rounds, 1);
        ++rounds) {
     const std::size_t n = std::min(batch, below);
+    std::vector<std::string> ids;  // positions below-1, below-2, ...
+    ids.reserve(n);
     Command fetch;
-    for (std::size_t i = 1; i <= n; ++i) fetch.push({"GET", key("job:" + batch_job_id(batch_id, below - i))});
+    for (std::size_t i = 1; i <= n; ++i) {
+      ids.push_back(batch_job_id(batch_id, below - i));
+      fetch.push({"GET", key("job:" + ids.back())});
+    }
     Result<std::vector<Reply>> records = co_await read(std::move(fetch));
     if (!records) co_return records.error();
     std::size_t looked = 0;
     for (; looked < n && found.size() < want; ++looked) {
-      const std::size_t position = below - 1 - looked;
-      Result<Job> job = job_from_blob((*records)[looked], batch_job_id(batch_id, position), job_blob::Unpack::spec);
+      Result<Job> job = job_from_blob((*records)[looked], ids[looked], job_blob::Unpack::spec);
       if (!job) {
         if (job.error().code != StoreErrc::not_found) co_return job.error();
         continue;  // nobody holds this position
       }
-      if (query.state && job->state != *query.state) continue;
-      if (query.engine && job->engine() != *query.engine) continue;
-      if (query.owner && job->owner != *query.owner) continue;
-      found.emplace_back(position, std::move(*job));
+      if (matches(query, *job)) found.emplace_back(below - 1 - looked, std::move(*job));
     }
     below -= looked;
   }
@@ -756,14 +772,7 @@ asio::awaitable<Result<JobPage>> RedisStore::list(ListQuery query) {
         stale.emplace_back(candidates[i].index, candidates[i].id);  // deleted meanwhile
         continue;
       }
-      if (query.state && job->state != *query.state) continue;
-      if (query.engine && job->engine() != *query.engine) continue;
-      if (query.tag) {
-        const auto tags = job->index_tags();
-        if (std::find(tags.begin(), tags.end(), *query.tag) == tags.end()) continue;
-      }
-      if (query.owner && job->owner != *query.owner) continue;
-      found.push_back({candidates[i].score, std::move(*job)});
+      if (matches(query, *job)) found.push_back({candidates[i].score, std::move(*job)});
     }
     if (found.size() >= want) exhausted = false;
   }
