@@ -9,7 +9,8 @@ queued xtb jobs, then, while a mixed load runs (small submissions, xtb running, 
     (INFO used_memory delta, goal <= 600 B).
 Env: STORE=memory|redis (default memory), FINISHED (1000000), PENDING (100000), SWEPT (100000),
 NOXD, REDIS_PORT (redis: a running redis-server on 127.0.0.1, flushed first), MEMORY_ONLY=1 (stop after
-the memory figure).
+the memory figure), PROBE_LOG=file (every probe of the batch as "<s since the batch was sent> <ms>",
+with the times the batch was answered and had run, to see when the slow ones came).
 Loopback only; stops what it starts."""
 import http.client
 import json
@@ -83,7 +84,7 @@ def _probe_loop(port, path, every, samples_out, stop):
     while not stop.is_set():
         t0 = time.perf_counter()
         request(conn, "GET", path)
-        samples.append((time.perf_counter() - t0) * 1000)
+        samples.append((t0, (time.perf_counter() - t0) * 1000))
         next_at += every
         time.sleep(max(0.0, next_at - time.perf_counter()))
     samples_out.put(samples)
@@ -103,10 +104,11 @@ class Prober:
         self.proc.start()
 
     def finish(self):
+        """The latencies in ms; timed_samples() also has when each probe was sent."""
         self.stop_flag.set()
-        samples = self.samples_out.get()
+        self.timed = self.samples_out.get()
         self.proc.join()
-        return samples
+        return [ms for _, ms in self.timed]
 
 
 class MixedLoad(threading.Thread):
@@ -211,9 +213,16 @@ def main():
     probe = Prober(nox, f"/jobs/{some_id}/status")
     probe.start()
     time.sleep(0.2)
+    sent = time.perf_counter()
     submit_batches(nox.conn(timeout=600), BATCH, lambda i: echo_spec(priority=1000), "probe-batch echo")
+    answered = time.perf_counter()
     wait_for(conn, lambda h: h["queue"]["pending"] <= PENDING + 5, "probe batch to run", timeout=600)
+    ran = time.perf_counter()
     samples = probe.finish()
+    if os.environ.get("PROBE_LOG"):
+        with open(os.environ["PROBE_LOG"], "w") as log:
+            log.write(f"# batch answered at {answered - sent:.3f} s, had run by {ran - sent:.3f} s (sent at {sent:.6f} on CLOCK_MONOTONIC)\n")
+            log.writelines(f"{t - sent:.4f} {ms:.2f}\n" for t, ms in probe.timed)
     p99 = pct(samples, 99)
     figure(f"{STORE}: probe p99 during a 10,000-job batch ({len(samples)} probes, max {max(samples):.1f} ms)",
            f"{p99:.2f} ms", "< 5 ms", "met" if p99 < 5 else "MISSED")

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/log.hpp"
+#include "server/loop_turns.hpp"
 
 namespace nox {
 
@@ -30,8 +31,9 @@ constexpr std::size_t max_in_process_in_flight = 128;
 // 95-100 % and 10,000 echo jobs drained in 408-661 ms instead of 646-708 (bench/RESULTS.md
 // run 17).
 constexpr std::size_t max_in_process_per_claim = 32;
-// Jobs started between two yields of the claim loop to the rest of the event loop.
-constexpr std::size_t jobs_between_yields = 16;
+// A claim from a store that answers without waiting (memory) takes at most this many jobs:
+// the claim itself runs in one go.
+constexpr std::size_t jobs_per_claim = 16;
 
 // Specs in the store were validated at submission (with this server's limits); when
 // they are read back to run, only their shape matters.
@@ -158,7 +160,7 @@ asio::awaitable<void> Dispatcher::run() {
       budget.in_process_engines = in_process_engines_;
       budget.in_process = std::min(budget.in_process, max_in_process_per_claim);
     } else {
-      budget.slots = budget.in_process = std::min({budget.slots, budget.in_process, jobs_between_yields});
+      budget.slots = budget.in_process = std::min({budget.slots, budget.in_process, jobs_per_claim});
     }
     auto claimed = co_await store_.claim_within(options_.worker_id, options_.lease, std::move(budget));
     if (!claimed) {
@@ -181,15 +183,12 @@ asio::awaitable<void> Dispatcher::run() {
       asio::co_spawn(loop_, start_reserved(std::move(*claimed)), asio::detached);
       continue;
     }
+    // A store that answers without waiting (memory) would let a long queue drain in one
+    // go and hold up every request: starting jobs takes turns with the rest of the loop.
     for (Job& job : *claimed) {
       reserve(job);
       co_await launch(std::move(job));
-    }
-    // A store that answers without waiting (memory) would let a long queue drain in one
-    // go and hold up every request: let the loop run other work every few jobs.
-    if (started_since_yield_ >= jobs_between_yields) {
-      started_since_yield_ = 0;
-      co_await asio::post(loop_, asio::use_awaitable);
+      co_await take_turn();
     }
   }
 }
@@ -204,11 +203,13 @@ void Dispatcher::reserve(const Job& job) {
 
 asio::awaitable<void> Dispatcher::start_reserved(std::vector<Job> jobs) {
   co_await asio::post(loop_, asio::use_awaitable);
-  for (Job& job : jobs) co_await launch(std::move(job));
+  for (Job& job : jobs) {
+    co_await take_turn();
+    co_await launch(std::move(job));
+  }
 }
 
 asio::awaitable<void> Dispatcher::launch(Job job) {
-  ++started_since_yield_;
   const Engine* engine = engines_.find(job.engine());
   if (!engine) {
     Finish missing = failure("engine_unavailable",
@@ -229,6 +230,7 @@ asio::awaitable<void> Dispatcher::launch(Job job) {
 }
 
 asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine) {
+  co_await take_turn();  // a claim starts dozens at once
   const auto began = std::chrono::steady_clock::now();
   EngineOutput output = engine.run_in_process(job.spec);
   AttemptResult attempt;

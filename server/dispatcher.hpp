@@ -128,7 +128,6 @@ class Dispatcher {
   std::size_t in_process_in_flight_ = 0;  // in-process jobs whose outcome is being written
   bool stopping_ = false;
   WorkerMode mode_ = WorkerMode::active;
-  std::size_t started_since_yield_ = 0;
   std::map<std::string, Running> running_;
   boost::asio::steady_timer slot_signal_;
   boost::asio::steady_timer stop_signal_;

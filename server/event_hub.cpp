@@ -1,6 +1,7 @@
 #include "server/event_hub.hpp"
 
 #include "core/status_cache.hpp"
+#include "server/loop_turns.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -197,7 +198,10 @@ asio::awaitable<void> EventHub::run() {
       if (head) position_ = *head;
       continue;
     }
-    for (const auto& event : batch->events) {
+    // A read brings up to a few hundred events: delivered (and freed) taking turns with the loop.
+    for (JobEvent& next : batch->events) {
+      co_await take_turn();
+      const JobEvent event = std::move(next);
       co_await deliver(event);
       position_ = event.id;
     }

@@ -9,6 +9,8 @@
 #include <boost/json/parse.hpp>
 #include <algorithm>
 #include <charconv>
+#include <deque>
+#include <optional>
 
 #include "core/job_id.hpp"
 #include "core/json_serialize.hpp"
@@ -19,6 +21,7 @@
 #include "server/api_error.hpp"
 #include "server/app.hpp"
 #include "server/large_json.hpp"
+#include "server/loop_turns.hpp"
 #include "server/request_body.hpp"
 #include "core/status_cache.hpp"
 #include "server/routes/job_admission.hpp"
@@ -32,37 +35,47 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_batch_jobs = max_batch_size;  // core/job_id.hpp: a batch's size is in its id
-// A batch's specs validated, and jobs created, between two yields to the event loop.
-constexpr std::size_t specs_between_yields = 32;
-constexpr std::size_t creates_between_yields = 16;
-
-// Frees a batch's parsed specs or created jobs a few hundred per loop turn: 10,000 of them
-// freed at once held the loop ~10 ms at the end of the request.
-template <class T>
-asio::awaitable<void> release_yielding(std::vector<T>& items) {
-  constexpr std::size_t per_turn = 256;
-  auto executor = co_await asio::this_coro::executor;
+// Frees a batch's parsed specs taking turns with the loop (server/loop_turns.hpp): 10,000 of
+// them freed at once held the loop ~10 ms at the end of the request.
+template <class Items>
+asio::awaitable<void> release_each(Items& items) {
   while (!items.empty()) {
-    for (std::size_t n = 0; n < per_turn && !items.empty(); ++n) items.pop_back();
-    co_await asio::post(executor, asio::use_awaitable);
+    items.pop_back();
+    co_await take_turn();
   }
 }
 
-// Waits until `remaining` creates have answered (their results land in one vector).
+// The creates of a batch on a pipelining store (Redis), out at once but never more than
+// `creates_in_flight`: each holds its job and a few coroutine frames until Redis answers, and
+// all 10,000 of a batch at once took ~85 MB that the loop faulted in page by page (a fifth of
+// its time during the batch). Each answer is kept as the batch's entry for that job.
+constexpr std::size_t creates_in_flight = 256;
+
 struct BatchCreation {
-  explicit BatchCreation(asio::any_io_executor executor, std::size_t count)
-      : results(count, Result<Job>(StoreError{})), remaining(count), all_done(executor) {
-    all_done.expires_at(asio::steady_timer::time_point::max());
+  BatchCreation(asio::any_io_executor executor, std::size_t count, json::storage_ptr storage)
+      : entries(std::move(storage)), answered(executor) {
+    entries.resize(count);
+    answered.expires_at(asio::steady_timer::time_point::max());
   }
-  std::vector<Result<Job>> results;
-  std::size_t remaining;
-  asio::steady_timer all_done;
+  json::array entries;  // each job's entry in the answer, in the answer's arena
+  // The failure of the first job (in the batch's order) that could not be created; no more
+  // are started after one.
+  std::optional<std::pair<std::size_t, StoreError>> failure;
+  std::size_t out = 0;          // creates started and not answered
+  asio::steady_timer answered;  // cancelled at each answer (never expires)
 };
 
 asio::awaitable<void> create_into(App& app, Job job, CreateBounds bounds, std::shared_ptr<BatchCreation> batch,
                                   std::size_t index, bool idempotent) {
-  batch->results[index] = co_await create_or_find(app, std::move(job), bounds, idempotent);
-  if (--batch->remaining == 0) batch->all_done.cancel();
+  co_await take_turn();  // each encodes its job's record: hundreds are started at once
+  auto created = co_await create_or_find(app, std::move(job), bounds, idempotent);
+  if (created) {
+    batch->entries[index] = accepted_json(*created, batch->entries.storage());
+  } else if (!batch->failure || index < batch->failure->first) {
+    batch->failure.emplace(index, created.error());
+  }
+  --batch->out;
+  batch->answered.cancel();
 }
 
 // Idempotency-Key (as in the IETF draft and Stripe's API): the first answer to a key is
@@ -167,7 +180,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   // (large_json.hpp says what freeing them one by one cost).
   auto body = co_await read_json_body_yielding(request, arena());
   if (auto* error = std::get_if<HttpResponse>(&body)) co_return std::move(*error);
-  const json::value& value = std::get<json::value>(body);
+  json::value& value = std::get<json::value>(body);
   const json::array* specs = value.if_array();
   if (!specs && value.is_object()) {
     if (auto* jobs = value.as_object().if_contains("jobs")) specs = jobs->if_array();
@@ -182,11 +195,17 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
   // All or nothing: every spec is validated before any job is created. Validating thousands
   // takes a while: other requests run between every few.
   FieldErrors errors;
-  std::vector<JobSpec> parsed;
-  std::vector<std::size_t> positions;  // each parsed spec's index in the batch
-  parsed.reserve(specs->size());
+  // One id groups the batch (GET /batches/{id}); a retry with the same Idempotency-Key gets the
+  // same. Its jobs' ids are made from it (core/job_id.hpp).
+  const std::string batch_id =
+      key ? batch_id_for(key->scope + ":batch", specs->size()) : new_batch_id(specs->size());
+  // Not one vector: 10,000 specs are 10 MB, and jemalloc hands a block past 8 MB back to the
+  // kernel as soon as it is freed (~1.5 ms of the loop's time, and as long again faulting
+  // it in). Every loop over the batch's jobs below takes turns with the rest of the loop.
+  std::deque<JobSpec> parsed;
+  bool chemistry = false;
   for (std::size_t i = 0; i < specs->size(); ++i) {
-    if (i % specs_between_yields == specs_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
+    co_await take_turn();
     if (auto spec = parse_spec(app, (*specs)[i], "[" + std::to_string(i) + "].", errors)) {
       if (!spec->depends_on.empty()) {
         // A batch is created in pieces, in parallel with Redis: dependencies take POST /workflows.
@@ -194,21 +213,17 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
                           "jobs of a batch cannot depend on other jobs; submit them as a workflow (POST /workflows)"});
         continue;
       }
+      spec->clear_server_links();
+      spec->batch_id = batch_id;
+      chemistry = chemistry || needs_chemistry(*spec);
       parsed.push_back(std::move(*spec));
-      positions.push_back(i);
     }
   }
   if (!errors.empty()) co_return field_errors_response(errors);
-  // One id groups the batch (GET /batches/{id}); a retry with the same Idempotency-Key gets the
-  // same. Its jobs' ids are made from it (core/job_id.hpp).
-  const std::string batch_id =
-      key ? batch_id_for(key->scope + ":batch", parsed.size()) : new_batch_id(parsed.size());
-  for (JobSpec& spec : parsed) {
-    spec.clear_server_links();
-    spec.batch_id = batch_id;
-  }
-  std::vector<FieldErrors> problems(parsed.size());
-  if (std::any_of(parsed.begin(), parsed.end(), needs_chemistry)) {
+  co_await release_yielding(value);  // what the jobs need of it is in their specs now
+  // From here on the k-th spec is the batch's k-th.
+  std::vector<FieldErrors> problems;
+  if (chemistry) {
     const std::size_t max_atoms = app.settings.max_atoms;
     problems = co_await app.chemistry.run([&parsed, max_atoms] {
       std::vector<FieldErrors> found;
@@ -216,59 +231,62 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
       return found;
     });
   }
-  std::vector<Job> jobs;
-  jobs.reserve(parsed.size());
+  std::deque<Job> jobs;
   for (std::size_t k = 0; k < parsed.size(); ++k) {
-    // Admitting 10,000 jobs took ~50 ms: the loop runs other requests between every few too.
-    if (k % specs_between_yields == specs_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-    const std::size_t i = positions[k];
-    if (auto job = admit(app, request, parsed[k], std::move(problems[k]), "[" + std::to_string(i) + "].", errors)) {
-      job->id = batch_job_id(batch_id, i);
+    // Admitting 10,000 jobs took ~50 ms.
+    co_await take_turn();
+    FieldErrors found = chemistry ? std::move(problems[k]) : FieldErrors{};
+    if (auto job = admit(app, request, parsed[k], std::move(found), "[" + std::to_string(k) + "].", errors)) {
+      job->id = batch_job_id(batch_id, k);
       jobs.push_back(std::move(*job));
     }
+    parsed[k] = JobSpec{};  // the job holds what it needs of its spec: not both at once
   }
   if (!errors.empty()) co_return field_errors_response(errors);
-  co_await release_yielding(parsed);  // each job holds what it needs of its spec
-  if (auto limited = co_await app.access.admit_submissions(request.identity, jobs.size()))
-    co_return std::move(*limited);
+  co_await release_each(parsed);
+  const std::size_t count = jobs.size();
+  if (auto limited = co_await app.access.admit_submissions(request.identity, count)) co_return std::move(*limited);
   const CreateBounds bounds = create_bounds(app, request.identity);
-  if (auto refused = co_await refuse_batch_over_quota(app, request.identity, bounds, jobs.size()))
+  if (auto refused = co_await refuse_batch_over_quota(app, request.identity, bounds, count))
     co_return std::move(*refused);
   json::array accepted(arena());
-  accepted.reserve(jobs.size());
   if (!app.store.pipelines()) {
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      if (i % creates_between_yields == creates_between_yields - 1)
-        co_await asio::post(executor, asio::use_awaitable);
-      auto created = co_await create_or_find(app, std::move(jobs[i]), bounds, key != nullptr);
+    accepted.reserve(count);
+    while (!jobs.empty()) {
+      co_await take_turn();
+      auto created = co_await create_or_find(app, std::move(jobs.front()), bounds, key != nullptr);
+      jobs.pop_front();
       if (!created) co_return partial_batch_error(created.error(), accepted.size());
       accepted.push_back(accepted_json(*created, accepted.storage()));
     }
   } else {
     // Creates overlap: with Redis they are pipelined on one connection instead of waiting a
-    // round trip each. Started a few at a time with a yield in between: each encodes its
-    // record as it starts, and a thousand started at once held the loop ~10 ms before the
-    // next request was even read.
-    auto batch = std::make_shared<BatchCreation>(executor, jobs.size());
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      if (i % creates_between_yields == creates_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-      asio::co_spawn(executor, create_into(app, std::move(jobs[i]), bounds, batch, i, key != nullptr), asio::detached);
+    // round trip each.
+    auto batch = std::make_shared<BatchCreation>(executor, count, accepted.storage());
+    auto wait_for_answer = [&batch]() {
+      return batch->answered.async_wait(asio::as_tuple(asio::use_awaitable));
+    };
+    for (std::size_t i = 0; !jobs.empty() && !batch->failure; ++i) {
+      co_await take_turn();
+      while (batch->out >= creates_in_flight) co_await wait_for_answer();
+      ++batch->out;
+      asio::co_spawn(executor, create_into(app, std::move(jobs.front()), bounds, batch, i, key != nullptr),
+                     asio::detached);
+      jobs.pop_front();
     }
-    while (batch->remaining > 0) co_await batch->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-    for (std::size_t i = 0; i < batch->results.size(); ++i) {
-      if (i % creates_between_yields == creates_between_yields - 1) co_await asio::post(executor, asio::use_awaitable);
-      auto& created = batch->results[i];
-      if (!created) co_return partial_batch_error(created.error(), accepted.size());
-      accepted.push_back(accepted_json(*created, accepted.storage()));
-    }
-    co_await release_yielding(batch->results);
+    while (batch->out > 0) co_await wait_for_answer();
+    // A failure midway reports how many jobs were created before it (every one before it was).
+    if (batch->failure) co_return partial_batch_error(batch->failure->second, batch->failure->first);
+    accepted = std::move(batch->entries);
   }
   json::value answer(json::object_kind, accepted.storage());
   answer.as_object()["batch_id"] = batch_id;
   answer.as_object()["jobs"] = std::move(accepted);
   HttpResponse response;
   response.status = 202;
-  response.body = co_await serialize_yielding(answer);
+  // Each job's entry is ~130 bytes of text.
+  response.body = co_await serialize_yielding(answer, 160 * (count + 1));
+  co_await release_yielding(answer);
   if (key) co_await remember(app, *key, response.body, {});
   co_return response;
 }
