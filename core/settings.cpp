@@ -200,6 +200,9 @@ const std::vector<Descriptor>& descriptors() {
         seconds(&Settings::breaker_cooldown_s, 0.1, 86400));
     add("kill_grace_s", "5", "time between SIGTERM and SIGKILL when a job is stopped",
         seconds(&Settings::kill_grace_s, 0, 600));
+    add("engine_nice", "10",
+        "added to the niceness of engine processes (0-19): the event loop keeps answering while jobs use every core",
+        count(&Settings::engine_nice, 0, 19));
     add("sse_heartbeat_s", "15", "a comment line is sent on idle event streams this often",
         seconds(&Settings::sse_heartbeat_s, 0.1, 3600));
     add("sse_max_buffer_bytes", "1048576", "an event-stream subscriber this far behind is closed",
@@ -428,6 +431,7 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "retry_backoff_max_s") return number(s.retry_backoff_max_s);
   if (name == "breaker_cooldown_s") return number(s.breaker_cooldown_s);
   if (name == "kill_grace_s") return number(s.kill_grace_s);
+  if (name == "engine_nice") return std::to_string(s.engine_nice);
   if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);
   if (name == "sse_max_buffer_bytes") return std::to_string(s.sse_max_buffer_bytes);
   if (name == "events_capacity") return std::to_string(s.events_capacity);

@@ -47,6 +47,7 @@ struct Settings {
   std::string role = "both";  // both | api (serves, runs nothing) | worker (runs jobs; health and metrics only)
   std::string cache_scope = "owner";  // calculation cache shared by: owner (each identity) | lab (everyone) | off
   double kill_grace_s = 5;
+  std::uint64_t engine_nice = 10;
   double sse_heartbeat_s = 15;
   std::uint64_t sse_max_buffer_bytes = 1 << 20;
   std::uint64_t events_capacity = 100000;

@@ -82,6 +82,7 @@ AttemptResult run_attempt(const Engine& engine, const JobSpec& spec, const std::
     process.timeout = spec.timeout();
     process.kill_grace = options.kill_grace;
     process.stack_limit_bytes = options.stack_limit_bytes;
+    process.nice = options.engine_nice;
     if (!command.stdout_file.empty()) process.stdout_file = scratch / command.stdout_file;
 
     auto parser = engine.progress_parser();

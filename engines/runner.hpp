@@ -23,6 +23,7 @@ struct RunnerOptions {
   std::chrono::milliseconds kill_grace{5000};
   std::size_t stack_limit_bytes = 512ull << 20;  // xtb needs a big stack above ~600 atoms
   std::chrono::milliseconds progress_interval{250};  // at most 4 progress events per second
+  int engine_nice = 10;  // ProcessSpec::nice of every engine run (setting engine_nice)
 };
 
 struct AttemptResult {

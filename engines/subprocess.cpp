@@ -171,6 +171,8 @@ struct ExecPlan {
   std::string working_dir;
   bool set_stack = false;
   rlimit stack{};
+  int priority = 0;  // the child's niceness (setpriority), when set_priority
+  bool set_priority = false;
 };
 
 ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
@@ -203,6 +205,15 @@ ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
       plan.stack.rlim_cur = wanted;
       plan.stack.rlim_max = current.rlim_max;
       plan.set_stack = true;
+    }
+  }
+  if (spec.nice > 0) {
+    // Worked out here: the child may only make async-signal-safe calls.
+    errno = 0;
+    const int current = ::getpriority(PRIO_PROCESS, 0);
+    if (errno == 0) {
+      plan.priority = std::min(19, current + spec.nice);
+      plan.set_priority = true;
     }
   }
   return plan;
@@ -239,6 +250,8 @@ ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
     child_fail(report_fd, SpawnStage::chdir);
   if (plan.set_stack && ::setrlimit(RLIMIT_STACK, &plan.stack) != 0)
     child_fail(report_fd, SpawnStage::rlimit);
+  // Lowering one's own priority needs no privilege; should it fail, the engine still runs.
+  if (plan.set_priority) ::setpriority(PRIO_PROCESS, 0, plan.priority);
   if (::dup2(devnull, STDIN_FILENO) < 0) child_fail(report_fd, SpawnStage::stdin_redirect);
   if (::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(err_fd, STDERR_FILENO) < 0)
     child_fail(report_fd, SpawnStage::pipes);

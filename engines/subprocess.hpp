@@ -22,6 +22,9 @@ struct ProcessSpec {
   std::chrono::milliseconds kill_grace{2000};
   std::filesystem::path stdout_file;     // when set, stdout is also written here
   std::size_t stack_limit_bytes = 0;     // RLIMIT_STACK for the child, 0 = inherit
+  // Added to the child's niceness (capped at 19) before it runs: compute yields the cores to
+  // the event loop when both want them. 0 = the same priority as noxd.
+  int nice = 0;
 };
 
 // Cancellation shared between the loop (which requests) and the pool thread (which kills).
