@@ -184,11 +184,11 @@ asio::awaitable<void> Dispatcher::run() {
       continue;
     }
     // A store that answers without waiting (memory) would let a long queue drain in one
-    // go and hold up every request: starting jobs takes turns with the rest of the loop.
+    // go and hold up every request: each in-process job takes its turn with the rest of the
+    // loop (complete_in_process); a subprocess job only starts a coroutine here.
     for (Job& job : *claimed) {
       reserve(job);
       co_await launch(std::move(job));
-      co_await take_turn();
     }
   }
 }
@@ -203,10 +203,7 @@ void Dispatcher::reserve(const Job& job) {
 
 asio::awaitable<void> Dispatcher::start_reserved(std::vector<Job> jobs) {
   co_await asio::post(loop_, asio::use_awaitable);
-  for (Job& job : jobs) {
-    co_await take_turn();
-    co_await launch(std::move(job));
-  }
+  for (Job& job : jobs) co_await launch(std::move(job));
 }
 
 asio::awaitable<void> Dispatcher::launch(Job job) {
@@ -230,7 +227,7 @@ asio::awaitable<void> Dispatcher::launch(Job job) {
 }
 
 asio::awaitable<void> Dispatcher::complete_in_process(Job job, const Engine& engine) {
-  co_await take_turn();  // a claim starts dozens at once
+  co_await take_turn();  // a claim starts dozens at once: the only place they wait their turn
   const auto began = std::chrono::steady_clock::now();
   EngineOutput output = engine.run_in_process(job.spec);
   AttemptResult attempt;
