@@ -71,18 +71,21 @@ std::optional<std::string> AccessControl::reload() {
 
 std::variant<std::optional<Identity>, HttpResponse> AccessControl::identify(const HttpRequest& request) const {
   if (open()) return std::optional<Identity>(open_identity());
-  std::string presented(request.header("x-api-key"));
+  std::string_view presented = request.header("x-api-key");
   if (presented.empty()) {
     const std::string_view authorization = request.header("authorization");
     constexpr std::string_view bearer = "Bearer ";
     if (authorization.size() > bearer.size() && authorization.substr(0, bearer.size()) == bearer)
-      presented = std::string(authorization.substr(bearer.size()));
+      presented = authorization.substr(bearer.size());
   }
-  if (presented.empty() && (request.method == "GET" || request.method == "HEAD"))
-    presented = query_param(request.query(), "access_token").value_or("");
+  std::string from_query;  // decoded, so it lives here
+  if (presented.empty() && (request.method == "GET" || request.method == "HEAD")) {
+    from_query = query_param(request.query(), "access_token").value_or("");
+    presented = from_query;
+  }
   if (presented.empty()) return std::optional<Identity>{};
   if (looks_like_jwt(presented)) {
-    auto verified = jwt_.verify(presented, now_ms());
+    auto verified = jwt_.verify(std::string(presented), now_ms());
     if (auto* identity = std::get_if<Identity>(&verified)) return std::optional<Identity>(std::move(*identity));
     HttpResponse response = error_response(401, "invalid_credentials", std::get<std::string>(verified));
     add_challenge(response, "invalid_token");

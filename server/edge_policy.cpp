@@ -96,6 +96,11 @@ bool is_ip_address(const std::string& name) {
 
 bool EdgePolicy::host_allowed(std::string_view host_header) const {
   if (hosts_.empty()) return true;
+  // The usual request names a configured host exactly ("127.0.0.1:8080"): found without
+  // building the lower-cased name (every request passes here).
+  const std::string_view plain = host_header.substr(0, host_header.find(':'));
+  for (const auto& host : hosts_)
+    if (host == plain) return true;
   const std::string name = host_name(host_header);
   // The configured names first: every request passes here, and they are the usual case.
   return std::find(hosts_.begin(), hosts_.end(), name) != hosts_.end() || is_ip_address(name);

@@ -11,12 +11,15 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -24,6 +27,7 @@
 
 #include "server/api_error.hpp"
 #include "server/app.hpp"
+#include "server/loop_turns.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -75,6 +79,37 @@ beast::tcp_stream& tcp_of(Stream& stream) {
   return beast::get_lowest_layer(stream);
 }
 
+// One send on a plain socket that is non-blocking (serve_plain_connection makes it so): the
+// bytes it took, 0 when it would block (or the socket blocks: nothing is tried); `failed`
+// when the connection is broken.
+template <class Buffers>
+std::size_t send_what_fits(tcp::socket& socket, const Buffers& buffers, bool& failed) {
+  if (!socket.non_blocking()) return 0;
+  beast::error_code ec;
+  const std::size_t taken = socket.write_some(buffers, ec);
+  failed = ec && ec != asio::error::would_block && ec != asio::error::try_again;
+  return taken;
+}
+
+// Writes what the socket takes at once, then the rest asynchronously. A response of a few
+// hundred bytes is taken whole, so the common answer costs one send and no timer and no trip
+// through the loop's queue. TLS writes through its own async layer.
+template <class Stream, class Buffers>
+asio::awaitable<bool> write_buffers(Stream& stream, const Buffers& buffers) {
+  std::size_t taken = 0;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    bool failed = false;
+    taken = send_what_fits(stream.socket(), buffers, failed);
+    if (failed) co_return false;
+    if (taken == beast::buffer_bytes(buffers)) co_return true;
+  }
+  beast::buffers_suffix<Buffers> rest(buffers);
+  rest.consume(taken);
+  tcp_of(stream).expires_after(write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream, rest, tuple_awaitable);
+  co_return !ec;
+}
+
 // The head, then a sized body piece by piece: one piece in memory per download, and the next
 // is read only once the client took the last (a slow client slows its own reads, nothing else).
 template <class Stream>
@@ -102,9 +137,24 @@ asio::awaitable<bool> write_response(Stream& stream, const HttpResponse& respons
   if (response.sized && with_body) co_return co_await write_sized(stream, head, *response.sized);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
                                                   asio::buffer(with_body ? std::string_view(response.body) : "")};
-  tcp_of(stream).expires_after(write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream, buffers, tuple_awaitable);
-  co_return !ec;
+  co_return co_await write_buffers(stream, buffers);
+}
+
+// A response whose body is in memory, sent on a non-blocking plain socket with one send and
+// no coroutine frame: a few hundred bytes go whole into an empty socket buffer. What the
+// socket did not take is left in `rest`, for the caller to write asynchronously.
+enum class SentNow { all, failed, partly };
+inline SentNow send_now(tcp::socket& socket, const HttpResponse& response, unsigned version, bool keep_alive,
+                        bool head_only, std::string& rest) {
+  const std::string head = response_head(response, version, keep_alive);
+  const std::string_view body = !head_only && status_has_body(response.status) ? std::string_view(response.body) : "";
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+  bool failed = false;
+  const std::size_t taken = send_what_fits(socket, buffers, failed);
+  if (failed) return SentNow::failed;
+  if (taken == head.size() + body.size()) return SentNow::all;
+  rest = taken < head.size() ? head.substr(taken) + std::string(body) : std::string(body.substr(taken - head.size()));
+  return SentNow::partly;
 }
 
 // Sends a stream body as HTTP/1.1 chunks after one head; the stream ends the connection.
@@ -122,9 +172,7 @@ class ChunkWriter final : public StreamWriter {
     co_return co_await write_raw(std::move(chunk));
   }
   asio::awaitable<bool> write_raw(std::string bytes) {
-    tcp_of(stream_).expires_after(write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(bytes), tuple_awaitable);
-    co_return !ec;
+    co_return co_await write_buffers(stream_, asio::const_buffer(asio::buffer(bytes)));
   }
 
  private:
@@ -145,7 +193,13 @@ asio::awaitable<void> watch_client(Stream& stream, std::shared_ptr<StreamBody> b
                                    std::shared_ptr<CloseWatch> watch) {
   std::array<char, 16> ignored;  // a client sends nothing on an event stream; just notice EOF
   while (true) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(ignored), tuple_awaitable);
+    // On plain TCP straight from the socket: Beast's stream would apply its expiry to this
+    // read too, and the stream's writes, sent at once (write_buffers), no longer renew it.
+    boost::system::error_code ec;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+      std::tie(ec, std::ignore) = co_await stream.socket().async_read_some(asio::buffer(ignored), tuple_awaitable);
+    else
+      std::tie(ec, std::ignore) = co_await stream.async_read_some(asio::buffer(ignored), tuple_awaitable);
     if (ec) break;
   }
   body->stop();
@@ -178,6 +232,74 @@ struct StreamStart {
   unsigned version = 11;
 };
 
+// Parses the header from what is already buffered, without reading: true when it is complete
+// or wrong (ec says which), false when more bytes must be read first. A kept-alive client's
+// request arrives in one read, so most requests are parsed here with no further trip through
+// the loop (Beast's async_read_header posts its completion even when it reads nothing).
+inline bool parse_buffered_header(http::request_parser<http::string_body>& parser, beast::flat_buffer& buffer,
+                                  beast::error_code& ec) {
+  while (buffer.size() > 0 && !parser.is_header_done()) {
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec == http::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+  }
+  return parser.is_header_done();
+}
+
+// The idle timeout of a kept-alive plain connection, kept without a timer operation per
+// request: each wait for a request only moves the deadline, and one timer per connection,
+// armed at most once per idle period, checks it when it fires (re-armed for the new
+// deadline, or ends the wait by cancelling the read). Beast's per-operation timeout armed and
+// cancelled a timer for every request: ~6% of a status read's instructions.
+class IdleWatch {
+ public:
+  IdleWatch(tcp::socket& socket, std::chrono::milliseconds idle_timeout)
+      : state_(std::make_shared<State>(socket)), idle_timeout_(idle_timeout) {}
+  ~IdleWatch() {
+    state_->socket = nullptr;
+    state_->timer.cancel();
+  }
+  IdleWatch(const IdleWatch&) = delete;
+  IdleWatch& operator=(const IdleWatch&) = delete;
+
+  // Before waiting for the next request.
+  void waiting() {
+    state_->deadline = std::chrono::steady_clock::now() + idle_timeout_;
+    state_->waiting = true;
+    if (!state_->armed) arm(state_);
+  }
+  // A request came (or the wait ended otherwise).
+  void woke() { state_->waiting = false; }
+
+ private:
+  struct State {
+    explicit State(tcp::socket& s) : socket(&s), timer(s.get_executor()) {}
+    tcp::socket* socket;  // null once the connection is gone
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point deadline{};
+    bool waiting = false;
+    bool armed = false;
+  };
+
+  static void arm(const std::shared_ptr<State>& state) {
+    state->armed = true;
+    state->timer.expires_at(state->deadline);
+    state->timer.async_wait([state](const boost::system::error_code& ec) {
+      state->armed = false;
+      if (ec || !state->socket || !state->waiting) return;  // answering: the next wait arms it
+      if (std::chrono::steady_clock::now() < state->deadline) return arm(state);
+      boost::system::error_code ignored;
+      state->socket->cancel(ignored);  // the wait ends with operation_aborted: connection closed
+    });
+  }
+
+  std::shared_ptr<State> state_;
+  std::chrono::milliseconds idle_timeout_;
+};
+
 // Answers requests on a kept-alive connection until it closes or a response is a stream.
 // Its frame (parser, buffers, request) is gone before a long-lived stream starts.
 template <class Stream>
@@ -185,22 +307,40 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, Stream& str
   const auto idle_timeout = seconds_setting(app.settings.idle_timeout_s);
   const auto header_timeout = seconds_setting(app.settings.header_timeout_s);
   beast::flat_buffer buffer;
+  std::optional<IdleWatch> idle;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) idle.emplace(stream.socket(), idle_timeout);
   // The first request's header deadline was set at accept by the caller.
   bool first_request = true;
   while (true) {
-    if (buffer.size() == 0 && !first_request) {
-      // Waiting for the next request on a kept-alive connection: the idle timeout.
-      tcp_of(stream).expires_after(idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), tuple_awaitable);
-      if (ec) break;
-      buffer.commit(n);
+    const bool pipelined = buffer.size() > 0;  // the client sent this request with the last
+    if (!pipelined && !first_request) {
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        idle->waiting();
+        auto [ec, n] = co_await stream.socket().async_read_some(buffer.prepare(8192), tuple_awaitable);
+        idle->woke();
+        if (ec) break;
+        buffer.commit(n);
+      } else {
+        tcp_of(stream).expires_after(idle_timeout);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), tuple_awaitable);
+        if (ec) break;
+        buffer.commit(n);
+      }
     }
     http::request_parser<http::string_body> parser;
     parser.header_limit(32 * 1024);
     parser.body_limit(app.settings.max_body_bytes);
-    if (!first_request) tcp_of(stream).expires_after(header_timeout);
+    beast::error_code hec;
+    if (!parse_buffered_header(parser, buffer, hec)) {
+      if (!first_request) tcp_of(stream).expires_after(header_timeout);
+      auto [rec, rn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+      hec = rec;
+    } else if (pipelined) {
+      // Nothing was awaited for this request and its answer may not wait either: a client
+      // pipelining many requests takes the loop by shares, like any long work.
+      co_await take_turn();
+    }
     first_request = false;
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
     if (hec == http::error::body_limit) {
       // Beast refuses a Content-Length above the limit while parsing the header.
       co_await send_and_close(stream, body_too_large(app.settings.max_body_bytes), parser.get().version());
@@ -223,6 +363,7 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, Stream& str
     if (!parser.is_done()) {
       if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> proceed{http::status::continue_, version};
+        tcp_of(stream).expires_after(write_timeout);  // the header may have been parsed with no timed read
         co_await http::async_write(stream, proceed, tuple_awaitable);
       }
       tcp_of(stream).expires_after(std::max(idle_timeout, header_timeout));
@@ -239,7 +380,22 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, Stream& str
     request.client = address;
     HttpResponse response = co_await handle(app, request);
     if (response.stream && request.method != "HEAD") co_return StreamStart{std::move(response), version};
-    const bool written = co_await write_response(stream, response, version, keep_alive, request.method == "HEAD");
+    const bool head_only = request.method == "HEAD";
+    bool written = false;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (!response.sized) {
+        std::string rest;
+        switch (send_now(stream.socket(), response, version, keep_alive, head_only, rest)) {
+          case SentNow::all: written = true; break;
+          case SentNow::failed: written = false; break;
+          case SentNow::partly: written = co_await write_buffers(stream, asio::const_buffer(asio::buffer(rest)));
+        }
+      } else {
+        written = co_await write_response(stream, response, version, keep_alive, head_only);
+      }
+    } else {
+      written = co_await write_response(stream, response, version, keep_alive, head_only);
+    }
     if (!written || !keep_alive) break;
   }
   co_return std::nullopt;

@@ -150,7 +150,8 @@ HttpRequest to_request(http::request<http::string_body>& req) {
   request.headers.reserve(8);
   for (const auto& field : req) {
     std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)  // ASCII (a header name is a token); tolower() was a libc call a character
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     request.headers.emplace_back(std::move(name), std::string(field.value()));
   }
   request.body = std::move(req.body());
@@ -160,7 +161,7 @@ HttpRequest to_request(http::request<http::string_body>& req) {
 // The edge policy first (Host, Origin, preflight), then the route; CORS headers on the way out.
 asio::awaitable<HttpResponse> handle(App& app, HttpRequest& request) {
   const auto began = std::chrono::steady_clock::now();
-  const std::string request_id = request_id_of(request);
+  std::string request_id = request_id_of(request);
   HttpResponse response;
   if (auto refused = app.edge.screen(request)) {
     response = std::move(*refused);
@@ -168,10 +169,10 @@ asio::awaitable<HttpResponse> handle(App& app, HttpRequest& request) {
     response = co_await route(app, request);
     app.edge.add_cors_headers(request, response);
   }
-  response.headers.emplace_back("X-Request-ID", request_id);
+  response.headers.emplace_back("X-Request-ID", std::move(request_id));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   app.metrics.request(request.route, request.method, response.status, seconds);
-  if (app.settings.access_log) write_access_log(request, response, request_id, seconds);
+  if (app.settings.access_log) write_access_log(request, response, response.headers.back().second, seconds);
   co_return response;
 }
 
@@ -227,6 +228,10 @@ namespace {
 asio::awaitable<void> serve_plain_connection(App& app, tcp::socket socket, std::string address) {
   const http_connection::ConnectionSlot slot(app, std::move(address));
   beast::tcp_stream stream(std::move(socket));
+  // Non-blocking, so that a response is first written with one plain send (write_buffers);
+  // Asio's own async operations work the same either way.
+  beast::error_code blocking_error;
+  stream.socket().non_blocking(true, blocking_error);
   // A new connection has header_timeout from accept for its first request's headers: one that
   // never sends a byte must not hold a connection slot for the idle timeout.
   stream.expires_after(http_connection::seconds_setting(app.settings.header_timeout_s));

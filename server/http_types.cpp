@@ -4,6 +4,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <charconv>
+
 namespace nox {
 
 std::string_view HttpRequest::path() const {
@@ -74,13 +76,15 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out += name;
   out += ": ";
   // CR and LF would end the header early (response splitting): dropped. Whole runs without
-  // them are appended at once (a character at a time was 1.5% of a status read).
-  while (!value.empty()) {
-    const std::size_t end = value.find_first_of("\r\n");
-    out.append(value.substr(0, end));
-    if (end == std::string_view::npos) break;
-    value.remove_prefix(end + 1);
+  // them are appended at once (a character at a time was 1.5% of a status read; find_first_of
+  // calls memchr on its set for every character, 4%).
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '\r' && value[i] != '\n') continue;
+    out.append(value.substr(run, i - run));
+    run = i + 1;
   }
+  out.append(value.substr(run));
   out += "\r\n";
 }
 
@@ -90,18 +94,22 @@ bool status_has_body(int status) { return status >= 200 && status != 204 && stat
 
 std::string response_head(const HttpResponse& response, unsigned version, bool keep_alive, bool chunked) {
   std::string head;
-  head.reserve(160);
+  head.reserve(192);
   head += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  head += std::to_string(response.status);
+  char number[24];
+  head.append(number, std::to_chars(number, number + sizeof number, response.status).ptr);
   head += ' ';
   head += boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(response.status));
   head += "\r\nServer: nox\r\n";
   if (!response.content_type.empty()) append_header(head, "Content-Type", response.content_type);
   for (const auto& [name, value] : response.headers) append_header(head, name, value);
   if (chunked) head += "Transfer-Encoding: chunked\r\n";
-  else if (status_has_body(response.status))
-    append_header(head, "Content-Length",
-                  std::to_string(response.sized ? response.sized->size() : response.body.size()));
+  else if (status_has_body(response.status)) {
+    head += "Content-Length: ";
+    head.append(number,
+                std::to_chars(number, number + sizeof number, response.sized ? response.sized->size() : response.body.size()).ptr);
+    head += "\r\n";
+  }
   if (version == 10 && keep_alive) head += "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) head += "Connection: close\r\n";
   head += "\r\n";

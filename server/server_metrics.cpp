@@ -14,24 +14,24 @@ std::string_view known_method(std::string_view method) {
 }  // namespace
 
 void ServerMetrics::request(std::string_view route, std::string_view method, int status, double seconds) {
-  ++requests_[{route, known_method(method), status}];
-  auto it = latency_.find(route);
-  if (it == latency_.end()) it = latency_.emplace(route, Histogram(latency_buckets())).first;
-  it->second.observe(seconds);
+  auto& counts = routes_[route];
+  ++counts.answered[{known_method(method), status}];
+  counts.latency.observe(seconds);
 }
 
 void ServerMetrics::render(PrometheusText& text) const {
   text.family("nox_http_requests_total", "counter", "HTTP requests answered, by route template, method and status");
-  for (const auto& [key, count] : requests_) {
-    const auto& [route, method, status] = key;
-    text.sample("nox_http_requests_total",
-                {{"route", std::string(route)}, {"method", std::string(method)}, {"status", std::to_string(status)}},
-                static_cast<double>(count));
-  }
+  for (const auto& [route, counts] : routes_)
+    for (const auto& [key, count] : counts.answered) {
+      const auto& [method, status] = key;
+      text.sample("nox_http_requests_total",
+                  {{"route", std::string(route)}, {"method", std::string(method)}, {"status", std::to_string(status)}},
+                  static_cast<double>(count));
+    }
   text.family("nox_http_request_duration_seconds", "histogram",
               "time from a request's headers to its response (an event stream: to its start)");
-  for (const auto& [route, histogram] : latency_)
-    text.histogram("nox_http_request_duration_seconds", {{"route", std::string(route)}}, histogram);
+  for (const auto& [route, counts] : routes_)
+    text.histogram("nox_http_request_duration_seconds", {{"route", std::string(route)}}, counts.latency);
   text.family("nox_event_loop_lag_seconds", "histogram", "how late a 10 ms timer on the event loop fires");
   text.histogram("nox_event_loop_lag_seconds", {}, loop_lag_);
 }

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <utility>
 
 #include "core/metrics.hpp"
 
@@ -18,8 +18,12 @@ class ServerMetrics {
   void render(PrometheusText& text) const;
 
  private:
-  std::map<std::tuple<std::string_view, std::string_view, int>, std::uint64_t> requests_;
-  std::map<std::string_view, Histogram> latency_;
+  // One lookup of the route per request, then its few (method, status) counts.
+  struct RouteCounts {
+    Histogram latency{latency_buckets()};
+    std::map<std::pair<std::string_view, int>, std::uint64_t> answered;  // (method, status)
+  };
+  std::map<std::string_view, RouteCounts> routes_;
   Histogram loop_lag_{latency_buckets()};
 };
 

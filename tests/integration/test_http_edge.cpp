@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tests/integration/api_fixture.hpp"
+#include "tests/support/sse_client.hpp"
 
 using namespace nox::test;
 using namespace std::chrono_literals;
@@ -66,6 +67,70 @@ BOOST_AUTO_TEST_CASE(a_kept_alive_connection_waits_the_idle_timeout_between_requ
   const auto reply = raw_exchange(noxd.port(), "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 2000ms);
   BOOST_TEST(reply.received.rfind("HTTP/1.1 200 ", 0) == 0, reply.received.substr(0, 80));
   BOOST_TEST(!reply.closed_by_server, "closed after 0.5 s although the idle timeout is 60 s");
+}
+
+// The idle timeout is kept by one lazily re-armed timer per connection, not a timer per
+// request: a kept-alive connection that sends nothing more is still closed once it passes.
+BOOST_AUTO_TEST_CASE(a_kept_alive_connection_is_closed_after_the_idle_timeout) {
+  NoxdProcess noxd{{"--slots", "1", "--header-timeout-s", "30", "--idle-timeout-s", "0.5"}};
+  const auto began = std::chrono::steady_clock::now();
+  const auto reply = raw_exchange(noxd.port(), "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 10000ms);
+  const auto took = std::chrono::steady_clock::now() - began;
+  BOOST_TEST(reply.received.rfind("HTTP/1.1 200 ", 0) == 0, reply.received.substr(0, 80));
+  BOOST_TEST(reply.closed_by_server, "still open 10 s after its last request with a 0.5 s idle timeout");
+  BOOST_TEST(std::chrono::duration<double>(took).count() >= 0.45, "closed before the idle timeout");
+}
+
+// Requests sent together (pipelined) are each parsed from what was already read and answered
+// in order, without a read in between; a response larger than the socket's buffer is written
+// in part at once and the rest as the client reads, and the next answer follows it whole.
+BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order_after_a_large_response) {
+  NoxdProcess noxd{{"--slots", "1"}};
+  HttpClient client{noxd.port()};
+  const auto whole = client.get("/vendor/redoc.standalone.js");
+  BOOST_REQUIRE(whole.status == 200);
+  BOOST_REQUIRE(whole.body.size() > 512 * 1024);  // far more than a socket takes in one send
+  const std::string get = "GET /vendor/redoc.standalone.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string ready = "GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string last = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const auto reply = raw_exchange(noxd.port(), ready + get + ready + last, 20000ms);
+  BOOST_TEST(reply.closed_by_server);
+  // Walks the answers: each a head, then Content-Length bytes of body.
+  std::vector<std::pair<std::string, std::string>> answers;  // status line, body
+  std::string_view rest = reply.received;
+  while (!rest.empty()) {
+    const auto head_end = rest.find("\r\n\r\n");
+    BOOST_REQUIRE(head_end != std::string_view::npos);
+    const std::string_view head = rest.substr(0, head_end);
+    const auto length_at = head.find("Content-Length: ");
+    BOOST_REQUIRE(length_at != std::string_view::npos);
+    const std::size_t length = std::stoul(std::string(head.substr(length_at + 16, head.find("\r\n", length_at) - length_at - 16)));
+    BOOST_REQUIRE(rest.size() >= head_end + 4 + length);
+    answers.emplace_back(std::string(head.substr(0, head.find("\r\n"))), std::string(rest.substr(head_end + 4, length)));
+    rest.remove_prefix(head_end + 4 + length);
+  }
+  BOOST_REQUIRE(answers.size() == 4u);
+  for (const auto& [status, body] : answers) BOOST_TEST(status == "HTTP/1.1 200 OK");
+  BOOST_TEST(answers[1].second == whole.body, "the large body arrived cut or changed");
+  BOOST_TEST(answers[2].second.find("ready") != std::string::npos, answers[2].second);
+  BOOST_TEST(answers[3].second.find("status") != std::string::npos, answers[3].second);
+}
+
+// Regression (found while making writes go out at once): an event stream's writes no longer
+// renewed Beast's deadline, so the read that watches for the client leaving ran out at the
+// header timeout set at accept and closed a healthy stream.
+BOOST_AUTO_TEST_CASE(an_event_stream_outlives_the_header_timeout) {
+  NoxdProcess noxd{{"--slots", "1", "--header-timeout-s", "0.5", "--sse-heartbeat-s", "0.2"}};
+  SseClient stream(noxd.port(), "/events");
+  BOOST_REQUIRE_EQUAL(stream.status(), 200);
+  BOOST_TEST(!stream.next(1500ms).has_value());  // nothing happens for three header timeouts
+  BOOST_TEST(!stream.ended());
+  BOOST_TEST(stream.comments_seen() >= 3, "heartbeats stopped: " << stream.comments_seen());
+  HttpClient client{noxd.port()};
+  const auto id = submit(client, job_spec_json("echo", "energy", molecule_xyz("water")));
+  const auto event = stream.next(5000ms);
+  BOOST_REQUIRE_MESSAGE(event.has_value(), "the stream was closed after the header timeout");
+  BOOST_TEST(event->data.find(id) != std::string::npos, event->data);
 }
 
 // One client address cannot take every connection: beyond max_connections_per_address its
