@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -123,8 +124,13 @@ void write_access_log(const HttpRequest& request, const HttpResponse& response, 
   char number[32];
   line += "\",\"status\":";
   line.append(number, std::to_chars(number, number + sizeof number, response.status).ptr);
-  line += ",\"duration_ms\":";
-  line.append(number, std::to_chars(number, number + sizeof number, seconds * 1000, std::chars_format::fixed, 3).ptr);
+  line += ",\"duration_ms\":";  // milliseconds with three decimals, from whole microseconds
+  const auto micros = static_cast<std::uint64_t>(std::llround(std::max(0.0, seconds) * 1e6));
+  line.append(number, std::to_chars(number, number + sizeof number, micros / 1000).ptr);
+  const auto fraction = micros % 1000;
+  const char decimals[] = {'.', static_cast<char>('0' + fraction / 100), static_cast<char>('0' + fraction / 10 % 10),
+                           static_cast<char>('0' + fraction % 10)};
+  line.append(decimals, sizeof decimals);
   line += ",\"bytes\":";
   line.append(number, std::to_chars(number, number + sizeof number, body_bytes(response)).ptr);
   line += ",\"identity\":\"";

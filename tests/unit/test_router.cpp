@@ -128,4 +128,20 @@ BOOST_AUTO_TEST_CASE(status_line_headers_and_length) {
   BOOST_TEST(response_head(r, 11, true).find("Content-Length") == std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_head_is_written_whole_and_exactly) {
+  HttpResponse r;
+  r.status = 200;
+  r.body = std::string(123456, 'x');
+  r.headers = {{"X-Request-ID", "0123456789abcdef"}, {"Cache-Control", "no-cache"}, {"X-Long", std::string(500, 'v')}};
+  BOOST_TEST(response_head(r, 11, true) ==
+             "HTTP/1.1 200 OK\r\nServer: nox\r\nContent-Type: application/json\r\nX-Request-ID: 0123456789abcdef\r\n"
+             "Cache-Control: no-cache\r\nX-Long: " + std::string(500, 'v') + "\r\nContent-Length: 123456\r\n\r\n");
+  BOOST_TEST(response_head(r, 11, false, true) ==
+             "HTTP/1.1 200 OK\r\nServer: nox\r\nContent-Type: application/json\r\nX-Request-ID: 0123456789abcdef\r\n"
+             "Cache-Control: no-cache\r\nX-Long: " + std::string(500, 'v') + "\r\nTransfer-Encoding: chunked\r\n"
+             "Connection: close\r\n\r\n");
+  r.status = 799;  // no reason phrase known
+  BOOST_TEST(response_head(r, 10, true).rfind("HTTP/1.0 799 ", 0) == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
