@@ -101,8 +101,8 @@ bool EdgePolicy::host_allowed(std::string_view host_header) const {
   const std::string_view plain = host_header.substr(0, host_header.find(':'));
   for (const auto& host : hosts_)
     if (host == plain) return true;
+  // Otherwise the name as compared: lower-cased, brackets and port removed; or an IP address.
   const std::string name = host_name(host_header);
-  // The configured names first: every request passes here, and they are the usual case.
   return std::find(hosts_.begin(), hosts_.end(), name) != hosts_.end() || is_ip_address(name);
 }
 
