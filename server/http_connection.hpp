@@ -128,26 +128,32 @@ asio::awaitable<bool> write_sized(Stream& stream, const std::string& head, Sized
   co_return true;
 }
 
+// The in-memory body that goes on the wire: none for HEAD or 204/304.
+inline std::string_view body_to_send(const HttpResponse& response, bool head_only) {
+  return !head_only && status_has_body(response.status) ? std::string_view(response.body) : std::string_view();
+}
+
 // Writes a whole response: our head, then the body (none for HEAD or 204/304).
 template <class Stream>
 asio::awaitable<bool> write_response(Stream& stream, const HttpResponse& response, unsigned version, bool keep_alive,
                                      bool head_only) {
   const std::string head = response_head(response, version, keep_alive);
-  const bool with_body = !head_only && status_has_body(response.status);
-  if (response.sized && with_body) co_return co_await write_sized(stream, head, *response.sized);
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head),
-                                                  asio::buffer(with_body ? std::string_view(response.body) : "")};
+  if (response.sized && !head_only && status_has_body(response.status))
+    co_return co_await write_sized(stream, head, *response.sized);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body_to_send(response, head_only))};
   co_return co_await write_buffers(stream, buffers);
 }
 
 // A response whose body is in memory, sent on a non-blocking plain socket with one send and
 // no coroutine frame: a few hundred bytes go whole into an empty socket buffer. What the
-// socket did not take is left in `rest`, for the caller to write asynchronously.
-enum class SentNow { all, failed, partly };
+// socket did not take is left in `rest`, for the caller to write asynchronously. A sized body
+// (read piece by piece) is not tried: `not_tried`, for write_response.
+enum class SentNow { all, failed, partly, not_tried };
 inline SentNow send_now(tcp::socket& socket, const HttpResponse& response, unsigned version, bool keep_alive,
                         bool head_only, std::string& rest) {
+  if (response.sized) return SentNow::not_tried;
   const std::string head = response_head(response, version, keep_alive);
-  const std::string_view body = !head_only && status_has_body(response.status) ? std::string_view(response.body) : "";
+  const std::string_view body = body_to_send(response, head_only);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
   bool failed = false;
   const std::size_t taken = send_what_fits(socket, buffers, failed);
@@ -381,21 +387,13 @@ asio::awaitable<std::optional<StreamStart>> serve_requests(App& app, Stream& str
     HttpResponse response = co_await handle(app, request);
     if (response.stream && request.method != "HEAD") co_return StreamStart{std::move(response), version};
     const bool head_only = request.method == "HEAD";
-    bool written = false;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-      if (!response.sized) {
-        std::string rest;
-        switch (send_now(stream.socket(), response, version, keep_alive, head_only, rest)) {
-          case SentNow::all: written = true; break;
-          case SentNow::failed: written = false; break;
-          case SentNow::partly: written = co_await write_buffers(stream, asio::const_buffer(asio::buffer(rest)));
-        }
-      } else {
-        written = co_await write_response(stream, response, version, keep_alive, head_only);
-      }
-    } else {
-      written = co_await write_response(stream, response, version, keep_alive, head_only);
-    }
+    std::string rest;
+    SentNow sent = SentNow::not_tried;  // TLS writes through its own layer
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+      sent = send_now(stream.socket(), response, version, keep_alive, head_only, rest);
+    bool written = sent == SentNow::all;
+    if (sent == SentNow::partly) written = co_await write_buffers(stream, asio::const_buffer(asio::buffer(rest)));
+    if (sent == SentNow::not_tried) written = co_await write_response(stream, response, version, keep_alive, head_only);
     if (!written || !keep_alive) break;
   }
   co_return std::nullopt;
