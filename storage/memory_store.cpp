@@ -113,7 +113,7 @@ MemoryStore::Entry* MemoryStore::find(const std::string& id) {
 }
 
 void MemoryStore::index(const std::string& id, const Entry& entry, const Job& job) {
-  by_order_.emplace(entry.order, &jobs_.find(id)->first);
+  by_order_.insert({entry.order, &jobs_.find(id)->first});
   by_state_[static_cast<std::size_t>(entry.state)].insert(entry.order);
   by_engine_[job.engine()].insert(entry.order);
   for (const auto& tag : job.index_tags()) by_tag_[tag].insert(entry.order);
@@ -123,7 +123,7 @@ void MemoryStore::index(const std::string& id, const Entry& entry, const Job& jo
 }
 
 void MemoryStore::unindex(const Entry& entry, const Job& job) {
-  by_order_.erase(entry.order);
+  by_order_.erase({entry.order, nullptr});
   by_state_[static_cast<std::size_t>(entry.state)].erase(entry.order);
   auto drop = [&](std::map<std::string, OrderIndex, std::less<>>& index, const std::string& value) {
     auto it = index.find(value);
@@ -192,7 +192,7 @@ std::optional<StoreError> MemoryStore::apply_transition(const std::string& id, E
   entry.state = to;
   if (is_terminal(to)) entry.finished_at = now_ms();
   by_state_[static_cast<std::size_t>(to)].insert(entry.order);
-  if (is_terminal(to)) by_finish_.emplace(entry.finished_at, entry.order);
+  if (is_terminal(to)) by_finish_.insert({entry.finished_at, entry.order});
   if (to == JobState::pending) enqueue(id, entry);
   append_event(*event, id, to, std::move(event_data));
   return std::nullopt;
@@ -526,7 +526,7 @@ asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {
       return false;
     }
     ++looked_at;
-    const std::string& id = *by_order_.at(order);
+    const std::string& id = id_of(order);
     const Entry& entry = jobs_.at(id);
     if (matches(entry)) {
       if (page.jobs.size() == query.limit) {  // one more match: there is a next page
@@ -542,11 +542,13 @@ asio::awaitable<Result<JobPage>> MemoryStore::list(ListQuery query) {
     return true;
   };
   if (walk) {
-    for (auto it = std::make_reverse_iterator(walk->lower_bound(before)); it != walk->rend(); ++it)
+    const auto newest_first_end = std::make_reverse_iterator(walk->begin());
+    for (auto it = std::make_reverse_iterator(walk->lower_bound(before)); it != newest_first_end; ++it)
       if (!consider(*it)) break;
   } else {
-    for (auto it = std::make_reverse_iterator(by_order_.lower_bound(before)); it != by_order_.rend(); ++it)
-      if (!consider(it->first)) break;
+    const auto newest_first_end = std::make_reverse_iterator(by_order_.begin());
+    for (auto it = std::make_reverse_iterator(by_order_.lower_bound({before, nullptr})); it != newest_first_end; ++it)
+      if (!consider(it->order)) break;
   }
   co_return page;
 }
@@ -804,7 +806,7 @@ asio::awaitable<Result<std::size_t>> MemoryStore::requeue_expired() {
   const TimeMs now = now_ms();
   std::vector<std::string> gone;
   for (std::uint64_t order : by_state_[static_cast<std::size_t>(JobState::running)]) {
-    const std::string& id = *by_order_.at(order);
+    const std::string& id = id_of(order);
     const Entry& entry = jobs_.at(id);
     const std::string owner = unpack_record(entry.packed).worker_id;
     const bool known = workers_.contains(owner);
@@ -919,7 +921,7 @@ asio::awaitable<Result<std::size_t>> MemoryStore::sweep_retention(std::chrono::m
     const TimeMs cutoff = now_ms() - retention.count();
     std::size_t step = 0;
     while (step < sweep_step && !by_finish_.empty() && by_finish_.begin()->first < cutoff) {
-      const std::string id = *by_order_.at(by_finish_.begin()->second);
+      const std::string id = id_of(by_finish_.begin()->second);
       append_event(EventType::deleted, id, jobs_.at(id).state, json::object{{"reason", "retention"}});
       erase_job(id);
       ++step;

@@ -15,6 +15,7 @@
 
 #include "core/job_spec.hpp"
 #include "core/status_cache.hpp"
+#include "storage/block_set.hpp"
 #include "storage/file_worker.hpp"
 #include "storage/packed_record.hpp"
 #include "storage/store.hpp"
@@ -111,7 +112,15 @@ class MemoryStore final : public Store {
     std::vector<ArtifactInfo> artifacts;
   };
   using QueueKey = std::tuple<int, std::uint64_t, std::string>;  // (-priority, enqueue seq, id)
-  using OrderIndex = std::set<std::uint64_t>;                      // creation orders
+  using OrderIndex = BlockSet<std::uint64_t>;                      // creation orders
+  // The order -> id index: a job's id (the key in jobs_) by its creation order.
+  struct OrderedId {
+    std::uint64_t order;
+    const std::string* id;
+  };
+  struct ByOrder {
+    bool operator()(const OrderedId& a, const OrderedId& b) const { return a.order < b.order; }
+  };
 
   static Job to_job(const std::string& id, const Entry& entry, const RecordParts& parts);
   static Job to_job(const std::string& id, const Entry& entry);
@@ -152,12 +161,13 @@ class MemoryStore final : public Store {
   MemoryStoreOptions options_;
   std::unordered_map<std::string, Entry> jobs_;
   // Ordered indexes (newest last), so every list and sweep reads O(log n + page) entries.
-  std::map<std::uint64_t, const std::string*> by_order_;  // order -> id (the key in jobs_)
+  BlockSet<OrderedId, ByOrder> by_order_;
+  const std::string& id_of(std::uint64_t order) const { return *by_order_.find({order, nullptr})->id; }
   std::array<OrderIndex, job_state_count> by_state_;                   // by JobState
   std::map<std::string, OrderIndex, std::less<>> by_engine_;
   std::map<std::string, OrderIndex, std::less<>> by_tag_;
   std::map<std::string, OrderIndex, std::less<>> by_owner_;  // owners that are not "" (open mode)
-  std::set<std::pair<TimeMs, std::uint64_t>> by_finish_;  // (finished_at, order): retention
+  BlockSet<std::pair<TimeMs, std::uint64_t>> by_finish_;  // (finished_at, order): retention
   // Unfinished jobs per owner (CreateBounds::max_unfinished_of_owner), and the owner of each
   // such job: the entry does not keep its owner, and finished jobs need no entry here.
   std::unordered_map<std::string, std::uint64_t> unfinished_by_owner_;

@@ -24,7 +24,7 @@ asio::awaitable<Result<QueueOverview>> MemoryStore::queue_overview() {
   for (const auto& [queue, running] : running_by_queue_) overview.queues[queue].running = running;
   for (const auto& [queue, control] : queue_controls_) overview.queues[queue].control = control;
   const OrderIndex& pending = by_state_[static_cast<std::size_t>(JobState::pending)];
-  if (!pending.empty()) overview.oldest_pending_created_at = jobs_.at(*by_order_.at(*pending.begin())).created_at;
+  if (!pending.empty()) overview.oldest_pending_created_at = jobs_.at(id_of(*pending.begin())).created_at;
   co_return overview;
 }
 
