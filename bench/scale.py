@@ -8,7 +8,7 @@ queued xtb jobs, then, while a mixed load runs (small submissions, xtb running, 
   - RSS per finished echo job (memory store; goal <= 1 KiB) or Redis memory per job
     (INFO used_memory delta, goal <= 600 B).
 Env: STORE=memory|redis (default memory), FINISHED (1000000), PENDING (100000), SWEPT (100000),
-NOXD, REDIS_PORT (redis: a running redis-server on 127.0.0.1, flushed first), MEMORY_ONLY=1 (stop after
+PROBE_BATCHES (4: 10,000-job batches the probe runs through), NOXD, REDIS_PORT (redis: a running redis-server on 127.0.0.1, flushed first), MEMORY_ONLY=1 (stop after
 the memory figure), PROBE_LOG=file (every probe of the batch as "<s since the batch was sent> <ms>",
 with the times the batch was answered and had run, to see when the slow ones came).
 Loopback only; stops what it starts."""
@@ -31,6 +31,7 @@ PENDING = int(os.environ.get("PENDING", "100000"))
 SWEPT = int(os.environ.get("SWEPT", "100000"))
 REDIS_PORT = os.environ.get("REDIS_PORT", "")
 BATCH = 10000
+PROBE_BATCHES = int(os.environ.get("PROBE_BATCHES", "4"))
 GOAL_MS = 10 if STORE == "memory" else 20
 
 
@@ -66,13 +67,13 @@ def submit_batches(conn, count, make_spec, label):
     return ids
 
 
-def wait_for(conn, predicate, what, timeout=1800):
+def wait_for(conn, predicate, what, timeout=1800, every=0.5):
     deadline = time.time() + timeout
     while time.time() < deadline:
         h = get_json(conn, "/health")
         if predicate(h):
             return h
-        time.sleep(0.5)
+        time.sleep(every)
     raise TimeoutError(what)
 
 
@@ -163,8 +164,11 @@ def main():
         nox.stop()
         return
 
-    # 2. PENDING xtb jobs (one slot: they stay queued while the measurements run).
-    spec_xtb = {"engine": "xtb", "task": "energy", "molecule": {"xyz": WATER_XYZ}, "tags": ["queued"]}
+    # 2. PENDING xtb jobs (one slot: they stay queued while the measurements run). "cache":
+    # false: identical calculations would otherwise wait on the first one (part 6's cache) and
+    # all complete with it a second later, copying its files 100,000 times while the
+    # measurements run (runs 11-19 measured under that flood).
+    spec_xtb = {"engine": "xtb", "task": "energy", "molecule": {"xyz": WATER_XYZ}, "tags": ["queued"], "cache": False}
     submit_batches(conn, PENDING, lambda i: spec_xtb, "pending xtb")
 
     # 3. Readers under a mixed load.
@@ -209,23 +213,33 @@ def main():
     load.stop_flag.set()
     load.join()
 
-    # 4. A probe every 10 ms during one 10,000-job echo batch (submitted and run).
+    # 4. A probe every 10 ms during 10,000-job echo batches (each submitted and run), pooled:
+    # one batch gives ~90 probes, whose p99 is its second slowest sample.
     probe = Prober(nox, f"/jobs/{some_id}/status")
     probe.start()
     time.sleep(0.2)
-    sent = time.perf_counter()
-    submit_batches(nox.conn(timeout=600), BATCH, lambda i: echo_spec(priority=1000), "probe-batch echo")
-    answered = time.perf_counter()
-    wait_for(conn, lambda h: h["queue"]["pending"] <= PENDING + 5, "probe batch to run", timeout=600)
-    ran = time.perf_counter()
-    samples = probe.finish()
+    windows = []
+    for _ in range(PROBE_BATCHES):
+        sent = time.perf_counter()
+        submit_batches(nox.conn(timeout=600), BATCH, lambda i: echo_spec(priority=1000), "probe-batch echo")
+        answered = time.perf_counter()
+        wait_for(conn, lambda h: h["queue"]["pending"] <= PENDING + 5, "probe batch to run", timeout=600, every=0.05)
+        windows.append((sent, answered, time.perf_counter()))
+    probe.finish()
     if os.environ.get("PROBE_LOG"):
         with open(os.environ["PROBE_LOG"], "w") as log:
-            log.write(f"# batch answered at {answered - sent:.3f} s, had run by {ran - sent:.3f} s (sent at {sent:.6f} on CLOCK_MONOTONIC)\n")
-            log.writelines(f"{t - sent:.4f} {ms:.2f}\n" for t, ms in probe.timed)
+            for sent, answered, ran in windows:
+                log.write(f"# batch sent at {sent:.4f}, answered at {answered - sent:.3f} s, had run by {ran - sent:.3f} s\n")
+            log.writelines(f"{t:.4f} {ms:.2f}\n" for t, ms in probe.timed)
+    # Only the probes sent while a batch was submitted or running count (not the idle gaps).
+    samples, each = [], []
+    for sent, _, ran in windows:
+        inside = [ms for t, ms in probe.timed if sent <= t <= ran]
+        samples += inside
+        each.append(f"{pct(inside, 99):.1f}/{max(inside):.1f}")
     p99 = pct(samples, 99)
-    figure(f"{STORE}: probe p99 during a 10,000-job batch ({len(samples)} probes, max {max(samples):.1f} ms)",
-           f"{p99:.2f} ms", "< 5 ms", "met" if p99 < 5 else "MISSED")
+    figure(f"{STORE}: probe p99 during {PROBE_BATCHES} 10,000-job batches ({len(samples)} probes, max {max(samples):.1f} ms;"
+           f" p99/max per batch {' '.join(each)})", f"{p99:.2f} ms", "< 5 ms", "met" if p99 < 5 else "MISSED")
 
     nox.stop()
     if SWEPT:
