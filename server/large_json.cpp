@@ -62,10 +62,7 @@ asio::awaitable<std::string> serialize_yielding(const json::value& value, std::s
 
 asio::awaitable<void> release_yielding(json::value& value) {
   if (json::array* array = value.if_array()) {
-    while (!array->empty()) {
-      array->pop_back();  // one job's spec or answer: a few dozen nodes
-      co_await take_turn();
-    }
+    co_await release_taking_turns(*array);  // an element: one job's spec or answer, a few dozen nodes
   } else if (json::object* object = value.if_object()) {
     for (auto& member : *object) co_await release_yielding(member.value());
   }

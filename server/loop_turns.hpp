@@ -29,4 +29,14 @@ bool turn_spent();
 // in the next turn of the loop.
 boost::asio::awaitable<void> take_turn();
 
+// Empties `items` from the back, taking turns: a batch's 10,000 specs or answers freed at once
+// held the loop ~10 ms at the end of its request.
+template <class Items>
+boost::asio::awaitable<void> release_taking_turns(Items& items) {
+  while (!items.empty()) {
+    items.pop_back();
+    co_await take_turn();
+  }
+}
+
 }  // namespace nox

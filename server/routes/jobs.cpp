@@ -35,16 +35,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_batch_jobs = max_batch_size;  // core/job_id.hpp: a batch's size is in its id
-// Frees a batch's parsed specs taking turns with the loop (server/loop_turns.hpp): 10,000 of
-// them freed at once held the loop ~10 ms at the end of the request.
-template <class Items>
-asio::awaitable<void> release_each(Items& items) {
-  while (!items.empty()) {
-    items.pop_back();
-    co_await take_turn();
-  }
-}
-
 // The creates of a batch on a pipelining store (Redis), out at once but never more than
 // `creates_in_flight`: each holds its job and a few coroutine frames until Redis answers, and
 // all 10,000 of a batch at once took ~85 MB that the loop faulted in page by page (a fifth of
@@ -243,7 +233,7 @@ asio::awaitable<HttpResponse> submit_batch(App& app, const HttpRequest& request,
     parsed[k] = JobSpec{};  // the job holds what it needs of its spec: not both at once
   }
   if (!errors.empty()) co_return field_errors_response(errors);
-  co_await release_each(parsed);
+  co_await release_taking_turns(parsed);
   const std::size_t count = jobs.size();
   if (auto limited = co_await app.access.admit_submissions(request.identity, count)) co_return std::move(*limited);
   const CreateBounds bounds = create_bounds(app, request.identity);
