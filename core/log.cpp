@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/clock.hpp"
+#include "core/thread_name.hpp"
 
 namespace nox {
 
@@ -65,6 +66,7 @@ class Writer {
 
  private:
   void run() {
+    name_calling_thread("nox-log");
     std::unique_lock lock(mutex_);
     std::uint64_t dropped_told = 0;
     while (true) {

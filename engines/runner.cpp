@@ -11,6 +11,7 @@
 
 #include "core/random.hpp"
 #include "core/sha256.hpp"
+#include "core/thread_name.hpp"
 
 namespace nox {
 
@@ -153,6 +154,9 @@ asio::awaitable<AttemptResult> Runner::run(const Engine& engine, JobSpec spec, s
     auto work = asio::make_work_guard(asio::get_associated_executor(handler, loop_));
     asio::post(pool_, [this, &engine, spec = std::move(spec), job_id = std::move(job_id), control,
                        progress_on_loop, handler = std::move(handler), work = std::move(work)]() mutable {
+      // Once per thread would do; two system calls per attempt are nothing beside a process.
+      name_calling_thread("nox-engine");
+      run_calling_thread_nicer(options_.engine_nice);
       AttemptResult result = run_attempt(engine, spec, job_id, options_, *control, progress_on_loop);
       auto executor = work.get_executor();
       asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {

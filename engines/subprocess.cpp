@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #if __has_include(<linux/close_range.h>)
@@ -175,6 +176,14 @@ struct ExecPlan {
   bool set_priority = false;
 };
 
+// noxd's own niceness: its main thread's (on Linux PRIO_PROCESS with a pid reads that one thread).
+std::optional<int> process_niceness() {
+  errno = 0;
+  const int niceness = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::getpid()));
+  if (errno != 0) return std::nullopt;
+  return niceness;
+}
+
 ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
   ExecPlan plan;
   // A relative program path would be resolved after chdir, in the scratch directory:
@@ -208,11 +217,10 @@ ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
     }
   }
   if (spec.nice > 0) {
-    // Worked out here: the child may only make async-signal-safe calls.
-    errno = 0;
-    const int current = ::getpriority(PRIO_PROCESS, 0);
-    if (errno == 0) {
-      plan.priority = std::min(19, current + spec.nice);
+    // Worked out here: the child may only make async-signal-safe calls. Relative to noxd, not
+    // to the calling pool thread, which already runs nicer (run_calling_thread_nicer).
+    if (auto own = process_niceness()) {
+      plan.priority = std::min(19, *own + spec.nice);
       plan.set_priority = true;
     }
   }
@@ -335,6 +343,13 @@ ProcessOutcome spawn_failure(std::string message, Clock::time_point start) {
 }
 
 }  // namespace
+
+void run_calling_thread_nicer(int nice) {
+  if (nice <= 0) return;
+  const auto own = process_niceness();
+  if (!own) return;
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), std::min(19, *own + nice));
+}
 
 ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
                            const std::function<void(std::string_view)>& on_stdout_line) {

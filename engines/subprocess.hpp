@@ -32,6 +32,12 @@ struct ProcessControl {
   std::atomic<bool> cancel_requested{false};
 };
 
+// Sets the calling thread `nice` steps nicer than noxd itself (its main thread; niceness is per
+// thread on Linux), capped at 19. The Runner's pool threads run so: reading an engine's output,
+// parsing its results and hashing its files is throughput work that leaves a core to the loop,
+// as the engine does. Lowering one's own priority needs no privilege; a failure changes nothing.
+void run_calling_thread_nicer(int nice);
+
 // Blocks until the child ends. `on_stdout_line` gets each complete stdout line as it is written.
 ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
                            const std::function<void(std::string_view)>& on_stdout_line);

@@ -10,11 +10,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <type_traits>
 
+#include "core/thread_name.hpp"
+
 namespace nox {
 
 class FileWorker {
  public:
-  FileWorker() : thread_(1) {}
+  FileWorker() : thread_(1) {
+    boost::asio::post(thread_, [] { name_calling_thread("nox-files"); });
+  }
   ~FileWorker() { thread_.join(); }
 
   // Runs `work` (which must not throw) on the file thread; resumes the caller on its executor.
