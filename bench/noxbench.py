@@ -107,6 +107,50 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class StaticNginx:
+    """nginx (one worker, no access log, as ../shared/anchors/nginx-static) serving `body` at
+    /body on 127.0.0.1: the anchor a Nox route is measured beside. None when nginx is missing."""
+
+    @staticmethod
+    def start(body, content_type="application/json"):
+        if not shutil.which("nginx"):
+            return None
+        return StaticNginx(body, content_type)
+
+    def __init__(self, body, content_type):
+        self.port, self.dir = free_port(), tempfile.mkdtemp(prefix="nox-bench-nginx.")
+        _dirs.append(self.dir)
+        os.makedirs(os.path.join(self.dir, "html"))
+        os.makedirs(os.path.join(self.dir, "logs"))
+        with open(os.path.join(self.dir, "html", "body"), "wb") as f:
+            f.write(body)
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes 1;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/logs/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; server {{ listen 127.0.0.1:{self.port};
+  location = /body {{ root {self.dir}/html; default_type "{content_type}"; }} }} }}
+""")
+        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir], stderr=subprocess.DEVNULL)
+        _started.append(self.proc)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("nginx did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def request(conn, method, path, body=None, headers=None):
     """One request on a keep-alive connection -> (status, body bytes)."""
     h = {"content-type": "application/json"} if body is not None else {}
