@@ -176,12 +176,13 @@ struct ExecPlan {
   bool set_priority = false;
 };
 
-// noxd's own niceness: its main thread's (on Linux PRIO_PROCESS with a pid reads that one thread).
-std::optional<int> process_niceness() {
+// `nice` steps nicer than noxd itself, capped at 19. noxd's own niceness is its main thread's
+// (on Linux PRIO_PROCESS with a pid reads that one thread), not the calling pool thread's.
+std::optional<int> nicer_than_noxd(int nice) {
   errno = 0;
-  const int niceness = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::getpid()));
+  const int own = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::getpid()));
   if (errno != 0) return std::nullopt;
-  return niceness;
+  return std::min(19, own + nice);
 }
 
 ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
@@ -219,8 +220,8 @@ ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
   if (spec.nice > 0) {
     // Worked out here: the child may only make async-signal-safe calls. Relative to noxd, not
     // to the calling pool thread, which already runs nicer (run_calling_thread_nicer).
-    if (auto own = process_niceness()) {
-      plan.priority = std::min(19, *own + spec.nice);
+    if (auto priority = nicer_than_noxd(spec.nice)) {
+      plan.priority = *priority;
       plan.set_priority = true;
     }
   }
@@ -346,9 +347,7 @@ ProcessOutcome spawn_failure(std::string message, Clock::time_point start) {
 
 void run_calling_thread_nicer(int nice) {
   if (nice <= 0) return;
-  const auto own = process_niceness();
-  if (!own) return;
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), std::min(19, *own + nice));
+  if (auto priority = nicer_than_noxd(nice)) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), *priority);
 }
 
 ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,
