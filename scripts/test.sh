@@ -16,4 +16,12 @@ if [[ -n "$sanitize" ]]; then
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan-suppressions.txt${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 cd "$build_dir"
-ctest --output-on-failure --timeout 1800 "$@"
+status=0
+ctest --output-on-failure --timeout 1800 "$@" || status=$?
+if ((status != 0)); then
+  # CI shows a long log's head and tail only: repeat the failed checks at the end.
+  echo "== failed checks (Testing/Temporary/LastTest.log) =="
+  grep -aE "error: in |fatal error|critical error|memory access violation|ERROR: .*Sanitizer|runtime error:|^not ok|✖" \
+    Testing/Temporary/LastTest.log | sed 's/\x1b\[[0-9;]*m//g' | tail -n 40 || true
+  exit "$status"
+fi
