@@ -215,6 +215,13 @@ def rss_kib(pid):
     return 0
 
 
+def minor_faults(pid):
+    """Page faults the process has taken that needed no disk (first touches of fresh memory)."""
+    with open(f"/proc/{pid}/stat") as f:
+        # Field 10 (minflt), counted after the command name, which may hold spaces.
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 def wait_idle(conn, timeout=120, poll=0.005):
     """Polls GET /health until nothing is pending or running; returns the time it saw that."""
     deadline = time.perf_counter() + timeout
