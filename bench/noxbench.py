@@ -215,9 +215,10 @@ def rss_kib(pid):
     return 0
 
 
-def minor_faults(pid):
-    """Page faults the process has taken that needed no disk (first touches of fresh memory)."""
-    with open(f"/proc/{pid}/stat") as f:
+def minor_faults(pid, thread=None):
+    """Page faults the process (or one of its threads) has taken that needed no disk (first
+    touches of fresh memory)."""
+    with open(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat") as f:
         # Field 10 (minflt), counted after the command name, which may hold spaces.
         return int(f.read().rsplit(")", 1)[1].split()[7])
 
