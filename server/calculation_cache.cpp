@@ -37,30 +37,10 @@ bool spec_flag(const Job& job, std::string_view key, bool fallback) {
   return v && v->is_bool() ? v->get_bool() : fallback;
 }
 
-// The files of job `from`, read whole (the store hands them out in chunks); nullopt when the
-// store could not give them all.
-asio::awaitable<std::optional<std::vector<Artifact>>> copy_of_files(Store& store, const std::string& from) {
-  auto listed = co_await store.list_artifacts(from);
-  if (!listed) co_return std::nullopt;
-  std::vector<Artifact> copies;
-  for (const ArtifactInfo& info : *listed) {
-    Artifact copy{info.name, info.media_type, {}, info.sha256};
-    copy.bytes.reserve(static_cast<std::size_t>(info.size));
-    while (copy.bytes.size() < info.size) {
-      auto chunk = co_await store.read_artifact(from, info.name, copy.bytes.size(), artifact_chunk_bytes);
-      if (!chunk || chunk->empty()) co_return std::nullopt;
-      copy.bytes += *chunk;
-    }
-    copies.push_back(std::move(copy));
-  }
-  co_return copies;
-}
-
 // What the jobs waiting on one job get once it has ended: its result and files (completed), or
 // to be queued (failed, cancelled, gone, or its files went with it).
 struct WaitOutcome {
   Finish finish;
-  std::vector<Artifact> files;
 };
 
 // nullopt while `on` has not ended, or when the store cannot say now (a later try).
@@ -74,11 +54,8 @@ asio::awaitable<std::optional<WaitOutcome>> outcome_of_wait(App& app, const std:
   }
   if (!is_terminal(awaited->state)) co_return std::nullopt;
   if (awaited->state != JobState::completed) co_return outcome;
-  auto files = co_await copy_of_files(app.store, on);
-  if (!files) co_return outcome;  // deleted meanwhile: compute after all
   outcome.finish.state = JobState::completed;
   outcome.finish.result = std::move(awaited->result);
-  outcome.files = std::move(*files);
   co_return outcome;
 }
 
@@ -86,11 +63,19 @@ asio::awaitable<std::optional<WaitOutcome>> outcome_of_wait(App& app, const std:
 // by another instance, cancelled meanwhile, or the store could not be reached).
 asio::awaitable<std::optional<Job>> end_wait(App& app, const std::string& id, const std::string& on,
                                              const WaitOutcome& outcome) {
-  if (outcome.finish.state == JobState::completed && !outcome.files.empty()) {
-    auto put = co_await app.store.put_artifacts(id, outcome.files);
-    if (!put) co_return std::nullopt;
+  Finish finish = outcome.finish;
+  if (finish.state == JobState::completed) {
+    // The files are linked or copied inside the store, never read into noxd.
+    auto copied = co_await app.store.copy_artifacts(on, id);
+    if (!copied) {
+      if (copied.error().code != StoreErrc::not_found) co_return std::nullopt;  // a later try
+      // `on` deleted meanwhile, its files with it: compute after all. (Were it this job that
+      // is gone, resolve_waiting says so.)
+      finish = Finish{};
+      finish.state = JobState::pending;
+    }
   }
-  auto resolved = co_await app.store.resolve_waiting(id, on, outcome.finish);
+  auto resolved = co_await app.store.resolve_waiting(id, on, finish);
   if (!resolved) co_return std::nullopt;
   co_return std::move(*resolved);
 }

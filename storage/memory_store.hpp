@@ -69,6 +69,7 @@ class MemoryStore final : public Store {
   boost::asio::awaitable<Result<std::vector<std::string>>> due_schedules(TimeMs now, std::size_t max) override;
 
   boost::asio::awaitable<Result<Done>> put_artifacts(std::string id, std::vector<Artifact> artifacts) override;
+  boost::asio::awaitable<Result<Done>> copy_artifacts(std::string from, std::string to) override;
   boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) override;
   boost::asio::awaitable<Result<ArtifactInfo>> artifact_info(std::string id, std::string name) override;
   boost::asio::awaitable<Result<std::string>> read_artifact(std::string id, std::string name, std::uint64_t offset,
@@ -156,6 +157,8 @@ class MemoryStore final : public Store {
   std::string join_or_lead(const std::string& id, const CreateBounds& bounds);
   void stop_waiting(const std::string& id, const std::string& on);
   std::filesystem::path artifact_dir(const std::string& id) const;
+  // Deletes the files of a job that was removed while they were being written or linked.
+  boost::asio::awaitable<void> remove_artifact_dir(std::string id);
 
   boost::asio::any_io_executor executor_;
   MemoryStoreOptions options_;

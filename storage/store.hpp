@@ -276,6 +276,11 @@ class Store {
   // Stores (or replaces, by name) files of an existing job. An artifact's sha256, when the
   // producer computed it, is kept as given; otherwise the store computes it.
   virtual boost::asio::awaitable<Result<Done>> put_artifacts(std::string id, std::vector<Artifact> artifacts) = 0;
+  // Gives job `to` every file of job `from` (replacing those of the same names), as the
+  // calculation cache does for a job it answers with another's result; not_found when either
+  // job is gone. The bytes are not read into noxd: the memory store hard-links the files (one
+  // copy on disk however many jobs share it), Redis copies the keys inside Redis (COPY).
+  virtual boost::asio::awaitable<Result<Done>> copy_artifacts(std::string from, std::string to) = 0;
   virtual boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) = 0;
   // One artifact's name, size, media type and SHA-256; not_found when the job or the file is not there.
   virtual boost::asio::awaitable<Result<ArtifactInfo>> artifact_info(std::string id, std::string name) = 0;

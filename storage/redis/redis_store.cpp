@@ -45,7 +45,7 @@ constexpr const char* script_names[] = {"create",          "claim",         "ren
                                         "cancel",          "remove",        "progress",  "requeue_expired",
                                         "sweep_retention", "put_artifacts", "heartbeat", "workers",
                                         "take_tokens",     "resolve_waiting", "promote_due", "retry",
-                                        "queue_overview",  "schedule_save",   "queue_control"};
+                                        "queue_overview",  "schedule_save",   "queue_control", "copy_artifacts"};
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()); }
 
@@ -226,7 +226,8 @@ RedisStore::RedisStore(asio::any_io_executor executor, RedisStoreOptions options
     // Not replayed by operation id: reads, the heartbeat, and a rate limit's bucket (a
     // request whose bucket answer was lost is simply admitted or refused again).
     const bool once = name != "heartbeat" && name != "workers" && name != "take_tokens" && name != "queue_overview" &&
-                      name != "queue_control";  // applying a change twice leaves what once does
+                      name != "queue_control" &&
+                      name != "copy_artifacts";  // applying a change twice leaves what once does
     std::string source = std::string(lib) + "\n";
     if (once) {
       source += "local function nox_body()\n";

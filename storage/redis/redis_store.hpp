@@ -104,6 +104,7 @@ class RedisStore final : public Store {
 
   boost::asio::awaitable<Result<Done>> put_artifacts(std::string id,
                                                      std::vector<Artifact> artifacts) override;
+  boost::asio::awaitable<Result<Done>> copy_artifacts(std::string from, std::string to) override;
   boost::asio::awaitable<Result<std::vector<ArtifactInfo>>> list_artifacts(std::string id) override;
   boost::asio::awaitable<Result<ArtifactInfo>> artifact_info(std::string id, std::string name) override;
   // GETRANGE on its own connection: a download never queues a status read behind its chunks.
@@ -156,6 +157,7 @@ class RedisStore final : public Store {
     queue_overview_script,
     schedule_save_script,
     queue_control_script,
+    copy_artifacts_script,
     script_count
   };
   struct LoadedScript {

@@ -112,6 +112,16 @@ asio::awaitable<Result<Done>> RedisStore::put_artifacts(std::string id, std::vec
   co_return Done{};
 }
 
+asio::awaitable<Result<Done>> RedisStore::copy_artifacts(std::string from, std::string to) {
+  std::vector<std::string> keys = {key("job:" + from), key("job:" + to), key("artifacts:" + from),
+                                   key("artifacts:" + to)};
+  std::vector<std::string_view> args = {base_, from, to};  // not a braced list in co_await (g++ 12)
+  Result<Reply> reply = co_await eval(copy_artifacts_script, std::move(keys), std::move(args));
+  if (!reply) co_return reply.error();
+  if (status_of(*reply) != "ok") co_return refusal(*reply, text_or(item(*reply, 1)), "cannot copy artifacts");
+  co_return Done{};
+}
+
 asio::awaitable<Result<std::vector<ArtifactInfo>>> RedisStore::list_artifacts(std::string id) {
   Command command;
   command.push({"EXISTS", key("job:" + id)}).push({"HGETALL", key("artifacts:" + id)});

@@ -757,6 +757,51 @@ asio::awaitable<void> job_events_case(Store& store) {
   BOOST_TEST(types_of(*other) == "submitted,cancelled");
 }
 
+// The calculation cache gives a job another's files without reading them into noxd.
+asio::awaitable<void> copy_artifacts_case(Store& store) {
+  std::vector<Artifact> files = {{"xtbopt.xyz", "chemical/x-xyz", "3\n\nO 0 0 0\n"},
+                                 {"xtbrestart", "application/octet-stream", std::string("\0\x01\xff\0", 4)}};
+  Job original = co_await must_create(store, make_job());
+  Job cached = co_await must_create(store, make_job());
+  BOOST_TEST((co_await store.put_artifacts(original.id, files)).ok());
+  BOOST_TEST(is(co_await store.copy_artifacts(new_job_id(), cached.id), StoreErrc::not_found));
+  BOOST_TEST(is(co_await store.copy_artifacts(original.id, new_job_id()), StoreErrc::not_found));
+
+  Result<Done> copied = co_await store.copy_artifacts(original.id, cached.id);
+  BOOST_TEST_REQUIRE(copied.ok(), why(copied));
+  Result<std::vector<ArtifactInfo>> listed = co_await store.list_artifacts(cached.id);
+  BOOST_TEST_REQUIRE(listed.ok());
+  Result<std::vector<ArtifactInfo>> originals = co_await store.list_artifacts(original.id);
+  auto by_name = [](auto& x, auto& y) { return x.name < y.name; };
+  std::sort(listed->begin(), listed->end(), by_name);
+  std::sort(originals->begin(), originals->end(), by_name);
+  BOOST_TEST_REQUIRE(listed->size() == 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    BOOST_TEST((*listed)[i].name == (*originals)[i].name);
+    BOOST_TEST((*listed)[i].size == (*originals)[i].size);
+    BOOST_TEST((*listed)[i].sha256 == (*originals)[i].sha256);
+    BOOST_TEST((*listed)[i].media_type == (*originals)[i].media_type);
+  }
+  Result<std::string> bytes = co_await store.read_artifact(cached.id, "xtbrestart", 0, 100);
+  BOOST_TEST(*bytes == files[1].bytes);
+
+  // Replacing a file of one job changes nothing of the other's.
+  std::vector<Artifact> replaced = {{"xtbopt.xyz", "chemical/x-xyz", "1\n\nH 0 0 0\n"}};
+  BOOST_TEST((co_await store.put_artifacts(original.id, replaced)).ok());
+  Result<std::string> kept = co_await store.read_artifact(cached.id, "xtbopt.xyz", 0, 100);
+  BOOST_TEST(*kept == files[0].bytes);
+  Result<std::string> changed = co_await store.read_artifact(original.id, "xtbopt.xyz", 0, 100);
+  BOOST_TEST(*changed == replaced[0].bytes);
+
+  // Deleting the original leaves the copy whole; copying again is harmless.
+  co_await store.cancel(original.id);
+  BOOST_TEST((co_await store.remove(original.id)).ok());
+  Result<std::string> after = co_await store.read_artifact(cached.id, "xtbopt.xyz", 0, 100);
+  BOOST_TEST(*after == files[0].bytes);
+  BOOST_TEST(is(co_await store.copy_artifacts(original.id, cached.id), StoreErrc::not_found));
+  BOOST_TEST((co_await store.list_artifacts(cached.id))->size() == 2u);
+}
+
 asio::awaitable<void> artifacts_case(Store& store) {
   std::vector<Artifact> files = {{"xtbopt.xyz", "chemical/x-xyz", "3\n\nO 0 0 0\n"},
                                  {"xtbrestart", "application/octet-stream", std::string("\0\x01\xff\0", 4)}};
@@ -1535,6 +1580,7 @@ NOX_CONTRACT_CASE(read_events_after_an_id)
 NOX_CONTRACT_CASE(read_events_waits_for_new_ones)
 NOX_CONTRACT_CASE(job_events)
 NOX_CONTRACT_CASE(artifacts)
+NOX_CONTRACT_CASE(copy_artifacts)
 NOX_CONTRACT_CASE(workers)
 NOX_CONTRACT_CASE(retention_sweep)
 NOX_CONTRACT_CASE(wait_for_work)
