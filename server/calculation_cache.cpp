@@ -38,15 +38,11 @@ bool spec_flag(const Job& job, std::string_view key, bool fallback) {
 }
 
 // What the jobs waiting on one job get once it has ended: its result and files (completed), or
-// to be queued (failed, cancelled, gone, or its files went with it).
-struct WaitOutcome {
-  Finish finish;
-};
-
-// nullopt while `on` has not ended, or when the store cannot say now (a later try).
-asio::awaitable<std::optional<WaitOutcome>> outcome_of_wait(App& app, const std::string& on) {
-  WaitOutcome outcome;
-  outcome.finish.state = JobState::pending;
+// to be queued (pending: it failed, was cancelled or is gone). nullopt while `on` has not
+// ended, or when the store cannot say now (a later try).
+asio::awaitable<std::optional<Finish>> outcome_of_wait(App& app, const std::string& on) {
+  Finish outcome;
+  outcome.state = JobState::pending;
   auto awaited = co_await app.store.get(on);
   if (!awaited) {
     if (awaited.error().code == StoreErrc::not_found) co_return outcome;
@@ -54,16 +50,16 @@ asio::awaitable<std::optional<WaitOutcome>> outcome_of_wait(App& app, const std:
   }
   if (!is_terminal(awaited->state)) co_return std::nullopt;
   if (awaited->state != JobState::completed) co_return outcome;
-  outcome.finish.state = JobState::completed;
-  outcome.finish.result = std::move(awaited->result);
+  outcome.state = JobState::completed;
+  outcome.result = std::move(awaited->result);
   co_return outcome;
 }
 
 // Ends the wait of job `id` on `on` with `outcome`: the job as it is then, or nullopt (settled
 // by another instance, cancelled meanwhile, or the store could not be reached).
 asio::awaitable<std::optional<Job>> end_wait(App& app, const std::string& id, const std::string& on,
-                                             const WaitOutcome& outcome) {
-  Finish finish = outcome.finish;
+                                             const Finish& outcome) {
+  Finish finish = outcome;
   if (finish.state == JobState::completed) {
     // The files are linked or copied inside the store, never read into noxd.
     auto copied = co_await app.store.copy_artifacts(on, id);
@@ -81,7 +77,7 @@ asio::awaitable<std::optional<Job>> end_wait(App& app, const std::string& id, co
 }
 
 asio::awaitable<std::optional<Job>> settle_wait(App& app, const std::string& id, const std::string& on) {
-  std::optional<WaitOutcome> outcome = co_await outcome_of_wait(app, on);
+  std::optional<Finish> outcome = co_await outcome_of_wait(app, on);
   if (!outcome) co_return std::nullopt;
   std::optional<Job> ended = co_await end_wait(app, id, on, *outcome);
   co_return ended;
@@ -148,7 +144,7 @@ asio::awaitable<Job> settle_new_job(App& app, Job job) {
 asio::awaitable<void> settle_waits_on(App& app, std::string id) {
   // The awaited job is read (and its files copied) once for all the jobs that share its
   // calculation, when the first of them comes by; a workflow's job reads its parents itself.
-  std::optional<WaitOutcome> outcome;
+  std::optional<Finish> outcome;
   while (true) {
     auto waiting = co_await app.store.waiting_for(id, waiters_per_read);
     if (!waiting || waiting->empty()) co_return;
@@ -208,7 +204,7 @@ asio::awaitable<void> settle_forgotten_waits(App& app) {
     auto page = co_await app.store.list(std::move(query));
     if (!page) continue;
     // Many jobs of a page may wait on the same one: it is read once.
-    std::map<std::string, std::optional<WaitOutcome>> outcomes;
+    std::map<std::string, std::optional<Finish>> outcomes;
     std::size_t settled = 0;
     for (const Job& job : page->jobs) {
       if (job.waiting_on.empty()) continue;
@@ -219,7 +215,7 @@ asio::awaitable<void> settle_forgotten_waits(App& app) {
       }
       auto known = outcomes.find(job.waiting_on);
       if (known == outcomes.end()) {
-        std::optional<WaitOutcome> outcome = co_await outcome_of_wait(app, job.waiting_on);
+        std::optional<Finish> outcome = co_await outcome_of_wait(app, job.waiting_on);
         known = outcomes.emplace(job.waiting_on, std::move(outcome)).first;
       }
       if (!known->second) continue;

@@ -139,20 +139,33 @@ asio::awaitable<Result<Done>> MemoryStore::copy_artifacts(std::string from, std:
   for (const ArtifactInfo& info : infos) names.push_back(info.name);
   // A hard link per file: 100,000 submissions of one calculation took 3 GB of copies. A file
   // past the file system's link limit (ext4: 65,000) or on another one is copied instead.
+  // All or nothing: every file goes in aside ("name~", as put_artifacts writes) and is renamed
+  // over only once all are there, so a copy that fails midway (the source removed meanwhile)
+  // leaves the target's files and their listing as they were.
   auto link_files = [from_dir = artifact_dir(from), to_dir = artifact_dir(to), names = std::move(names)] {
     std::error_code ec;
     fs::create_directories(to_dir, ec);
     if (ec) return "cannot create " + to_dir.string() + ": " + ec.message();
+    auto aside = [&to_dir](const std::string& name) { return to_dir / (name + "~"); };
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& name = names[i];
+      fs::remove(aside(name), ec);
+      fs::create_hard_link(from_dir / name, aside(name), ec);
+      if (ec) fs::copy_file(from_dir / name, aside(name), fs::copy_options::overwrite_existing, ec);
+      if (ec) {
+        std::string problem = "cannot copy artifact " + name + " to " + to_dir.string() + ": " + ec.message();
+        for (std::size_t done = 0; done <= i; ++done) fs::remove(aside(names[done]), ec);
+        return problem;
+      }
+    }
     for (const std::string& name : names) {
-      fs::remove(to_dir / name, ec);
-      fs::create_hard_link(from_dir / name, to_dir / name, ec);
-      if (ec) fs::copy_file(from_dir / name, to_dir / name, fs::copy_options::overwrite_existing, ec);
+      fs::rename(aside(name), to_dir / name, ec);
       if (ec) return "cannot copy artifact " + name + " to " + to_dir.string() + ": " + ec.message();
     }
     return std::string();
   };
   const std::string problem = co_await files_.run(std::move(link_files));
-  // The source removed meanwhile (its files with it): what could not be linked is missing.
+  // The source removed meanwhile (its files with it): nothing was copied.
   if (!problem.empty()) co_return jobs_.contains(from) ? unavailable(problem) : not_found("no job " + from);
   auto target = jobs_.find(to);
   if (target == jobs_.end()) {

@@ -1602,3 +1602,42 @@ NOX_CONTRACT_CASE(routing_lanes_and_counts)
 NOX_CONTRACT_CASE(schedules_are_saved_over_their_revision)
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// What only the memory store has: the files on disk behind its artifact listing.
+BOOST_AUTO_TEST_SUITE(memory_store_files)
+
+// A copy whose source loses a file midway (the source job removed while the file thread links)
+// used to leave the files linked before it in the target's directory and the target's own file
+// of that name deleted while still listed.
+asio::awaitable<void> failed_copy_case(MemoryBackend& backend) {
+  MemoryStore& store = *backend.store;
+  Job original = co_await must_create(store, make_job());
+  Job target = co_await must_create(store, make_job());
+  std::vector<Artifact> originals = {{"a.xyz", "chemical/x-xyz", "3\n\nO 0 0 0\n"},
+                                     {"b.txt", "text/plain", "the original's"}};
+  std::vector<Artifact> own = {{"b.txt", "text/plain", "the target's own"}};
+  BOOST_TEST_REQUIRE((co_await store.put_artifacts(original.id, originals)).ok());
+  BOOST_TEST_REQUIRE((co_await store.put_artifacts(target.id, own)).ok());
+  const std::filesystem::path data = backend.dir.path();
+  std::filesystem::remove(data / "artifacts" / original.id / "b.txt");
+
+  Result<Done> copied = co_await store.copy_artifacts(original.id, target.id);
+  BOOST_TEST(is(copied, StoreErrc::unavailable));
+  Result<std::vector<ArtifactInfo>> listed = co_await store.list_artifacts(target.id);
+  BOOST_TEST_REQUIRE(listed->size() == 1u);
+  BOOST_TEST((*listed)[0].name == "b.txt");
+  Result<std::string> kept = co_await store.read_artifact(target.id, "b.txt", 0, 100);
+  BOOST_TEST_REQUIRE(kept.ok(), why(kept));
+  BOOST_TEST(*kept == own[0].bytes);
+  std::vector<std::string> on_disk;
+  for (const auto& entry : std::filesystem::directory_iterator(data / "artifacts" / target.id))
+    on_disk.push_back(entry.path().filename().string());
+  BOOST_TEST(on_disk == std::vector<std::string>{"b.txt"}, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_that_fails_midway_leaves_the_target_as_it_was) {
+  MemoryBackend backend;
+  run_task(backend.ioc, failed_copy_case(backend));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
