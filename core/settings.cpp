@@ -37,17 +37,6 @@ Apply count(std::uint64_t Settings::*field, std::uint64_t min, std::uint64_t max
   };
 }
 
-Apply signed_count(std::int64_t Settings::*field, std::int64_t min, std::int64_t max) {
-  return [=](Settings& s, const std::string& v) -> std::optional<std::string> {
-    std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc{} || ptr != v.data() + v.size() || n < min || n > max)
-      return "expects a whole number from " + std::to_string(min) + " to " + std::to_string(max);
-    s.*field = n;
-    return std::nullopt;
-  };
-}
-
 Apply seconds(double Settings::*field, double min, double max) {
   return [=](Settings& s, const std::string& v) -> std::optional<std::string> {
     double x = 0;
@@ -214,10 +203,6 @@ const std::vector<Descriptor>& descriptors() {
     add("engine_nice", "10",
         "added to the niceness of engine processes (0-19): the event loop keeps answering while jobs use every core",
         count(&Settings::engine_nice, 0, 19));
-    add("loop_nice", "-10",
-        "added to the niceness of the event loop's thread (-20-0): when every core is wanted it gets one "
-        "first; below 0 needs CAP_SYS_NICE or RLIMIT_NICE (systemd: LimitNICE=), else it stays as it is",
-        signed_count(&Settings::loop_nice, -20, 0));
     add("sse_heartbeat_s", "15", "a comment line is sent on idle event streams this often",
         seconds(&Settings::sse_heartbeat_s, 0.1, 3600));
     add("sse_max_buffer_bytes", "1048576", "an event-stream subscriber this far behind is closed",
@@ -447,7 +432,6 @@ std::string value_text(const Settings& s, const std::string& name) {
   if (name == "breaker_cooldown_s") return number(s.breaker_cooldown_s);
   if (name == "kill_grace_s") return number(s.kill_grace_s);
   if (name == "engine_nice") return std::to_string(s.engine_nice);
-  if (name == "loop_nice") return std::to_string(s.loop_nice);
   if (name == "sse_heartbeat_s") return number(s.sse_heartbeat_s);
   if (name == "sse_max_buffer_bytes") return std::to_string(s.sse_max_buffer_bytes);
   if (name == "events_capacity") return std::to_string(s.events_capacity);

@@ -48,7 +48,6 @@ struct Settings {
   std::string cache_scope = "owner";  // calculation cache shared by: owner (each identity) | lab (everyone) | off
   double kill_grace_s = 5;
   std::uint64_t engine_nice = 10;
-  std::int64_t loop_nice = -10;  // the event loop's thread, relative to noxd (-20..0)
   double sse_heartbeat_s = 15;
   std::uint64_t sse_max_buffer_bytes = 1 << 20;
   std::uint64_t events_capacity = 100000;

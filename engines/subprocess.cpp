@@ -176,16 +176,14 @@ struct ExecPlan {
   bool set_priority = false;
 };
 
-// noxd's niceness as it started, read before main on the main thread: engines are made nicer
-// than this, not than the loop's thread (loop_nice raised it) nor the calling pool thread.
-const int noxd_niceness = [] {
+// `nice` steps nicer than noxd itself, capped at 19. noxd's own niceness is its main thread's
+// (on Linux PRIO_PROCESS with a pid reads that one thread), not the calling pool thread's.
+std::optional<int> nicer_than_noxd(int nice) {
   errno = 0;
-  const int own = ::getpriority(PRIO_PROCESS, 0);  // on Linux: the calling thread's
-  return errno == 0 ? own : 0;
-}();
-
-// `nice` steps nicer than noxd itself, capped at 19.
-int nicer_than_noxd(int nice) { return std::min(19, noxd_niceness + nice); }
+  const int own = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::getpid()));
+  if (errno != 0) return std::nullopt;
+  return std::min(19, own + nice);
+}
 
 ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
   ExecPlan plan;
@@ -222,8 +220,10 @@ ExecPlan make_plan(const ProcessSpec& spec, std::string& program) {
   if (spec.nice > 0) {
     // Worked out here: the child may only make async-signal-safe calls. Relative to noxd, not
     // to the calling pool thread, which already runs nicer (run_calling_thread_nicer).
-    plan.priority = nicer_than_noxd(spec.nice);
-    plan.set_priority = true;
+    if (auto priority = nicer_than_noxd(spec.nice)) {
+      plan.priority = *priority;
+      plan.set_priority = true;
+    }
   }
   return plan;
 }
@@ -347,14 +347,7 @@ ProcessOutcome spawn_failure(std::string message, Clock::time_point start) {
 
 void run_calling_thread_nicer(int nice) {
   if (nice <= 0) return;
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nicer_than_noxd(nice));
-}
-
-std::string run_calling_thread_sooner(int steps) {
-  if (steps >= 0) return {};
-  const int niceness = std::max(-20, noxd_niceness + steps);
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), niceness) == 0) return {};
-  return std::strerror(errno);
+  if (auto priority = nicer_than_noxd(nice)) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), *priority);
 }
 
 ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,

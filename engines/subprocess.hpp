@@ -32,20 +32,11 @@ struct ProcessControl {
   std::atomic<bool> cancel_requested{false};
 };
 
-// Sets the calling thread `nice` steps nicer than noxd itself (its niceness when it started;
-// niceness is per thread on Linux), capped at 19. The Runner's pool threads run so: reading an
-// engine's output, parsing its results and hashing its files is throughput work that leaves a
-// core to the loop, as the engine does. Lowering one's own priority needs no privilege; a
-// failure changes nothing.
+// Sets the calling thread `nice` steps nicer than noxd itself (its main thread; niceness is per
+// thread on Linux), capped at 19. The Runner's pool threads run so: reading an engine's output,
+// parsing its results and hashing its files is throughput work that leaves a core to the loop,
+// as the engine does. Lowering one's own priority needs no privilege; a failure changes nothing.
 void run_calling_thread_nicer(int nice);
-
-// Sets the calling thread `steps` (<= 0) steps less nice than noxd itself, down to -20: the
-// event loop's thread (setting loop_nice), so that when a batch client, xtb and the pool all
-// want the machine's cores the loop gets one first instead of waiting out another thread's
-// slice (a status read during a 10,000-job batch did, 4-9 ms at p99; bench/RESULTS.md run 25).
-// Needs CAP_SYS_NICE or an RLIMIT_NICE that allows it; "" when done, else why not (the thread
-// then keeps its priority). Threads the caller starts afterwards inherit the new niceness.
-std::string run_calling_thread_sooner(int steps);
 
 // Blocks until the child ends. `on_stdout_line` gets each complete stdout line as it is written.
 ProcessOutcome run_process(const ProcessSpec& spec, ProcessControl& control,

@@ -21,7 +21,6 @@
 #include "server/calculation_cache.hpp"
 #include "server/event_hub.hpp"
 #include "core/status_cache.hpp"
-#include "engines/subprocess.hpp"
 #include "server/http_server.hpp"
 #include "server/keys_command.hpp"
 #include "server/text_file.hpp"
@@ -370,12 +369,6 @@ int main(int argc, char** argv) {
   if (auto interval = nox::systemd_watchdog_interval())
     asio::co_spawn(io, feed_watchdog(*interval), guard.watch("watchdog"));
 
-  // Last before running, so that the threads started above keep noxd's niceness (a thread
-  // inherits its creator's): only the loop (and the log's writer, started on the first line) runs sooner.
-  if (const std::string refused = nox::run_calling_thread_sooner(static_cast<int>(settings.loop_nice)); !refused.empty())
-    nox::log_info("the event loop keeps noxd's priority: loop_nice " + std::to_string(settings.loop_nice) +
-                  " needs CAP_SYS_NICE or RLIMIT_NICE (systemd: LimitNICE=" + std::to_string(settings.loop_nice) +
-                  "; " + refused + ")");
   io.run();
   // A loop died: kill the running engines rather than wait for them (their leases will be
   // taken back, and the jobs run again, by this instance restarted or by another).

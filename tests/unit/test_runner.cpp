@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "engines/runner.hpp"
-#include "engines/subprocess.hpp"
 
 using namespace nox;
 namespace asio = boost::asio;
@@ -145,38 +144,6 @@ BOOST_AUTO_TEST_CASE(engine_processes_run_at_the_configured_niceness) {
   errno = 0;
   BOOST_TEST(getpriority(PRIO_PROCESS, 0) == own);  // the loop's thread kept its priority
   BOOST_TEST(errno == 0);
-  std::filesystem::remove_all(scratch);
-}
-
-// The loop's thread runs sooner than noxd (setting loop_nice); an engine it starts is still
-// engine_nice nicer than noxd as started, not than the raised loop (whose niceness engines
-// were counted from before: -10 + 10 would have put xtb level with the bench's clients).
-BOOST_AUTO_TEST_CASE(engines_stay_nicer_than_noxd_while_the_loop_runs_sooner) {
-  errno = 0;
-  const int own = getpriority(PRIO_PROCESS, 0);
-  BOOST_REQUIRE(errno == 0);
-  const std::string refused = run_calling_thread_sooner(-5);
-  if (!refused.empty()) {  // neither root nor CAP_SYS_NICE nor RLIMIT_NICE here
-    BOOST_TEST(getpriority(PRIO_PROCESS, 0) == own);
-    BOOST_TEST_MESSAGE("this test's user may not raise a thread (" << refused << "): only the refusal was checked");
-    return;
-  }
-  BOOST_TEST(getpriority(PRIO_PROCESS, 0) == std::max(-20, own - 5));
-  const auto scratch = std::filesystem::temp_directory_path() / "nox-runner-sooner-test";
-  std::filesystem::create_directories(scratch);
-  NicenessEngine engine;
-  asio::io_context io;
-  RunnerOptions options;
-  options.scratch_root = scratch;
-  options.engine_nice = 10;
-  Runner runner(io.get_executor(), options);
-  Outcome outcome;
-  asio::co_spawn(io, run_one(runner, engine, 10, outcome), asio::detached);
-  io.run();
-  setpriority(PRIO_PROCESS, 0, own);  // back as it was (a thread may always become nicer)
-  BOOST_REQUIRE_EQUAL(outcome.result.artifacts.size(), 1u);
-  BOOST_TEST(outcome.result.artifacts[0].bytes == std::to_string(std::min(19, own + 10)) + "\n");
-  BOOST_TEST(engine.pool_thread_niceness.load() == std::min(19, own + 10));
   std::filesystem::remove_all(scratch);
 }
 
