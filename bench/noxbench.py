@@ -47,13 +47,14 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 class Noxd:
     """One noxd on 127.0.0.1 with a free port and a temp data/scratch dir."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.dir = tempfile.mkdtemp(prefix="nox-bench-py.")
         _dirs.append(self.dir)
         cmd = [NOXD, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(self.dir, "data"),
                "--scratch-dir", self.dir, "--log-level", "warn", *map(str, args)]
         self.stderr = open(os.path.join(self.dir, "stderr"), "wb")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     env={**os.environ, **env} if env else None)
         _started.append(self.proc)
         line = self.proc.stdout.readline().decode()
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
