@@ -3,10 +3,10 @@
 queued xtb jobs, then, while a mixed load runs (small submissions, xtb running, readers):
   - p99 of GET /jobs with filter combinations, GET /jobs/{id}, /status, a job's event history,
     /health, /ready (goal < 10 ms memory, < 20 ms Redis);
-  - p99 of a probe every 10 ms (from a process of its own) during a 10,000-job batch and during a retention sweep of SWEPT jobs (goal < 5 ms); beside the
-    batch probe, as context: the same client asking nginx for a static file of the same bytes
-    at the same moments (when nginx is installed), and noxd's own loop lag over the batches
-    (from /metrics);
+  - p99 of a probe every 10 ms (from a process of its own) during a 10,000-job batch and
+    during a retention sweep of SWEPT jobs (goal < 5 ms); beside the batch probe, as context:
+    the same client asking nginx for a static file of the same bytes at the same moments (when
+    nginx is installed), and noxd's own loop lag over the batches (from /metrics);
   - RSS per finished echo job (memory store; goal <= 1 KiB) or Redis memory per job
     (INFO used_memory delta, goal <= 600 B).
 Env: STORE=memory|redis (default memory), FINISHED (1000000), PENDING (100000), SWEPT (100000),
@@ -184,8 +184,14 @@ class MixedLoad(threading.Thread):
 
 class SyscallClock:
     """PROBE_SPLIT=1: noxd runs with bench/syscall_clock.c preloaded, which notes when its loop
-    read each request and began sending each answer; split() then divides each batch probe into
-    the time until noxd began sending the answer and the time after it (the client being woken)."""
+    read each request and began sending each answer; split() then divides each probe into the
+    time until noxd began sending the answer and the time after it (the client being woken)."""
+
+    @staticmethod
+    def start_noxd(args):
+        """noxd with `args`, and the clock preloaded into it when PROBE_SPLIT=1 (else None)."""
+        clock = SyscallClock() if os.environ.get("PROBE_SPLIT") == "1" else None
+        return Noxd(*args, env=clock.env if clock else None), clock
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="nox-bench-clock.")
@@ -256,8 +262,7 @@ def main():
             sys.exit("STORE=redis needs REDIS_PORT of a running redis-server")
         redis_cli("FLUSHALL")
         args += ["--redis-url", f"redis://127.0.0.1:{REDIS_PORT}/0"]
-    clock = SyscallClock() if os.environ.get("PROBE_SPLIT") == "1" else None
-    nox = Noxd(*args, env=clock.env if clock else None)
+    nox, clock = SyscallClock.start_noxd(args)
     conn = nox.conn(timeout=600)
     print(f"noxd {STORE} store: {nox.banner}", flush=True)
     rss0 = rss_kib(nox.pid)
@@ -409,8 +414,7 @@ def sweep_probe():
     if STORE == "redis":
         redis_cli("FLUSHALL")
         args += ["--redis-url", f"redis://127.0.0.1:{REDIS_PORT}/0"]
-    clock = SyscallClock() if os.environ.get("PROBE_SPLIT") == "1" else None
-    nox = Noxd(*args, env=clock.env if clock else None)
+    nox, clock = SyscallClock.start_noxd(args)
     conn = nox.conn(timeout=600)
     ids = submit_batches(conn, SWEPT, lambda i: echo_spec(), "to be swept")
     wait_for(conn, lambda h: h["queue"]["pending"] == 0 and h["queue"]["running"] == 0, "jobs to finish")

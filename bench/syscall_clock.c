@@ -1,11 +1,11 @@
 // Where a probe's time goes, seen from inside noxd (bench/scale.py, PROBE_SPLIT=1).
 //
 // Preloaded into noxd (LD_PRELOAD), it notes on noxd's main thread (the event loop) when each
-// request's first bytes were read (recv) and when each answer's sending began (send, sendmsg), on the
-// clock the bench's client uses (CLOCK_MONOTONIC: Python's perf_counter), and writes them to
-// $NOX_SYSCALL_CLOCK when noxd exits. With the client's own send and receive times that splits
-// a probe into: until noxd read it, noxd answering it, and after noxd had sent the answer
-// (the client waiting to be woken and to get a core).
+// request's first bytes were read (recv, recvmsg) and when each answer's sending began (send,
+// sendmsg), on the clock the bench's client uses (CLOCK_MONOTONIC: Python's perf_counter), and
+// writes them to $NOX_SYSCALL_CLOCK when noxd exits. With the client's own send and receive
+// times that splits a probe into: until noxd read it, noxd answering it, and after noxd had
+// begun sending the answer (the client waiting to be woken and to get a core).
 //
 // For measurement only: nothing of noxd links or ships it. The bench builds it with `cc`.
 #define _GNU_SOURCE
